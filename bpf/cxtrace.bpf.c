@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cxtrace kernel side: watches task creation, exec, exit and scheduling of
+ * one command and its descendants, and streams fixed-layout events
+ * (cxtrace_events.h) through one BPF ring buffer.
+ *
+ * Only BTF tracepoints (tp_btf) are used: they need no tracefs mount and
+ * hand us typed task_struct pointers.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cxtrace_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define CLONE_VM 0x00000100ULL
+#define TASK_DEAD 0x00000080U
+
+/* x86-64 syscall numbers; this program is built for x86 only (see
+ * CMakeLists.txt, -D__TARGET_ARCH_x86). */
+#define NR_CLONE 56
+#define NR_FORK 57
+#define NR_VFORK 58
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define NR_CLONE3 435
+
+/* Set by userspace between open and load. */
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader past this much data */
+
+/* Tasks we follow: pid -> 1. Seeded by userspace with the held command,
+ * extended on task_newtask, pruned when a task switches out dead. Sized by
+ * userspace (--max-tasks). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+/* mm_struct address -> small id. The address stays in the kernel; only the
+ * id is sent. A fresh id is assigned whenever an address space is born
+ * (fork without CLONE_VM, exec), so a recycled address gets a new id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} mm_ids SEC(".maps");
+
+__u32 next_mm_id = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by userspace (--ring-buffer-size) */
+} events SEC(".maps");
+
+/* Failed reservations per event kind, per CPU: the ring buffer itself never
+ * says it dropped anything. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CXT_EV_KIND_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline bool is_tracked(__u32 pid)
+{
+	return pid != 0 && bpf_map_lookup_elem(&tracked, &pid) != NULL;
+}
+
+static __always_inline __u32 mm_id_of(struct mm_struct *mm, bool born_now)
+{
+	__u64 key = (__u64)mm;
+	__u32 *known, id;
+
+	if (!mm)
+		return 0;
+	if (!born_now) {
+		known = bpf_map_lookup_elem(&mm_ids, &key);
+		if (known)
+			return *known;
+	}
+	id = __sync_fetch_and_add(&next_mm_id, 1) + 1;
+	bpf_map_update_elem(&mm_ids, &key, &id, BPF_ANY);
+	return id;
+}
+
+static __always_inline void *reserve_event(__u32 size, __u32 kind)
+{
+	void *event = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!event) {
+		__u64 *lost = bpf_map_lookup_elem(&drops, &kind);
+		if (lost)
+			*lost += 1;
+	}
+	return event;
+}
+
+/* Batch wakeups: waking the reader per event costs more than the event. The
+ * reader also drains on a short timer, so nothing waits long. */
+static __always_inline void submit_event(void *event)
+{
+	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(event, pending >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void fill_header(struct cxt_header *h, __u32 kind, __u32 size,
+					__u32 pid, __u32 tgid)
+{
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = pid;
+	h->tgid = tgid;
+	h->kind = kind;
+	h->cpu = bpf_get_smp_processor_id();
+	h->size = size;
+}
+
+static __always_inline __u32 task_cpu_of(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->thread_info.cpu))
+		return BPF_CORE_READ(task, thread_info.cpu);
+	return 0;
+}
+
+static __always_inline __u32 cxt_syscall_of(long nr)
+{
+	switch (nr) {
+	case NR_CLONE: return CXT_SYS_CLONE;
+	case NR_CLONE3: return CXT_SYS_CLONE3;
+	case NR_FORK: return CXT_SYS_FORK;
+	case NR_VFORK: return CXT_SYS_VFORK;
+	case NR_EXECVE: return CXT_SYS_EXECVE;
+	case NR_EXECVEAT: return CXT_SYS_EXECVEAT;
+	default: return 0;
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	__u32 syscall = cxt_syscall_of(nr);
+	struct task_struct *task;
+	struct cxt_syscall_enter *e;
+	__u64 pid_tgid;
+
+	if (!syscall)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!is_tracked((__u32)pid_tgid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_ENTER);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_SYSCALL_ENTER, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
+	task = bpf_get_current_task_btf();
+	e->syscall = syscall;
+	e->mm_id = mm_id_of(task->mm, false);
+	e->clone_flags = syscall == CXT_SYS_CLONE ? regs->di : 0;
+	submit_event(e);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 syscall = cxt_syscall_of(regs->orig_ax);
+	struct cxt_syscall_exit *e;
+	__u64 pid_tgid;
+
+	if (!syscall)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!is_tracked((__u32)pid_tgid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_EXIT);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_SYSCALL_EXIT, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
+	e->syscall = syscall;
+	e->pad = 0;
+	e->ret = ret;
+	submit_event(e);
+	return 0;
+}
+
+/* Fires in the creator's context at the end of copy_process, before the new
+ * task can run: the place to start following it. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(on_task_newtask, struct task_struct *task, __u64 clone_flags)
+{
+	struct task_struct *creator = bpf_get_current_task_btf();
+	struct cxt_task_new *e;
+	__u32 child_pid = task->pid;
+	__u8 one = 1;
+
+	if (!is_tracked(creator->pid))
+		return 0;
+	bpf_map_update_elem(&tracked, &child_pid, &one, BPF_ANY);
+	e = reserve_event(sizeof(*e), CXT_EV_TASK_NEW);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_TASK_NEW, sizeof(*e), creator->pid, creator->tgid);
+	e->clone_flags = clone_flags;
+	e->child_start_ns = task->start_time;
+	e->child_pid = child_pid;
+	e->child_tgid = task->tgid;
+	e->child_ppid = task->real_parent->tgid;
+	e->creator_mm_id = mm_id_of(creator->mm, false);
+	e->child_mm_id = mm_id_of(task->mm, !(clone_flags & CLONE_VM));
+	e->pad = 0;
+	bpf_probe_read_kernel_str(e->child_comm, sizeof(e->child_comm), task->comm);
+	submit_event(e);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(on_sched_wakeup_new, struct task_struct *task)
+{
+	struct cxt_wakeup_new *e;
+
+	if (!is_tracked(task->pid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_WAKEUP_NEW);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_WAKEUP_NEW, sizeof(*e), task->pid, task->tgid);
+	e->target_cpu = task_cpu_of(task);
+	e->pad = 0;
+	submit_event(e);
+	return 0;
+}
+
+/* The hot path: runs on every context switch of the machine. Untracked
+ * switches cost two hash lookups and nothing else. prev_state is the
+ * tracepoint argument added in Linux 5.18. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u32 prev_pid = prev->pid, next_pid = next->pid;
+	__u32 flags = 0;
+	struct cxt_switch *e;
+
+	if (is_tracked(prev_pid))
+		flags |= CXT_SWITCH_PREV_TRACKED;
+	if (is_tracked(next_pid))
+		flags |= CXT_SWITCH_NEXT_TRACKED;
+	if (!flags)
+		return 0;
+	if ((flags & CXT_SWITCH_PREV_TRACKED) && (prev_state & TASK_DEAD)) {
+		flags |= CXT_SWITCH_PREV_DEAD;
+		bpf_map_delete_elem(&tracked, &prev_pid);
+	}
+	e = reserve_event(sizeof(*e), CXT_EV_SWITCH);
+	if (!e)
+		return 0;
+	if (flags & CXT_SWITCH_NEXT_TRACKED)
+		fill_header(&e->h, CXT_EV_SWITCH, sizeof(*e), next_pid, next->tgid);
+	else
+		fill_header(&e->h, CXT_EV_SWITCH, sizeof(*e), prev_pid, prev->tgid);
+	e->prev_pid = prev_pid;
+	e->prev_tgid = prev->tgid;
+	e->next_pid = next_pid;
+	e->next_tgid = next->tgid;
+	e->prev_state = prev_state;
+	e->flags = flags;
+	submit_event(e);
+	return 0;
+}
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(on_sched_migrate_task, struct task_struct *task, int dest_cpu)
+{
+	struct cxt_migrate *e;
+
+	if (!is_tracked(task->pid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_MIGRATE);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_MIGRATE, sizeof(*e), task->pid, task->tgid);
+	e->orig_cpu = task_cpu_of(task);
+	e->dest_cpu = dest_cpu;
+	submit_event(e);
+	return 0;
+}
+
+/* After a successful exec: the new mm is installed and argv sits at
+ * mm->arg_start..arg_end in the new user stack. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_sched_process_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct cxt_exec *e;
+	unsigned long arg_start, arg_end;
+	__u32 total, len;
+	long copied;
+
+	if (!is_tracked(task->pid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_EXEC);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_EXEC, sizeof(*e), task->pid, task->tgid);
+	e->old_pid = old_pid;
+	e->mm_id = mm_id_of(task->mm, true);
+	e->argc = bprm->argc;
+	e->flags = 0;
+	e->pad = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+
+	copied = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
+	if (copied < 0) {
+		e->filename[0] = 0;
+		copied = 1;
+	}
+	if (copied == sizeof(e->filename))
+		e->flags |= CXT_EXEC_FILENAME_TRUNCATED;
+	e->filename_len = copied;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	total = arg_end > arg_start ? arg_end - arg_start : 0;
+	len = total;
+	if (len > CXT_ARGS_LEN) {
+		len = CXT_ARGS_LEN;
+		e->flags |= CXT_EXEC_ARGS_TRUNCATED;
+	}
+	e->args_total = total;
+	if (len && bpf_probe_read_user(e->args, len, (void *)arg_start) < 0) {
+		len = 0;
+		e->flags |= CXT_EXEC_ARGS_UNREADABLE;
+	}
+	e->args_len = len;
+	/* Stored size: only the used part of args[] counts. */
+	e->h.size = CXT_EXEC_FIXED_SIZE + len;
+	submit_event(e);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_sched_process_exit, struct task_struct *task)
+{
+	struct cxt_exit *e;
+
+	if (!is_tracked(task->pid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_EXIT);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_EXIT, sizeof(*e), task->pid, task->tgid);
+	e->exit_code = task->exit_code;
+	/* signal->live reaches 0 for the group's last thread; portable across
+	 * kernels whose tracepoint lacks the group_dead argument. */
+	e->group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	submit_event(e);
+	return 0;
+}

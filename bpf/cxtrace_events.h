@@ -1,0 +1,154 @@
+/* The kernel <-> userspace event ABI of cxtrace.
+ *
+ * Included by the BPF program (with vmlinux.h types) and by userspace (with
+ * <linux/types.h>). Every struct has fixed-width fields, explicit padding and
+ * a size check below, so both compilers agree byte for byte. The same bytes
+ * are stored in trace.cxt files, so a layout change needs CXT_ABI_VERSION
+ * bumped. No field ever carries a kernel address: address spaces are named by
+ * small ids the BPF side assigns (see mm_ids in cxtrace.bpf.c).
+ */
+#ifndef CXTRACE_EVENTS_H
+#define CXTRACE_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CXT_ABI_VERSION 1
+
+#define CXT_COMM_LEN 16
+#define CXT_FILENAME_LEN 256
+#define CXT_ARGS_LEN 4096 /* argv bytes captured per exec; longer is flagged */
+
+enum cxt_event_kind {
+	CXT_EV_SYSCALL_ENTER = 1, /* creator/execer enters clone..execveat */
+	CXT_EV_SYSCALL_EXIT = 2,  /* ... and returns */
+	CXT_EV_TASK_NEW = 3,      /* task_newtask: a tracked task created a task */
+	CXT_EV_WAKEUP_NEW = 4,    /* sched_wakeup_new: new task first queued */
+	CXT_EV_SWITCH = 5,        /* sched_switch touching a tracked task */
+	CXT_EV_MIGRATE = 6,       /* sched_migrate_task of a tracked task */
+	CXT_EV_EXEC = 7,          /* sched_process_exec */
+	CXT_EV_EXIT = 8,          /* sched_process_exit */
+	CXT_EV_KIND_COUNT = 9,    /* one past the last kind; sizes the drop map */
+};
+
+/* The syscalls whose entry and exit are reported (x86-64 numbers are looked
+ * up at load time; these are cxtrace's own stable codes). */
+enum cxt_syscall {
+	CXT_SYS_CLONE = 1,
+	CXT_SYS_CLONE3 = 2,
+	CXT_SYS_FORK = 3,
+	CXT_SYS_VFORK = 4,
+	CXT_SYS_EXECVE = 5,
+	CXT_SYS_EXECVEAT = 6,
+};
+
+/* Common header of every event. pid/tgid name the task the event is about
+ * (for a switch: the task switched in if tracked, else the one switched out). */
+struct cxt_header {
+	__u64 ts_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 pid;     /* kernel task id (gettid) */
+	__u32 tgid;    /* thread group id (getpid) */
+	__u16 kind;    /* enum cxt_event_kind */
+	__u16 cpu;     /* CPU the event was recorded on */
+	__u32 size;    /* bytes of the whole event as stored, header included */
+};
+
+struct cxt_syscall_enter {
+	struct cxt_header h;
+	__u32 syscall; /* enum cxt_syscall */
+	__u32 mm_id;   /* address space of the caller; 0 for none */
+	__u64 clone_flags; /* flags argument of clone; 0 for others */
+};
+
+struct cxt_syscall_exit {
+	struct cxt_header h;
+	__u32 syscall; /* enum cxt_syscall */
+	__u32 pad;
+	__s64 ret;     /* return value (pid in the caller's namespace, or -errno) */
+};
+
+struct cxt_task_new {
+	struct cxt_header h; /* pid/tgid: the creator */
+	__u64 clone_flags;
+	__u64 child_start_ns; /* task->start_time (monotonic), its identity */
+	__u32 child_pid;
+	__u32 child_tgid;
+	__u32 child_ppid;    /* tgid of the child's real_parent: its getppid() */
+	__u32 child_mm_id;
+	__u32 creator_mm_id;
+	__u32 pad;
+	char child_comm[CXT_COMM_LEN];
+};
+
+struct cxt_wakeup_new {
+	struct cxt_header h; /* pid/tgid: the new task */
+	__u32 target_cpu;
+	__u32 pad;
+};
+
+#define CXT_SWITCH_PREV_TRACKED 1u
+#define CXT_SWITCH_NEXT_TRACKED 2u
+#define CXT_SWITCH_PREV_DEAD 4u /* prev switched out for the last time */
+
+struct cxt_switch {
+	struct cxt_header h;
+	__u32 prev_pid;
+	__u32 prev_tgid;
+	__u32 next_pid;
+	__u32 next_tgid;
+	__u32 prev_state;
+	__u32 flags; /* CXT_SWITCH_* */
+};
+
+struct cxt_migrate {
+	struct cxt_header h; /* pid/tgid: the migrated task */
+	__u32 orig_cpu;
+	__u32 dest_cpu;
+};
+
+#define CXT_EXEC_ARGS_TRUNCATED 1u
+#define CXT_EXEC_FILENAME_TRUNCATED 2u
+#define CXT_EXEC_ARGS_UNREADABLE 4u
+
+struct cxt_exec {
+	struct cxt_header h; /* pid/tgid: after exec */
+	__u32 old_pid;       /* differs from pid when a non-leader thread exec'd */
+	__u32 mm_id;         /* the new address space */
+	__u32 argc;
+	__u32 args_total;    /* bytes of argv in the new process (NULs included) */
+	__u32 args_len;      /* bytes captured in args[] */
+	__u32 filename_len;  /* bytes used in filename[] (NUL included) */
+	__u32 flags;         /* CXT_EXEC_* */
+	__u32 pad;
+	char comm[CXT_COMM_LEN];
+	char filename[CXT_FILENAME_LEN];
+	char args[CXT_ARGS_LEN]; /* argv strings, each NUL-terminated */
+};
+
+struct cxt_exit {
+	struct cxt_header h;
+	__s32 exit_code; /* task->exit_code: (status << 8) | signal | 0x80 core */
+	__u32 group_dead; /* 1 when the last thread of the group exits */
+	char comm[CXT_COMM_LEN];
+};
+
+/* Stored exec events keep only the used part of args[]. */
+#define CXT_EXEC_FIXED_SIZE (sizeof(struct cxt_exec) - CXT_ARGS_LEN)
+
+#ifdef __cplusplus
+#define CXT_STATIC_ASSERT static_assert
+#else
+#define CXT_STATIC_ASSERT _Static_assert
+#endif
+CXT_STATIC_ASSERT(sizeof(struct cxt_header) == 24, "cxt_header layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_syscall_enter) == 40, "syscall_enter layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_syscall_exit) == 40, "syscall_exit layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_task_new) == 80, "task_new layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_wakeup_new) == 32, "wakeup_new layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_switch) == 48, "switch layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_migrate) == 32, "migrate layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_exec) == 24 + 32 + 16 + 256 + 4096, "exec layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_exit) == 48, "exit layout");
+
+#endif

@@ -1,0 +1,81 @@
+#include "text_summary.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace cxt {
+
+std::string format_duration_ns(uint64_t ns) {
+    char buf[32];
+    if (ns < 10'000) std::snprintf(buf, sizeof buf, "%llu ns", static_cast<unsigned long long>(ns));
+    else if (ns < 10'000'000) std::snprintf(buf, sizeof buf, "%.1f us", ns / 1e3);
+    else if (ns < 10'000'000'000ULL) std::snprintf(buf, sizeof buf, "%.1f ms", ns / 1e6);
+    else std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
+    return buf;
+}
+
+namespace {
+
+std::string row(const char* kind, const LatencyStats& first_run, const LatencyStats* syscall) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "    %-10s %6llu %11s %11s %11s %13s\n", kind,
+                  static_cast<unsigned long long>(first_run.count), format_duration_ns(first_run.p50).c_str(),
+                  format_duration_ns(first_run.p90).c_str(), format_duration_ns(first_run.max).c_str(),
+                  syscall ? format_duration_ns(syscall->p50).c_str() : "-");
+    return buf;
+}
+
+}  // namespace
+
+std::string render_text_summary(const RunModel& model) {
+    const RunInfo& run = model.run;
+    const Summary& s = model.summary;
+    std::ostringstream out;
+
+    out << "\ncxtrace summary: " << (run.workload.empty() ? "command" : run.workload);
+    if (!run.command.empty()) {
+        out << " (";
+        for (size_t i = 0; i < run.command.size(); ++i) out << (i ? " " : "") << run.command[i];
+        out << ")";
+    }
+    out << "\n";
+    if (!run.complete) {
+        out << "  WARNING: this report is incomplete:";
+        if (run.lost_events) out << " " << run.lost_events << " events were lost (try a larger --ring-buffer-size)";
+        if (run.interrupted) out << " the run was interrupted";
+        out << "\n";
+    }
+    out << "  tasks: " << s.tasks << " (" << s.processes << " processes, " << s.threads << " threads), "
+        << s.address_spaces << " address spaces\n";
+
+    if (!s.first_run_latency.empty()) {
+        out << "  creation latency, creator's syscall -> new task first on a CPU:\n";
+        char head[160];
+        std::snprintf(head, sizeof head, "    %-10s %6s %11s %11s %11s %13s\n", "kind", "count", "p50", "p90", "max",
+                      "syscall p50");
+        out << head;
+        for (const auto& [kind, stats] : s.first_run_latency) {
+            auto syscall = s.syscall_latency.find(kind);
+            out << row(kind.c_str(), stats, syscall == s.syscall_latency.end() ? nullptr : &syscall->second);
+        }
+        auto process = s.first_run_latency.find("process");
+        auto thread = s.first_run_latency.find("thread");
+        if (process != s.first_run_latency.end() && thread != s.first_run_latency.end() && thread->second.p50 > 0) {
+            char ratio[96];
+            std::snprintf(ratio, sizeof ratio, "  a process took %.1fx as long as a thread to get going (p50)\n",
+                          static_cast<double>(process->second.p50) / static_cast<double>(thread->second.p50));
+            out << ratio;
+        }
+    }
+    out << "  parallelism: at most " << s.max_parallelism << " traced task" << (s.max_parallelism == 1 ? "" : "s")
+        << " on a CPU at once; " << s.context_switches << " switch-ins, " << s.migrations << " migrations\n";
+    out << "  events: " << run.events << ", lost: " << run.lost_events << ", traced for "
+        << format_duration_ns(run.duration_ns) << " on " << run.cpus << " CPUs\n";
+    if (model.anomalies.total() > 0)
+        out << "  anomalies: " << model.anomalies.total() << " (see \"anomalies\" in report.json)\n";
+    if (run.exit_signal) out << "  the command was killed by signal " << *run.exit_signal << "\n";
+    else if (run.exit_code) out << "  the command exited with status " << *run.exit_code << "\n";
+    return out.str();
+}
+
+}  // namespace cxt

@@ -1,0 +1,37 @@
+// The cxtrace subcommands. Each takes its parsed options and returns the
+// process exit status.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cxt {
+
+// Exit statuses of cxtrace itself (a traced command's own status is passed
+// through by `run`).
+constexpr int kExitUsage = 2;
+constexpr int kExitFailure = 1;
+constexpr int kExitCommandNotFound = 127;
+constexpr int kExitCannotExecute = 126;
+
+struct RunOptions {
+    std::string output_dir;
+    uint64_t ring_buffer_bytes = 16u << 20;
+    uint32_t max_tasks = 32768;
+    bool as_root = false;
+    bool verbose = false;
+    std::vector<std::string> workload_and_args;  // WORKLOAD [ARGS...]
+    std::vector<std::string> command;            // after --
+};
+
+struct ReportOptions {
+    std::string trace_file;
+    std::string output_dir;
+};
+
+int run_command(const RunOptions& options);
+int report_command(const ReportOptions& options);
+int list_command();
+
+}  // namespace cxt

@@ -1,0 +1,107 @@
+// cxtrace: see processes and threads being born, share address spaces and
+// run on CPUs. main only wires the subcommands.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+uint64_t parse_size(const std::string& text) {
+    size_t pos = 0;
+    uint64_t value = std::stoull(text, &pos);
+    std::string unit = text.substr(pos);
+    if (unit == "K" || unit == "k" || unit == "KiB") value <<= 10;
+    else if (unit == "M" || unit == "m" || unit == "MiB") value <<= 20;
+    else if (unit == "G" || unit == "g" || unit == "GiB") value <<= 30;
+    else if (!unit.empty()) throw std::invalid_argument("unit");
+    return value;
+}
+
+// Ring buffer sizes: a power of two, 64 KiB .. 1 GiB, with K/M/G suffixes.
+std::string check_ring_size(std::string& text) {
+    try {
+        uint64_t bytes = parse_size(text);
+        if (bytes < (64u << 10) || bytes > (1ull << 30) || (bytes & (bytes - 1)) != 0)
+            return "ring buffer size must be a power of two between 64K and 1G, got " + text;
+        text = std::to_string(bytes);
+        return "";
+    } catch (const std::exception&) {
+        return "not a size: " + text + " (examples: 256K, 16M)";
+    }
+}
+
+void setup_run(CLI::App& app, cxt::RunOptions& options, int& status) {
+    auto* run = app.add_subcommand("run", "Trace a bundled workload (default: process-vs-thread) or, after --, any command");
+    run->add_option("-o,--output", options.output_dir, "Directory for trace.cxt and report.json")
+        ->description("Output directory (default: ./cxtrace-reports/<name>-<time>/)");
+    run->add_option("--ring-buffer-size", options.ring_buffer_bytes, "BPF ring buffer size, e.g. 256K, 16M")
+        ->transform(CLI::Validator(check_ring_size, "SIZE"))
+        ->default_str("16M");
+    run->add_option("--max-tasks", options.max_tasks, "Most tasks followed at once")
+        ->check(CLI::Range(16u, 4u << 20));
+    run->add_flag("--as-root", options.as_root, "Under sudo, run the command as root instead of the invoking user");
+    run->add_flag("-v,--verbose", options.verbose, "Show libbpf diagnostics");
+    run->prefix_command();  // WORKLOAD [ARGS...] go through untouched
+    run->footer("Examples:\n  sudo cxtrace run\n  sudo cxtrace run process-vs-thread -n 50\n"
+                "  sudo cxtrace run -- python3 my_threads.py");
+    run->callback([&options, &status, run] {
+        options.workload_and_args = run->remaining();
+        if (!options.command.empty() && !options.workload_and_args.empty())
+            throw CLI::ValidationError("give either a WORKLOAD or -- COMMAND, not both");
+        status = cxt::run_command(options);
+    });
+}
+
+void setup_report(CLI::App& app, cxt::ReportOptions& options, int& status) {
+    auto* report = app.add_subcommand("report", "Re-render a saved trace (trace.cxt)");
+    report->add_option("trace", options.trace_file, "A trace.cxt written by cxtrace run")->required();
+    report->add_option("-o,--output", options.output_dir, "Directory for report.json (default: beside the trace)");
+    report->callback([&options, &status] { status = cxt::report_command(options); });
+}
+
+void setup_list(CLI::App& app, int& status) {
+    auto* list = app.add_subcommand("list", "List the bundled workloads and the lesson each teaches");
+    list->callback([&status] { status = cxt::list_command(); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Everything after the first "--" is the traced command, untouched.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    cxt::RunOptions run_options;
+    auto dashdash = std::find(args.begin(), args.end(), "--");
+    if (dashdash != args.end()) {
+        run_options.command.assign(dashdash + 1, args.end());
+        if (run_options.command.empty()) {
+            std::fprintf(stderr, "cxtrace: nothing after --: give the command to trace\n");
+            return cxt::kExitUsage;
+        }
+        args.erase(dashdash, args.end());
+    }
+
+    CLI::App app{"cxtrace: watch the kernel create processes and threads"};
+    app.require_subcommand(1);
+    int status = 0;
+    cxt::ReportOptions report_options;
+    setup_run(app, run_options, status);
+    setup_report(app, report_options, status);
+    setup_list(app, status);
+
+    std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
+    try {
+        app.parse(args);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? 0 : cxt::kExitUsage;
+    }
+    if (!run_options.command.empty() && !app.got_subcommand("run")) {
+        std::fprintf(stderr, "cxtrace: '-- COMMAND' belongs to 'cxtrace run'\n");
+        return cxt::kExitUsage;
+    }
+    return status;
+}

@@ -1,0 +1,101 @@
+#include "output_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "json_report.h"
+
+namespace cxt {
+
+namespace {
+
+// mkdir that accepts an existing real directory but never a symlink.
+Status make_directory(const std::string& path, const OutputOwner& owner, bool created_is_error) {
+    if (mkdir(path.c_str(), 0755) == 0) {
+        give_to_owner(path, owner);
+        return Status::success();
+    }
+    if (errno != EEXIST) return os_error("cannot create directory " + path);
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return os_error("cannot inspect " + path);
+    if (S_ISLNK(st.st_mode)) return Error{"refusing to write through the symbolic link " + path};
+    if (!S_ISDIR(st.st_mode)) return Error{path + " exists and is not a directory"};
+    if (created_is_error) return Error{path + " already exists", EEXIST};
+    return Status::success();
+}
+
+std::string timestamp_now() {
+    std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &local);
+    return buf;
+}
+
+}  // namespace
+
+void give_to_owner(const std::string& path, const OutputOwner& owner) {
+    if (owner.user && lchown(path.c_str(), owner.user->uid, owner.user->gid) != 0) {
+        // Ownership is a courtesy; the file is still usable by root.
+    }
+}
+
+Result<std::string> create_output_dir(const std::string& requested, const std::string& label,
+                                      const OutputOwner& owner) {
+    if (!requested.empty()) {
+        Status made = make_directory(requested, owner, false);
+        if (!made) return made.error();
+        return requested;
+    }
+    const std::string parent = "cxtrace-reports";
+    Status made = make_directory(parent, owner, false);
+    if (!made) return made.error();
+    std::string base = parent + "/" + label + "-" + timestamp_now();
+    for (int attempt = 1; attempt < 100; ++attempt) {
+        std::string dir = attempt == 1 ? base : base + "-" + std::to_string(attempt);
+        Status fresh = make_directory(dir, owner, true);
+        if (fresh) return dir;
+        if (fresh.error().err != EEXIST) return fresh.error();
+    }
+    return Error{"cannot find a free output directory name under " + parent};
+}
+
+Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner) {
+    std::string temp = path + ".partial";
+    unlink(temp.c_str());
+    int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return os_error("cannot create " + temp);
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t wrote = write(fd, content.data() + done, content.size() - done);
+        if (wrote < 0 && errno == EINTR) continue;
+        if (wrote <= 0) {
+            int err = errno;
+            close(fd);
+            unlink(temp.c_str());
+            return os_error("cannot write " + temp, err);
+        }
+        done += static_cast<size_t>(wrote);
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        unlink(temp.c_str());
+        return os_error("cannot write " + temp);
+    }
+    give_to_owner(temp, owner);
+    if (rename(temp.c_str(), path.c_str()) != 0) return os_error("cannot rename " + temp + " to " + path);
+    return Status::success();
+}
+
+Result<std::string> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
+    std::string json_path = dir + "/report.json";
+    Status written = write_file_atomically(json_path, render_json_report(model), owner);
+    if (!written) return written.error();
+    return json_path;
+}
+
+}  // namespace cxt

@@ -1,0 +1,28 @@
+// Where a run's files go, written safely: atomically (temp + rename), never
+// through a planted symlink, and owned by the user behind sudo.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "held_command.h"
+#include "model.h"
+#include "result.h"
+
+namespace cxt {
+
+struct OutputOwner {
+    std::optional<InvokingUser> user;  // files are chowned to this user, if set
+};
+
+// Creates the run's output directory: `requested` if given, else
+// ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/.
+Result<std::string> create_output_dir(const std::string& requested, const std::string& label, const OutputOwner& owner);
+
+Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner);
+void give_to_owner(const std::string& path, const OutputOwner& owner);
+
+// Writes report.json into dir; returns its path.
+Result<std::string> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner);
+
+}  // namespace cxt

@@ -1,0 +1,48 @@
+// `cxtrace report FILE.cxt`: re-render a saved trace, and `cxtrace list`.
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "correlator.h"
+#include "output_files.h"
+#include "text_summary.h"
+#include "workloads.h"
+
+namespace cxt {
+
+int report_command(const ReportOptions& options) {
+    auto model = correlate_trace_file(options.trace_file);
+    if (!model) {
+        std::cerr << "cxtrace: " << model.error().message() << "\n";
+        return kExitFailure;
+    }
+    std::string dir = options.output_dir;
+    if (dir.empty()) {
+        size_t slash = options.trace_file.rfind('/');
+        dir = slash == std::string::npos ? "." : options.trace_file.substr(0, slash);
+    }
+    OutputOwner owner{invoking_user()};
+    auto made = create_output_dir(dir, "", owner);
+    if (!made) {
+        std::cerr << "cxtrace: " << made.error().message() << "\n";
+        return kExitFailure;
+    }
+    auto report_path = write_reports(*model, dir, owner);
+    if (!report_path) {
+        std::cerr << "cxtrace: " << report_path.error().message() << "\n";
+        return kExitFailure;
+    }
+    std::cout << render_text_summary(*model);
+    std::cout << "report: " << *report_path << std::endl;
+    return 0;
+}
+
+int list_command() {
+    for (const WorkloadInfo& w : bundled_workloads()) {
+        bool is_default = std::string(w.name) == default_workload();
+        std::printf("%-20s %s%s\n", w.name, w.lesson, is_default ? " (default)" : "");
+    }
+    return 0;
+}
+
+}  // namespace cxt

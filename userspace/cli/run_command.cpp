@@ -1,0 +1,278 @@
+// `cxtrace run`: launch the command held, attach the probes, follow it,
+// record every event to trace.cxt, then correlate and report.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "bpf_tracer.h"
+#include "commands.h"
+#include "correlator.h"
+#include "held_command.h"
+#include "output_files.h"
+#include "text_summary.h"
+#include "trace_file.h"
+#include "workloads.h"
+
+namespace cxt {
+
+namespace {
+
+constexpr int kPollMs = 100;
+constexpr auto kStatusEvery = std::chrono::milliseconds(250);
+constexpr auto kStopGrace = std::chrono::seconds(2);  // after Ctrl-C, before SIGKILL
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string iso8601_now() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    std::tm utc{};
+    gmtime_r(&ts.tv_sec, &utc);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+    char out[64];
+    std::snprintf(out, sizeof out, "%s.%03ldZ", buf, ts.tv_nsec / 1'000'000);
+    return out;
+}
+
+std::string kernel_release() {
+    utsname u{};
+    return uname(&u) == 0 ? u.release : "unknown";
+}
+
+// SIGINT/SIGTERM arrive on a descriptor we check between polls, so a Ctrl-C
+// ends the run cleanly instead of killing cxtrace mid-write.
+class StopSignals {
+public:
+    StopSignals() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGTERM);
+        sigaddset(&set_, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set_, &previous_);
+        fd_ = signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC);
+    }
+    ~StopSignals() {
+        if (fd_ >= 0) close(fd_);
+        sigprocmask(SIG_SETMASK, &previous_, nullptr);
+    }
+    StopSignals(const StopSignals&) = delete;
+    StopSignals& operator=(const StopSignals&) = delete;
+
+    // The signal received since the last call, or 0.
+    int pending() {
+        signalfd_siginfo info;
+        if (fd_ >= 0 && read(fd_, &info, sizeof info) == sizeof info) return static_cast<int>(info.ssi_signo);
+        return 0;
+    }
+
+private:
+    sigset_t set_, previous_;
+    int fd_ = -1;
+};
+
+// One updating line on stderr while tracing, only when it is a terminal.
+class StatusLine {
+public:
+    StatusLine() : enabled_(isatty(STDERR_FILENO) == 1), started_(std::chrono::steady_clock::now()) {}
+    void update(uint64_t events, uint64_t lost, bool force = false) {
+        if (!enabled_) return;
+        auto now = std::chrono::steady_clock::now();
+        if (!force && now - last_ < kStatusEvery) return;
+        last_ = now;
+        double elapsed = std::chrono::duration<double>(now - started_).count();
+        std::fprintf(stderr, "\r\033[K[cxtrace] %.1f s  %llu events  %llu lost", elapsed,
+                     static_cast<unsigned long long>(events), static_cast<unsigned long long>(lost));
+        std::fflush(stderr);
+        shown_ = true;
+    }
+    void clear() {
+        if (shown_) std::fprintf(stderr, "\r\033[K");
+        shown_ = false;
+    }
+
+private:
+    bool enabled_;
+    bool shown_ = false;
+    std::chrono::steady_clock::time_point started_, last_;
+};
+
+struct Target {
+    std::string label;     // workload name, or the command's basename
+    std::string workload;  // "" for an arbitrary command
+    std::vector<std::string> argv;
+};
+
+Result<Target> resolve_target(const RunOptions& options) {
+    if (!options.command.empty()) {
+        const std::string& argv0 = options.command.front();
+        std::string base = argv0.substr(argv0.rfind('/') + 1);
+        std::string label;
+        for (char c : base) label += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+        return Target{label.empty() ? "command" : label, "", options.command};
+    }
+    std::vector<std::string> args = options.workload_and_args;
+    std::string name = args.empty() ? default_workload() : args.front();
+    if (!find_workload(name))
+        return Error{"unknown workload '" + name + "'; bundled workloads: " + workload_names() +
+                     " (or trace any command with: cxtrace run -- COMMAND [ARGS...])"};
+    std::vector<std::string> argv{workload_path(name)};
+    if (!args.empty()) argv.insert(argv.end(), args.begin() + 1, args.end());
+    return Target{name, name, argv};
+}
+
+void print_error(const std::string& message) { std::cerr << "cxtrace: " << message << "\n"; }
+
+}  // namespace
+
+int run_command(const RunOptions& options) {
+    auto target = resolve_target(options);
+    if (!target) {
+        print_error(target.error().message());
+        return kExitUsage;
+    }
+    if (Status exists = check_command_exists(target->argv.front()); !exists) {
+        print_error(exists.error().what);
+        return exists.error().err == EACCES ? kExitCannotExecute : kExitCommandNotFound;
+    }
+    if (Status ready = check_tracing_prerequisites(); !ready) {
+        print_error(ready.error().message());
+        return kExitFailure;
+    }
+
+    OutputOwner owner{invoking_user()};
+    auto command = HeldCommand::spawn(target->argv, options.as_root);
+    if (!command) {
+        print_error(command.error().message());
+        return kExitFailure;
+    }
+
+    // The trace file is opened once we know where the run goes; events that
+    // arrive before (none: the command is held) would be lost otherwise.
+    std::optional<TraceWriter> writer;
+    uint64_t events = 0;
+    Status write_failure;
+    auto sink = [&](const uint8_t* data, size_t size) {
+        ++events;
+        if (writer && write_failure) write_failure = writer->append_raw(data, size);
+    };
+    TracerOptions tracer_options{options.ring_buffer_bytes, options.max_tasks, options.verbose};
+    auto tracer = BpfTracer::start(tracer_options, sink);
+    if (!tracer) {
+        print_error(tracer.error().message());
+        return kExitFailure;
+    }
+    if (Status tracked = (*tracer)->track(command->pid()); !tracked) {
+        print_error(tracked.error().message());
+        return kExitFailure;
+    }
+
+    auto dir = create_output_dir(options.output_dir, target->label, owner);
+    if (!dir) {
+        print_error(dir.error().message());
+        return kExitFailure;
+    }
+    TraceMeta meta;
+    meta.workload = target->workload;
+    meta.command = target->argv;
+    meta.started_at = iso8601_now();
+    meta.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    meta.kernel = kernel_release();
+    meta.root_pid = static_cast<uint32_t>(command->pid());
+    meta.launcher_pid = static_cast<uint32_t>(getpid());
+    meta.ring_buffer_bytes = options.ring_buffer_bytes;
+    meta.trace_start_ns = monotonic_ns();
+    const std::string trace_path = *dir + "/trace.cxt";
+    auto created = TraceWriter::create(trace_path, meta);
+    if (!created) {
+        print_error(created.error().message());
+        return kExitFailure;
+    }
+    writer.emplace(std::move(*created));
+
+    StopSignals stop_signals;
+    if (Status released = command->release(); !released) {
+        int err = released.error().err;
+        print_error((err == ENOENT ? "command not found: " : "cannot execute ") + target->argv.front() + ": " +
+                    std::strerror(err));
+        command->wait_exit();
+        unlink((trace_path + ".partial").c_str());
+        rmdir(dir->c_str());  // only if still empty
+        return err == ENOENT ? kExitCommandNotFound : kExitCannotExecute;
+    }
+
+    StatusLine status;
+    std::optional<ExitStatus> exit;
+    bool interrupted = false;
+    std::optional<std::chrono::steady_clock::time_point> stop_deadline;
+    while (!exit) {
+        if (auto polled = (*tracer)->poll(kPollMs); !polled) {
+            status.clear();
+            print_error(polled.error().message());
+            interrupted = true;
+            command->signal(SIGKILL);
+        }
+        if (int sig = stop_signals.pending()) {
+            if (!interrupted) {
+                interrupted = true;
+                command->signal(sig == SIGHUP ? SIGHUP : sig);  // forward, like a shell would
+                stop_deadline = std::chrono::steady_clock::now() + kStopGrace;
+            } else {
+                command->signal(SIGKILL);  // a second Ctrl-C: stop now
+            }
+        }
+        if (stop_deadline && std::chrono::steady_clock::now() > *stop_deadline) command->signal(SIGKILL);
+        exit = command->poll_exit();
+        status.update(events, 0);
+    }
+    // The root's final switch-out lands just after its parent is told it
+    // exited; give it a moment, then take everything buffered.
+    usleep(20'000);
+    (void)(*tracer)->drain();
+    TraceEnd end;
+    end.trace_end_ns = monotonic_ns();
+    end.lost_by_kind = (*tracer)->lost_by_kind();
+    end.exit_code = exit->code;
+    end.exit_signal = exit->signal;
+    end.interrupted = interrupted;
+    tracer->reset();  // detach before the heavy work
+    status.update(events, end.lost_total(), true);
+    status.clear();
+
+    if (!write_failure) {
+        print_error(write_failure.error().message());
+        return kExitFailure;
+    }
+    if (Status finished = writer->finish(end); !finished) {
+        print_error(finished.error().message());
+        return kExitFailure;
+    }
+    give_to_owner(trace_path, owner);
+
+    auto model = correlate_trace_file(trace_path);
+    if (!model) {
+        print_error(model.error().message());
+        return kExitFailure;
+    }
+    auto report_path = write_reports(*model, *dir, owner);
+    if (!report_path) {
+        print_error(report_path.error().message());
+        return kExitFailure;
+    }
+    std::cout << render_text_summary(*model);
+    std::cout << "  trace:  " << trace_path << "\n";
+    std::cout << "report: " << *report_path << std::endl;
+    return exit->shell_status();
+}
+
+}  // namespace cxt

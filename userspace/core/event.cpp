@@ -1,0 +1,197 @@
+#include "event.h"
+
+#include <cstring>
+#include <string>
+
+extern "C" {
+#include "cxtrace_events.h"
+}
+
+namespace cxt {
+
+static_assert(static_cast<int>(EventKind::Exit) == CXT_EV_EXIT);
+static_assert(kEventKindCount == CXT_EV_KIND_COUNT);
+static_assert(static_cast<uint32_t>(Syscall::Execveat) == CXT_SYS_EXECVEAT);
+
+const char* event_kind_name(EventKind kind) {
+    switch (kind) {
+        case EventKind::SyscallEnter: return "syscall_enter";
+        case EventKind::SyscallExit: return "syscall_exit";
+        case EventKind::TaskNew: return "task_new";
+        case EventKind::WakeupNew: return "wakeup_new";
+        case EventKind::Switch: return "switch";
+        case EventKind::Migrate: return "migrate";
+        case EventKind::Exec: return "exec";
+        case EventKind::Exit: return "exit";
+    }
+    return "unknown";
+}
+
+const char* syscall_name(Syscall sc) {
+    switch (sc) {
+        case Syscall::Clone: return "clone";
+        case Syscall::Clone3: return "clone3";
+        case Syscall::Fork: return "fork";
+        case Syscall::Vfork: return "vfork";
+        case Syscall::Execve: return "execve";
+        case Syscall::Execveat: return "execveat";
+    }
+    return "unknown";
+}
+
+bool is_creation_syscall(Syscall sc) {
+    return sc == Syscall::Clone || sc == Syscall::Clone3 || sc == Syscall::Fork || sc == Syscall::Vfork;
+}
+
+namespace {
+
+// A fixed-size char array from the kernel, cut at its first NUL.
+template <size_t N>
+std::string bounded_string(const char (&chars)[N]) {
+    return std::string(chars, strnlen(chars, N));
+}
+
+template <typename Raw>
+Result<Raw> read_fixed(const uint8_t* data, size_t size, const char* name) {
+    if (size != sizeof(Raw))
+        return Error{std::string(name) + " event has " + std::to_string(size) + " bytes, expected " +
+                     std::to_string(sizeof(Raw))};
+    Raw raw;
+    std::memcpy(&raw, data, sizeof(Raw));
+    return raw;
+}
+
+Result<Syscall> checked_syscall(uint32_t code) {
+    if (code < CXT_SYS_CLONE || code > CXT_SYS_EXECVEAT)
+        return Error{"unknown syscall code " + std::to_string(code)};
+    return static_cast<Syscall>(code);
+}
+
+Result<Exec> decode_exec(const uint8_t* data, size_t size) {
+    if (size < CXT_EXEC_FIXED_SIZE) return Error{"exec event shorter than its fixed part"};
+    cxt_exec raw;  // large: fine on the stack of a decoder call
+    std::memcpy(&raw, data, CXT_EXEC_FIXED_SIZE);
+    if (raw.args_len > CXT_ARGS_LEN || CXT_EXEC_FIXED_SIZE + raw.args_len != size)
+        return Error{"exec event argv length " + std::to_string(raw.args_len) + " does not match its size " +
+                     std::to_string(size)};
+    if (raw.filename_len > CXT_FILENAME_LEN) return Error{"exec event filename length out of range"};
+
+    Exec exec;
+    exec.old_pid = raw.old_pid;
+    exec.mm_id = raw.mm_id;
+    exec.argc = raw.argc;
+    exec.comm = bounded_string(raw.comm);
+    exec.filename = bounded_string(raw.filename);
+    exec.filename_truncated = raw.flags & CXT_EXEC_FILENAME_TRUNCATED;
+    exec.argv_bytes_total = raw.args_total;
+    exec.argv_truncated = (raw.flags & (CXT_EXEC_ARGS_TRUNCATED | CXT_EXEC_ARGS_UNREADABLE)) != 0;
+
+    const char* args = reinterpret_cast<const char*>(data + CXT_EXEC_FIXED_SIZE);
+    size_t pos = 0;
+    while (pos < raw.args_len) {
+        size_t len = strnlen(args + pos, raw.args_len - pos);
+        exec.argv.emplace_back(args + pos, len);
+        pos += len + 1;
+    }
+    // Fewer strings than argc means the capture was cut (or argv was
+    // rewritten by the program before we read it): say so.
+    if (exec.argv.size() < exec.argc) exec.argv_truncated = true;
+    return exec;
+}
+
+}  // namespace
+
+Result<size_t> raw_event_size(const uint8_t* data, size_t size) {
+    if (size < sizeof(cxt_header))
+        return Error{"event of " + std::to_string(size) + " bytes is shorter than its header"};
+    cxt_header header;
+    std::memcpy(&header, data, sizeof header);
+    if (header.size < sizeof(cxt_header) || header.size > size)
+        return Error{"event header claims " + std::to_string(header.size) + " bytes, record has " +
+                     std::to_string(size)};
+    return static_cast<size_t>(header.size);
+}
+
+Result<Event> decode_event(const uint8_t* data, size_t size) {
+    auto stored = raw_event_size(data, size);
+    if (!stored) return stored.error();
+    if (*stored != size)
+        return Error{"event header claims " + std::to_string(*stored) + " bytes, record has " + std::to_string(size)};
+    cxt_header header;
+    std::memcpy(&header, data, sizeof header);
+
+    Event event;
+    event.kind = static_cast<EventKind>(header.kind);
+    event.cpu = header.cpu;
+    event.ts_ns = header.ts_ns;
+    event.pid = header.pid;
+    event.tgid = header.tgid;
+
+    switch (header.kind) {
+        case CXT_EV_SYSCALL_ENTER: {
+            auto raw = read_fixed<cxt_syscall_enter>(data, size, "syscall_enter");
+            if (!raw) return raw.error();
+            auto sc = checked_syscall(raw->syscall);
+            if (!sc) return sc.error();
+            event.body = SyscallEnter{*sc, raw->mm_id, raw->clone_flags};
+            return event;
+        }
+        case CXT_EV_SYSCALL_EXIT: {
+            auto raw = read_fixed<cxt_syscall_exit>(data, size, "syscall_exit");
+            if (!raw) return raw.error();
+            auto sc = checked_syscall(raw->syscall);
+            if (!sc) return sc.error();
+            event.body = SyscallExit{*sc, raw->ret};
+            return event;
+        }
+        case CXT_EV_TASK_NEW: {
+            auto raw = read_fixed<cxt_task_new>(data, size, "task_new");
+            if (!raw) return raw.error();
+            event.body = TaskNew{raw->clone_flags, raw->child_start_ns, raw->child_pid, raw->child_tgid,
+                                 raw->child_ppid, raw->child_mm_id, raw->creator_mm_id,
+                                 bounded_string(raw->child_comm)};
+            return event;
+        }
+        case CXT_EV_WAKEUP_NEW: {
+            auto raw = read_fixed<cxt_wakeup_new>(data, size, "wakeup_new");
+            if (!raw) return raw.error();
+            event.body = WakeupNew{raw->target_cpu};
+            return event;
+        }
+        case CXT_EV_SWITCH: {
+            auto raw = read_fixed<cxt_switch>(data, size, "switch");
+            if (!raw) return raw.error();
+            event.body = Switch{raw->prev_pid,
+                                raw->prev_tgid,
+                                raw->next_pid,
+                                raw->next_tgid,
+                                raw->prev_state,
+                                (raw->flags & CXT_SWITCH_PREV_TRACKED) != 0,
+                                (raw->flags & CXT_SWITCH_NEXT_TRACKED) != 0,
+                                (raw->flags & CXT_SWITCH_PREV_DEAD) != 0};
+            return event;
+        }
+        case CXT_EV_MIGRATE: {
+            auto raw = read_fixed<cxt_migrate>(data, size, "migrate");
+            if (!raw) return raw.error();
+            event.body = Migrate{raw->orig_cpu, raw->dest_cpu};
+            return event;
+        }
+        case CXT_EV_EXEC: {
+            auto exec = decode_exec(data, size);
+            if (!exec) return exec.error();
+            event.body = std::move(*exec);
+            return event;
+        }
+        case CXT_EV_EXIT: {
+            auto raw = read_fixed<cxt_exit>(data, size, "exit");
+            if (!raw) return raw.error();
+            event.body = Exit{raw->exit_code, raw->group_dead != 0, bounded_string(raw->comm)};
+            return event;
+        }
+        default:
+            return Error{"unknown event kind " + std::to_string(header.kind)};
+    }
+}
+
+}  // namespace cxt

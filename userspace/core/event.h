@@ -1,0 +1,94 @@
+// Decoded events: the typed, validated form of the raw records the BPF side
+// writes (bpf/cxtrace_events.h). The decoder is the only code that reads raw
+// event bytes; everything downstream sees these structs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "result.h"
+
+namespace cxt {
+
+enum class EventKind : uint16_t {
+    SyscallEnter = 1,
+    SyscallExit = 2,
+    TaskNew = 3,
+    WakeupNew = 4,
+    Switch = 5,
+    Migrate = 6,
+    Exec = 7,
+    Exit = 8,
+};
+constexpr int kEventKindCount = 9;  // indices 1..8 are used
+const char* event_kind_name(EventKind kind);
+
+enum class Syscall : uint32_t { Clone = 1, Clone3 = 2, Fork = 3, Vfork = 4, Execve = 5, Execveat = 6 };
+const char* syscall_name(Syscall sc);
+bool is_creation_syscall(Syscall sc);
+
+struct SyscallEnter {
+    Syscall syscall;
+    uint32_t mm_id;
+    uint64_t clone_flags;
+};
+struct SyscallExit {
+    Syscall syscall;
+    int64_t ret;
+};
+struct TaskNew {
+    uint64_t clone_flags;
+    uint64_t child_start_ns;
+    uint32_t child_pid, child_tgid, child_ppid;
+    uint32_t child_mm_id, creator_mm_id;
+    std::string child_comm;
+};
+struct WakeupNew {
+    uint32_t target_cpu;
+};
+struct Switch {
+    uint32_t prev_pid, prev_tgid, next_pid, next_tgid;
+    uint32_t prev_state;
+    bool prev_tracked, next_tracked, prev_dead;
+};
+struct Migrate {
+    uint32_t orig_cpu, dest_cpu;
+};
+struct Exec {
+    uint32_t old_pid;
+    uint32_t mm_id;
+    uint32_t argc;
+    std::string comm;
+    std::string filename;
+    std::vector<std::string> argv;
+    bool filename_truncated = false;
+    bool argv_truncated = false;   // argv longer than what the kernel side captured
+    uint32_t argv_bytes_total = 0; // size of argv in the new process
+};
+struct Exit {
+    int32_t exit_code;  // kernel encoding: (status << 8) | signal
+    bool group_dead;
+    std::string comm;
+};
+
+struct Event {
+    EventKind kind;
+    uint16_t cpu;
+    uint64_t ts_ns;
+    uint32_t pid;
+    uint32_t tgid;
+    std::variant<SyscallEnter, SyscallExit, TaskNew, WakeupNew, Switch, Migrate, Exec, Exit> body;
+};
+
+// Decodes one raw event record. Checks sizes against the ABI; a record that
+// does not match is an error naming what is wrong, never a crash.
+Result<Event> decode_event(const uint8_t* data, size_t size);
+
+// Size in bytes of the stored form of a raw record (from its header), or an
+// error when the header is unusable. Lets the recorder copy records verbatim.
+Result<size_t> raw_event_size(const uint8_t* data, size_t size);
+
+}  // namespace cxt

@@ -1,0 +1,122 @@
+// The run model: what the correlator concluded from one trace. Renderers
+// (reports/) read only this; they never see events or the kernel.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cxt {
+
+enum class TaskKind { Root, Process, Thread, Vfork, SharedVm };
+const char* task_kind_name(TaskKind kind);
+// Kind of a task created with these clone flags (DESIGN.md definitions).
+TaskKind kind_from_clone_flags(uint64_t clone_flags);
+
+struct ExecRecord {
+    uint64_t ts_ns = 0;  // relative to trace start
+    std::string filename;
+    std::vector<std::string> argv;
+    uint32_t argc = 0;
+    bool argv_truncated = false;
+    bool filename_truncated = false;
+    uint32_t mm = 0;          // dense per-run address-space number (mm<N>)
+    uint32_t pid_before = 0;  // differs from the task's pid when a non-leader thread exec'd
+};
+
+struct Latency {
+    std::optional<uint64_t> syscall;    // creator enters clone.. -> returns in the creator
+    std::optional<uint64_t> first_run;  // creator enters clone.. -> new task first switched in
+};
+
+struct TaskRecord {
+    uint32_t pid = 0, tgid = 0, ppid = 0, parent_pid = 0;
+    std::string comm;
+    TaskKind kind = TaskKind::Process;
+    uint32_t mm = 0;                       // 0: never learned
+    std::optional<uint64_t> created_ns;    // relative to trace start
+    std::optional<uint64_t> exited_ns;
+    std::optional<int> exit_code;
+    std::optional<int> exit_signal;
+    bool core_dumped = false;
+    Latency latency;
+    std::optional<uint32_t> wakeup_cpu;
+    uint64_t oncpu_ns = 0;
+    std::map<uint32_t, uint64_t> cpu_ns;   // cpu -> on-CPU time
+    uint32_t migrations = 0;
+    uint32_t migrate_events = 0;           // sched_migrate_task seen for this task
+    uint32_t switches_in = 0;
+    std::vector<ExecRecord> execs;
+    uint64_t clone_flags = 0;
+    std::string creation_syscall;          // "clone", "clone3", ... or "" when unseen
+    bool inferred = false;                 // first seen mid-life (its creation was not traced)
+};
+
+struct OnCpuInterval {
+    uint32_t task;  // index into RunModel::tasks
+    uint32_t cpu;
+    uint64_t start_ns, end_ns;  // relative to trace start
+};
+
+struct LatencyStats {
+    uint64_t count = 0, min = 0, p50 = 0, p90 = 0, max = 0;
+};
+
+// Things the correlator found surprising. Counted and reported, never fatal.
+struct Anomalies {
+    uint64_t reordered_events = 0;        // arrived with a timestamp earlier than their predecessor
+    uint64_t unknown_tasks = 0;           // events for a task whose creation was not seen
+    uint64_t pid_reused_before_exit = 0;  // a new task took a pid whose exit was not seen
+    uint64_t switch_out_not_running = 0;  // switched out a task not known to be on that CPU
+    uint64_t switch_in_over_running = 0;  // switched in while another traced task was on that CPU
+    uint64_t events_before_start = 0;     // timestamps before tracing began (clamped)
+    uint64_t unmatched_syscall_exits = 0; // creation syscall returned without a recorded entry
+
+    uint64_t total() const;
+};
+
+struct RunInfo {
+    std::string workload;
+    std::vector<std::string> command;
+    std::string started_at;
+    uint64_t duration_ns = 0;
+    int cpus = 0;
+    std::string kernel;
+    uint64_t events = 0;
+    uint64_t lost_events = 0;
+    std::map<std::string, uint64_t> lost_by_kind;
+    bool interrupted = false;
+    bool complete = true;
+    std::optional<int> exit_code;
+    std::optional<int> exit_signal;
+    uint32_t root_pid = 0;
+};
+
+struct Summary {
+    uint64_t tasks = 0;
+    uint64_t processes = 0;       // thread groups (distinct tgids)
+    uint64_t threads = 0;         // tasks created with CLONE_THREAD
+    uint64_t address_spaces = 0;  // distinct mm ids, exec'd ones included
+    std::map<std::string, LatencyStats> first_run_latency;  // by kind
+    std::map<std::string, LatencyStats> syscall_latency;    // by kind
+    uint32_t max_parallelism = 0;
+    std::map<uint32_t, uint64_t> parallelism_ns;  // n traced tasks on CPU -> time
+    uint64_t context_switches = 0;  // switch-ins of traced tasks
+    uint64_t migrations = 0;
+};
+
+struct RunModel {
+    RunInfo run;
+    std::vector<TaskRecord> tasks;  // in order of creation; the root first
+    std::vector<OnCpuInterval> intervals;
+    Summary summary;
+    Anomalies anomalies;
+};
+
+// Nearest-rank percentile of sorted values (p in 0..100).
+uint64_t percentile_of_sorted(const std::vector<uint64_t>& sorted, double p);
+LatencyStats latency_stats(std::vector<uint64_t> values);
+
+}  // namespace cxt

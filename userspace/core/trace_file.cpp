@@ -1,0 +1,225 @@
+#include "trace_file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+extern "C" {
+#include "cxtrace_events.h"
+}
+
+namespace cxt {
+
+namespace {
+
+constexpr char kMagic[8] = {'C', 'X', 'T', 'R', 'A', 'C', 'E', '\0'};
+constexpr uint32_t kRecordEvent = 1;
+constexpr uint32_t kRecordEnd = 2;
+constexpr uint32_t kMaxJsonBytes = 1u << 20;  // bounds what a damaged length can make us allocate
+constexpr uint32_t kMaxEventBytes = sizeof(cxt_exec);
+
+struct FileHeader {
+    char magic[8];
+    uint32_t format_version;
+    uint32_t abi_version;
+    uint32_t meta_len;
+};
+static_assert(sizeof(FileHeader) == 20);
+
+struct RecordHeader {
+    uint32_t type;
+    uint32_t len;
+};
+static_assert(sizeof(RecordHeader) == 8);
+
+nlohmann::json optional_int(const std::optional<int>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+std::optional<int> int_or_null(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    return it->get<int>();
+}
+
+std::string meta_to_json(const TraceMeta& meta) {
+    nlohmann::json j = {
+        {"workload", meta.workload},       {"command", meta.command},
+        {"started_at", meta.started_at},   {"cpus", meta.cpus},
+        {"kernel", meta.kernel},           {"root_pid", meta.root_pid},
+        {"launcher_pid", meta.launcher_pid}, {"trace_start_ns", meta.trace_start_ns},
+        {"ring_buffer_bytes", meta.ring_buffer_bytes},
+    };
+    return j.dump();
+}
+
+std::string end_to_json(const TraceEnd& end) {
+    nlohmann::json lost = nlohmann::json::object();
+    for (int kind = 1; kind < kEventKindCount; ++kind)
+        lost[event_kind_name(static_cast<EventKind>(kind))] = end.lost_by_kind[kind];
+    nlohmann::json j = {
+        {"trace_end_ns", end.trace_end_ns}, {"lost_by_kind", lost},
+        {"exit_code", optional_int(end.exit_code)}, {"exit_signal", optional_int(end.exit_signal)},
+        {"interrupted", end.interrupted},   {"events", end.events},
+    };
+    return j.dump();
+}
+
+}  // namespace
+
+uint64_t TraceEnd::lost_total() const {
+    uint64_t total = 0;
+    for (uint64_t lost : lost_by_kind) total += lost;
+    return total;
+}
+
+Result<TraceWriter> TraceWriter::create(const std::string& path, const TraceMeta& meta) {
+    std::string partial = path + ".partial";
+    FilePtr file(std::fopen(partial.c_str(), "wbx"));  // x: never follow or reuse an existing file
+    if (!file) return os_error("cannot create " + partial);
+    std::string meta_json = meta_to_json(meta);
+    FileHeader header{};
+    std::memcpy(header.magic, kMagic, sizeof kMagic);
+    header.format_version = kTraceFormatVersion;
+    header.abi_version = CXT_ABI_VERSION;
+    header.meta_len = static_cast<uint32_t>(meta_json.size());
+    if (std::fwrite(&header, sizeof header, 1, file.get()) != 1 ||
+        std::fwrite(meta_json.data(), 1, meta_json.size(), file.get()) != meta_json.size())
+        return os_error("cannot write " + partial);
+    return TraceWriter(path, std::move(file));
+}
+
+Status TraceWriter::write_record(uint32_t type, const void* data, uint32_t len) {
+    RecordHeader header{type, len};
+    if (std::fwrite(&header, sizeof header, 1, file_.get()) != 1 ||
+        std::fwrite(data, 1, len, file_.get()) != len)
+        return os_error("cannot write " + path_ + ".partial");
+    return Status::success();
+}
+
+Status TraceWriter::append_raw(const uint8_t* data, size_t size) {
+    auto stored = raw_event_size(data, size);
+    if (!stored) return stored.error();
+    Status written = write_record(kRecordEvent, data, static_cast<uint32_t>(*stored));
+    if (written) ++events_;
+    return written;
+}
+
+Status TraceWriter::finish(const TraceEnd& end) {
+    TraceEnd counted = end;
+    counted.events = events_;
+    std::string json = end_to_json(counted);
+    Status written = write_record(kRecordEnd, json.data(), static_cast<uint32_t>(json.size()));
+    if (!written) return written;
+    if (std::fflush(file_.get()) != 0) return os_error("cannot write " + path_ + ".partial");
+    file_.reset();
+    if (std::rename((path_ + ".partial").c_str(), path_.c_str()) != 0)
+        return os_error("cannot rename " + path_ + ".partial");
+    return Status::success();
+}
+
+Error TraceReader::problem(const std::string& what, uint64_t offset) const {
+    return Error{path_ + ": " + what + " (at byte offset " + std::to_string(offset) + ")"};
+}
+
+Result<TraceReader> TraceReader::open(const std::string& path) {
+    FilePtr file(std::fopen(path.c_str(), "rb"));
+    if (!file) return os_error("cannot open trace " + path);
+    TraceReader reader(path, std::move(file));
+
+    FileHeader header;
+    size_t got = std::fread(&header, 1, sizeof header, reader.file_.get());
+    if (got < sizeof(kMagic) || std::memcmp(header.magic, kMagic, sizeof kMagic) != 0)
+        return reader.problem("not a cxtrace trace file (bad magic)", 0);
+    if (got != sizeof header) return reader.problem("truncated file header", got);
+    if (header.format_version > kTraceFormatVersion)
+        return reader.problem("written by a newer cxtrace (trace format " + std::to_string(header.format_version) +
+                                  ", this cxtrace reads up to " + std::to_string(kTraceFormatVersion) +
+                                  "): upgrade cxtrace",
+                              8);
+    if (header.format_version == 0) return reader.problem("invalid trace format version 0", 8);
+    if (header.abi_version != CXT_ABI_VERSION)
+        return reader.problem("event ABI version " + std::to_string(header.abi_version) + " is not supported (expected " +
+                                  std::to_string(CXT_ABI_VERSION) + ")",
+                              12);
+    if (header.meta_len > kMaxJsonBytes)
+        return reader.problem("metadata length " + std::to_string(header.meta_len) + " is implausible", 16);
+    std::string meta_json(header.meta_len, '\0');
+    if (std::fread(meta_json.data(), 1, meta_json.size(), reader.file_.get()) != meta_json.size())
+        return reader.problem("truncated metadata", sizeof header);
+    try {
+        auto j = nlohmann::json::parse(meta_json);
+        TraceMeta& m = reader.meta_;
+        m.workload = j.at("workload").get<std::string>();
+        m.command = j.at("command").get<std::vector<std::string>>();
+        m.started_at = j.at("started_at").get<std::string>();
+        m.cpus = j.at("cpus").get<int>();
+        m.kernel = j.at("kernel").get<std::string>();
+        m.root_pid = j.at("root_pid").get<uint32_t>();
+        m.launcher_pid = j.at("launcher_pid").get<uint32_t>();
+        m.trace_start_ns = j.at("trace_start_ns").get<uint64_t>();
+        m.ring_buffer_bytes = j.at("ring_buffer_bytes").get<uint64_t>();
+    } catch (const nlohmann::json::exception& e) {
+        return reader.problem(std::string("damaged metadata: ") + e.what(), sizeof header);
+    }
+    if (reader.meta_.cpus <= 0 || reader.meta_.cpus > 65536)
+        return reader.problem("metadata has an implausible CPU count", sizeof header);
+    reader.offset_ = sizeof header + header.meta_len;
+    return reader;
+}
+
+Result<std::optional<Event>> TraceReader::next() {
+    if (ended_) return std::optional<Event>();
+    const uint64_t record_offset = offset_;
+    RecordHeader header;
+    size_t got = std::fread(&header, 1, sizeof header, file_.get());
+    if (got == 0)
+        return problem("truncated: the file ends after " + std::to_string(events_) +
+                           " events without its end record (was the run cut off?)",
+                       record_offset);
+    if (got != sizeof header) return problem("truncated record header", record_offset);
+    offset_ += sizeof header;
+
+    if (header.type == kRecordEvent) {
+        if (header.len > kMaxEventBytes || header.len < sizeof(cxt_header))
+            return problem("event record length " + std::to_string(header.len) + " is out of range", record_offset);
+        buffer_.resize(header.len);
+        if (std::fread(buffer_.data(), 1, header.len, file_.get()) != header.len)
+            return problem("truncated event record (" + std::to_string(header.len) + " bytes expected)", record_offset);
+        offset_ += header.len;
+        auto event = decode_event(buffer_.data(), buffer_.size());
+        if (!event) return problem("bad event: " + event.error().what, record_offset);
+        ++events_;
+        return std::optional<Event>(std::move(*event));
+    }
+    if (header.type != kRecordEnd)
+        return problem("unknown record type " + std::to_string(header.type), record_offset);
+    if (header.len > kMaxJsonBytes) return problem("end record length is implausible", record_offset);
+    std::string json(header.len, '\0');
+    if (std::fread(json.data(), 1, json.size(), file_.get()) != json.size())
+        return problem("truncated end record", record_offset);
+    offset_ += header.len;
+    try {
+        auto j = nlohmann::json::parse(json);
+        end_.trace_end_ns = j.at("trace_end_ns").get<uint64_t>();
+        const auto& lost = j.at("lost_by_kind");
+        for (int kind = 1; kind < kEventKindCount; ++kind)
+            end_.lost_by_kind[kind] = lost.value(event_kind_name(static_cast<EventKind>(kind)), uint64_t{0});
+        end_.exit_code = int_or_null(j, "exit_code");
+        end_.exit_signal = int_or_null(j, "exit_signal");
+        end_.interrupted = j.at("interrupted").get<bool>();
+        end_.events = j.at("events").get<uint64_t>();
+    } catch (const nlohmann::json::exception& e) {
+        return problem(std::string("damaged end record: ") + e.what(), record_offset);
+    }
+    if (end_.events != events_)
+        return problem("end record counts " + std::to_string(end_.events) + " events but the file holds " +
+                           std::to_string(events_),
+                       record_offset);
+    if (std::fgetc(file_.get()) != EOF) return problem("unexpected data after the end record", offset_);
+    ended_ = true;
+    return std::optional<Event>();
+}
+
+}  // namespace cxt

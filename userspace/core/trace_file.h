@@ -1,0 +1,100 @@
+// trace.cxt: the raw events of one run, as the kernel wrote them, framed in
+// a versioned file so a run can be re-rendered later (`cxtrace report`).
+//
+// Layout (little-endian):
+//   "CXTRACE\0"  u32 format_version  u32 abi_version  u32 meta_len  meta (JSON)
+//   records: u32 type  u32 len  payload[len]
+//     type 1: one raw event (bpf/cxtrace_events.h layout)
+//     type 2: the end record (JSON), always last
+// Raw events hold no kernel addresses (mm ids only), so neither does the file.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "event.h"
+#include "result.h"
+
+namespace cxt {
+
+constexpr uint32_t kTraceFormatVersion = 1;
+
+struct TraceMeta {
+    std::string workload;               // bundled workload name, or "" for a command
+    std::vector<std::string> command;   // argv as launched
+    std::string started_at;             // ISO-8601 wall-clock time tracing began
+    int cpus = 0;
+    std::string kernel;                 // uname -r
+    uint32_t root_pid = 0;              // the traced command
+    uint32_t launcher_pid = 0;          // cxtrace itself: the root's parent
+    uint64_t trace_start_ns = 0;        // CLOCK_MONOTONIC when probes were live
+    uint64_t ring_buffer_bytes = 0;
+};
+
+struct TraceEnd {
+    uint64_t trace_end_ns = 0;
+    std::array<uint64_t, kEventKindCount> lost_by_kind{};  // indexed by EventKind
+    std::optional<int> exit_code;    // of the root command
+    std::optional<int> exit_signal;
+    bool interrupted = false;        // stopped by Ctrl-C / SIGTERM
+    uint64_t events = 0;             // event records in the file
+
+    uint64_t lost_total() const;
+};
+
+struct FileCloser {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+// Writes to PATH.partial and renames it into place on finish(), so a reader
+// never sees a half-written trace under the final name.
+class TraceWriter {
+public:
+    static Result<TraceWriter> create(const std::string& path, const TraceMeta& meta);
+
+    // Appends one raw event record (validated by its header's size).
+    Status append_raw(const uint8_t* data, size_t size);
+    Status finish(const TraceEnd& end);
+    uint64_t events_written() const { return events_; }
+
+private:
+    TraceWriter(std::string path, FilePtr file) : path_(std::move(path)), file_(std::move(file)) {}
+    Status write_record(uint32_t type, const void* data, uint32_t len);
+
+    std::string path_;
+    FilePtr file_;
+    uint64_t events_ = 0;
+};
+
+class TraceReader {
+public:
+    static Result<TraceReader> open(const std::string& path);
+
+    const TraceMeta& meta() const { return meta_; }
+    // The next event, std::nullopt after the end record, or an error naming
+    // the byte offset of the problem.
+    Result<std::optional<Event>> next();
+    // Valid once next() returned std::nullopt.
+    const TraceEnd& end() const { return end_; }
+
+private:
+    TraceReader(std::string path, FilePtr file) : path_(std::move(path)), file_(std::move(file)) {}
+    Error problem(const std::string& what, uint64_t offset) const;
+
+    std::string path_;
+    FilePtr file_;
+    uint64_t offset_ = 0;
+    uint64_t events_ = 0;
+    TraceMeta meta_;
+    TraceEnd end_;
+    bool ended_ = false;
+    std::vector<uint8_t> buffer_;
+};
+
+}  // namespace cxt

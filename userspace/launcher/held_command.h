@@ -1,0 +1,62 @@
+// Starts the traced command held before its exec: the child is forked and
+// waits on a pipe until the tracer follows its pid, then execs. Nothing the
+// command does is missed. Under sudo the command runs as the invoking user
+// unless run_as_root is set.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "result.h"
+
+namespace cxt {
+
+struct InvokingUser {
+    uid_t uid;
+    gid_t gid;
+    std::string name;
+    std::string home;
+};
+// The user behind sudo (SUDO_UID/SUDO_GID), when running as root under sudo.
+std::optional<InvokingUser> invoking_user();
+
+struct ExitStatus {
+    std::optional<int> code;    // exited normally
+    std::optional<int> signal;  // killed by a signal
+    // What a shell would report: the code, or 128 + signal.
+    int shell_status() const { return code ? *code : 128 + signal.value_or(0); }
+};
+
+class HeldCommand {
+public:
+    // Forks; the child waits for release(). argv[0] is looked up in PATH.
+    static Result<HeldCommand> spawn(const std::vector<std::string>& argv, bool run_as_root);
+    HeldCommand(HeldCommand&& other) noexcept;
+    HeldCommand& operator=(HeldCommand&&) = delete;
+    ~HeldCommand();
+
+    pid_t pid() const { return pid_; }
+    // Lets the child exec; fails with the child's errno if exec failed.
+    Status release();
+    // Non-blocking: the exit status once the command has ended.
+    std::optional<ExitStatus> poll_exit();
+    ExitStatus wait_exit();
+    void signal(int sig);
+
+private:
+    HeldCommand(pid_t pid, int go_fd, int exec_error_fd) : pid_(pid), go_fd_(go_fd), exec_error_fd_(exec_error_fd) {}
+
+    pid_t pid_ = -1;
+    int go_fd_ = -1;          // write end: one byte lets the child exec
+    int exec_error_fd_ = -1;  // read end: the child's errno if exec failed, EOF if it succeeded
+    bool reaped_ = false;
+};
+
+// Whether argv0 names something executable (a path, or a PATH lookup), so a
+// typo is reported before anything is set up.
+Status check_command_exists(const std::string& argv0);
+
+}  // namespace cxt

@@ -1,0 +1,143 @@
+#include "bpf_tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cxtrace.skel.h"
+
+namespace cxt {
+
+namespace {
+
+constexpr const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
+
+int quiet_libbpf_print(enum libbpf_print_level, const char*, va_list) { return 0; }
+int warning_libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG) return 0;
+    return std::vfprintf(stderr, format, args);
+}
+
+bool has_capability(int cap) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    if (syscall(SYS_capget, &header, data) != 0) return false;
+    return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+std::string lockdown_mode() {
+    std::ifstream in("/sys/kernel/security/lockdown");
+    std::string line;
+    std::getline(in, line);
+    auto open = line.find('['), close = line.find(']');
+    if (open == std::string::npos || close == std::string::npos) return "";
+    return line.substr(open + 1, close - open - 1);
+}
+
+// Turns a load/attach errno into a message that says what to do.
+Error load_error(const std::string& step, int err) {
+    std::string hint;
+    if (err == EPERM || err == EACCES) {
+        std::string lockdown = lockdown_mode();
+        if (!lockdown.empty() && lockdown != "none")
+            hint = " (kernel lockdown is '" + lockdown + "', which blocks BPF tracing: boot with lockdown=none)";
+        else
+            hint = " (run cxtrace with sudo, or grant it CAP_BPF and CAP_PERFMON)";
+    } else if (err == ENOENT || err == EINVAL) {
+        hint = " (this kernel may lack a tracepoint cxtrace needs; Linux 5.18 or newer is required)";
+    }
+    return Error{"cannot " + step + hint, err};
+}
+
+}  // namespace
+
+void BpfTracer::SkeletonDeleter::operator()(cxtrace_bpf* skel) const { cxtrace_bpf__destroy(skel); }
+void BpfTracer::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+
+Status check_tracing_prerequisites() {
+    if (geteuid() != 0 && !(has_capability(CAP_BPF) && has_capability(CAP_PERFMON)))
+        return Error{"cxtrace needs root to load its eBPF programs: run it with sudo (or grant CAP_BPF and CAP_PERFMON)"};
+    if (access(kKernelBtf, R_OK) != 0)
+        return Error{std::string("this kernel exposes no BTF type information (") + kKernelBtf +
+                     " is missing): cxtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"};
+    return Status::success();
+}
+
+Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options, RawEventSink sink) {
+    libbpf_set_print(options.verbose ? warning_libbpf_print : quiet_libbpf_print);
+
+    std::unique_ptr<BpfTracer> tracer(new BpfTracer());
+    tracer->sink_ = std::move(sink);
+    tracer->skel_.reset(cxtrace_bpf__open());
+    if (!tracer->skel_) return load_error("open the BPF object", errno);
+    cxtrace_bpf* skel = tracer->skel_.get();
+
+    // Wake the reader once a sixteenth of the buffer is pending; it also
+    // drains on its own timer.
+    skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 16;
+    if (int err = bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(options.ring_buffer_bytes)))
+        return load_error("size the ring buffer", -err);
+    if (int err = bpf_map__set_max_entries(skel->maps.tracked, options.max_tasks))
+        return load_error("size the task map", -err);
+
+    if (int err = cxtrace_bpf__load(skel)) return load_error("load the BPF programs", -err);
+    if (int err = cxtrace_bpf__attach(skel)) return load_error("attach the BPF programs", -err);
+
+    tracer->ring_.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), &BpfTracer::on_sample, tracer.get(), nullptr));
+    if (!tracer->ring_) return load_error("set up the ring buffer reader", errno);
+    return tracer;
+}
+
+BpfTracer::~BpfTracer() = default;
+
+int BpfTracer::on_sample(void* ctx, void* data, size_t size) {
+    static_cast<BpfTracer*>(ctx)->sink_(static_cast<const uint8_t*>(data), size);
+    return 0;
+}
+
+Status BpfTracer::track(pid_t pid) {
+    uint32_t key = static_cast<uint32_t>(pid);
+    uint8_t one = 1;
+    if (bpf_map__update_elem(skel_->maps.tracked, &key, sizeof key, &one, sizeof one, BPF_ANY) != 0)
+        return os_error("cannot follow pid " + std::to_string(pid));
+    return Status::success();
+}
+
+Result<int> BpfTracer::poll(int timeout_ms) {
+    int woken = ring_buffer__poll(ring_.get(), timeout_ms);
+    if (woken < 0 && woken != -EINTR) return Error{"ring buffer poll failed", -woken};
+    // Events submitted without a wakeup are consumed here too.
+    auto rest = drain();
+    if (!rest) return rest;
+    return (woken > 0 ? woken : 0) + *rest;
+}
+
+Result<int> BpfTracer::drain() {
+    int consumed = ring_buffer__consume(ring_.get());
+    if (consumed < 0) return Error{"ring buffer read failed", -consumed};
+    return consumed;
+}
+
+std::array<uint64_t, kEventKindCount> BpfTracer::lost_by_kind() const {
+    std::array<uint64_t, kEventKindCount> lost{};
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) return lost;
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+    for (uint32_t kind = 1; kind < kEventKindCount; ++kind) {
+        if (bpf_map__lookup_elem(skel_->maps.drops, &kind, sizeof kind, per_cpu.data(),
+                                 per_cpu.size() * sizeof(uint64_t), 0) != 0)
+            continue;
+        for (uint64_t n : per_cpu) lost[kind] += n;
+    }
+    return lost;
+}
+
+}  // namespace cxt

@@ -1,0 +1,66 @@
+// The kernel side of a run: loads and attaches the cxtrace BPF programs,
+// follows one command's task tree, and hands raw event records to a sink.
+// Owns every libbpf object; nothing is pinned, so when this object (or the
+// whole process) goes away, the programs are detached and unloaded.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "event.h"
+#include "result.h"
+
+struct cxtrace_bpf;
+struct ring_buffer;
+
+namespace cxt {
+
+struct TracerOptions {
+    uint64_t ring_buffer_bytes = 16u << 20;  // power of two, multiple of the page size
+    uint32_t max_tasks = 32768;              // tasks followed at once
+    bool verbose = false;                    // show libbpf's own diagnostics
+};
+
+// Receives each raw event record exactly as the kernel wrote it.
+using RawEventSink = std::function<void(const uint8_t* data, size_t size)>;
+
+class BpfTracer {
+public:
+    static Result<std::unique_ptr<BpfTracer>> start(const TracerOptions& options, RawEventSink sink);
+    ~BpfTracer();
+    BpfTracer(const BpfTracer&) = delete;
+    BpfTracer& operator=(const BpfTracer&) = delete;
+
+    // Follow this task and everything it creates from now on.
+    Status track(pid_t pid);
+    // Waits up to timeout_ms for data, then consumes all that is buffered.
+    Result<int> poll(int timeout_ms);
+    // Consumes everything buffered without waiting.
+    Result<int> drain();
+    // Failed reservations so far, by event kind (summed over CPUs).
+    std::array<uint64_t, kEventKindCount> lost_by_kind() const;
+
+private:
+    BpfTracer() = default;
+    static int on_sample(void* ctx, void* data, size_t size);
+
+    struct SkeletonDeleter {
+        void operator()(cxtrace_bpf* skel) const;
+    };
+    struct RingBufferDeleter {
+        void operator()(ring_buffer* rb) const;
+    };
+    std::unique_ptr<cxtrace_bpf, SkeletonDeleter> skel_;
+    std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;  // declared last: freed first
+    RawEventSink sink_;
+};
+
+// Checks what loading needs before trying: privileges and kernel BTF. The
+// error says what to do.
+Status check_tracing_prerequisites();
+
+}  // namespace cxt
