@@ -65,6 +65,15 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/* Events submitted per kind, per CPU: lets userspace prove it received
+ * everything the kernel side sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CXT_EV_KIND_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} submitted SEC(".maps");
+
 static __always_inline bool is_tracked(__u32 pid)
 {
 	return pid != 0 && bpf_map_lookup_elem(&tracked, &pid) != NULL;
@@ -103,7 +112,12 @@ static __always_inline void *reserve_event(__u32 size, __u32 kind)
  * reader also drains on a short timer, so nothing waits long. */
 static __always_inline void submit_event(void *event)
 {
+	__u32 kind = ((struct cxt_header *)event)->kind;
 	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 *sent = bpf_map_lookup_elem(&submitted, &kind);
+
+	if (sent)
+		*sent += 1;
 
 	bpf_ringbuf_submit(event, pending >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }

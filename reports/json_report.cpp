@@ -110,7 +110,8 @@ json report_json(const RunModel& model) {
           {"switch_out_not_running", a.switch_out_not_running},
           {"switch_in_over_running", a.switch_in_over_running},
           {"events_before_start", a.events_before_start},
-          {"unmatched_syscall_exits", a.unmatched_syscall_exits}}},
+          {"unmatched_syscall_exits", a.unmatched_syscall_exits},
+          {"inferred_switch_ins", a.inferred_switch_ins}}},
     };
 }
 

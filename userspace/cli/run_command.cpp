@@ -6,7 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 
@@ -161,10 +163,12 @@ int run_command(const RunOptions& options) {
     // arrive before (none: the command is held) would be lost otherwise.
     std::optional<TraceWriter> writer;
     uint64_t events = 0;
-    Status write_failure;
+    std::array<uint64_t, kEventKindCount> received_by_kind{};
+    Status write_status;
     auto sink = [&](const uint8_t* data, size_t size) {
         ++events;
-        if (writer && write_failure) write_failure = writer->append_raw(data, size);
+        if (auto kind = raw_event_kind(data, size)) ++received_by_kind[static_cast<size_t>(*kind)];
+        if (writer && write_status) write_status = writer->append_raw(data, size);
     };
     TracerOptions tracer_options{options.ring_buffer_bytes, options.max_tasks, options.verbose};
     auto tracer = BpfTracer::start(tracer_options, sink);
@@ -242,6 +246,10 @@ int run_command(const RunOptions& options) {
     TraceEnd end;
     end.trace_end_ns = monotonic_ns();
     end.lost_by_kind = (*tracer)->lost_by_kind();
+    // What the kernel submitted but we never read also counts as lost.
+    auto submitted = (*tracer)->submitted_by_kind();
+    for (int kind = 1; kind < kEventKindCount; ++kind)
+        if (submitted[kind] > received_by_kind[kind]) end.lost_by_kind[kind] += submitted[kind] - received_by_kind[kind];
     end.exit_code = exit->code;
     end.exit_signal = exit->signal;
     end.interrupted = interrupted;
@@ -249,8 +257,8 @@ int run_command(const RunOptions& options) {
     status.update(events, end.lost_total(), true);
     status.clear();
 
-    if (!write_failure) {
-        print_error(write_failure.error().message());
+    if (!write_status) {
+        print_error(write_status.error().message());
         return kExitFailure;
     }
     if (Status finished = writer->finish(end); !finished) {

@@ -32,7 +32,7 @@ TaskKind kind_from_clone_flags(uint64_t flags) {
 
 uint64_t Anomalies::total() const {
     return reordered_events + unknown_tasks + pid_reused_before_exit + switch_out_not_running +
-           switch_in_over_running + events_before_start + unmatched_syscall_exits;
+           switch_in_over_running + events_before_start + unmatched_syscall_exits + inferred_switch_ins;
 }
 
 uint64_t percentile_of_sorted(const std::vector<uint64_t>& sorted, double p) {
@@ -123,9 +123,35 @@ uint32_t Correlator::task_for(uint32_t pid, uint32_t tgid) {
     return index;
 }
 
+// An event recorded in a task's own context proves it is on that CPU. Now
+// and then the kernel delivers no sched_switch for a switch-in (seen on
+// Linux 6.18); the interval is then taken to start at this event.
+void Correlator::note_running(uint32_t index, const Event& event) {
+    const TaskState& state = states_[index];
+    if (state.on_cpu && static_cast<uint32_t>(*state.on_cpu) == event.cpu) return;
+    ++model_.anomalies.inferred_switch_ins;
+    advance_parallelism(event.ts_ns);
+    switch_in(index, event.cpu, event.ts_ns);
+}
+
 void Correlator::process(const Event& event) {
     if (event.ts_ns < processed_ts_) ++model_.anomalies.reordered_events;  // later than the window allowed
     processed_ts_ = std::max(processed_ts_, event.ts_ns);
+    switch (event.kind) {
+        case EventKind::SyscallEnter:
+        case EventKind::SyscallExit:
+        case EventKind::TaskNew:
+        case EventKind::Exit:
+            note_running(task_for(event.pid, event.tgid), event);
+            break;
+        case EventKind::Exec: {
+            const auto& exec = std::get<Exec>(event.body);
+            note_running(task_for(exec.old_pid ? exec.old_pid : event.pid, event.tgid), event);
+            break;
+        }
+        default:
+            break;
+    }
     std::visit(
         [&](const auto& body) {
             using Body = std::decay_t<decltype(body)>;

@@ -56,6 +56,7 @@ private:
     void advance_parallelism(uint64_t ts);
     void switch_in(uint32_t task, uint32_t cpu, uint64_t ts);
     void switch_out(uint32_t task, uint64_t ts);
+    void note_running(uint32_t task, const Event& event);
 
     TraceMeta meta_;
     std::deque<Event> reorder_;  // sorted by ts, arrival order within equal ts

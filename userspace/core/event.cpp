@@ -101,6 +101,14 @@ Result<Exec> decode_exec(const uint8_t* data, size_t size) {
 
 }  // namespace
 
+std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size) {
+    if (size < sizeof(cxt_header)) return std::nullopt;
+    cxt_header header;
+    std::memcpy(&header, data, sizeof header);
+    if (header.kind < CXT_EV_SYSCALL_ENTER || header.kind >= CXT_EV_KIND_COUNT) return std::nullopt;
+    return static_cast<EventKind>(header.kind);
+}
+
 Result<size_t> raw_event_size(const uint8_t* data, size_t size) {
     if (size < sizeof(cxt_header))
         return Error{"event of " + std::to_string(size) + " bytes is shorter than its header"};

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -86,6 +87,9 @@ struct Event {
 // Decodes one raw event record. Checks sizes against the ABI; a record that
 // does not match is an error naming what is wrong, never a crash.
 Result<Event> decode_event(const uint8_t* data, size_t size);
+
+// The kind named by a raw record's header, if it is a known one.
+std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size);
 
 // Size in bytes of the stored form of a raw record (from its header), or an
 // error when the header is unusable. Lets the recorder copy records verbatim.

@@ -73,6 +73,7 @@ struct Anomalies {
     uint64_t switch_in_over_running = 0;  // switched in while another traced task was on that CPU
     uint64_t events_before_start = 0;     // timestamps before tracing began (clamped)
     uint64_t unmatched_syscall_exits = 0; // creation syscall returned without a recorded entry
+    uint64_t inferred_switch_ins = 0;     // a task acted on a CPU it was not seen switched in to
 
     uint64_t total() const;
 };

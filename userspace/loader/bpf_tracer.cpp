@@ -126,18 +126,25 @@ Result<int> BpfTracer::drain() {
     return consumed;
 }
 
-std::array<uint64_t, kEventKindCount> BpfTracer::lost_by_kind() const {
-    std::array<uint64_t, kEventKindCount> lost{};
+namespace {
+std::array<uint64_t, kEventKindCount> sum_per_kind(const bpf_map* map) {
+    std::array<uint64_t, kEventKindCount> sums{};
     int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) return lost;
+    if (cpus <= 0) return sums;
     std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
     for (uint32_t kind = 1; kind < kEventKindCount; ++kind) {
-        if (bpf_map__lookup_elem(skel_->maps.drops, &kind, sizeof kind, per_cpu.data(),
-                                 per_cpu.size() * sizeof(uint64_t), 0) != 0)
+        if (bpf_map__lookup_elem(map, &kind, sizeof kind, per_cpu.data(), per_cpu.size() * sizeof(uint64_t), 0) != 0)
             continue;
-        for (uint64_t n : per_cpu) lost[kind] += n;
+        for (uint64_t n : per_cpu) sums[kind] += n;
     }
-    return lost;
+    return sums;
+}
+}  // namespace
+
+std::array<uint64_t, kEventKindCount> BpfTracer::lost_by_kind() const { return sum_per_kind(skel_->maps.drops); }
+
+std::array<uint64_t, kEventKindCount> BpfTracer::submitted_by_kind() const {
+    return sum_per_kind(skel_->maps.submitted);
 }
 
 }  // namespace cxt

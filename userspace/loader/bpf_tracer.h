@@ -43,6 +43,8 @@ public:
     Result<int> drain();
     // Failed reservations so far, by event kind (summed over CPUs).
     std::array<uint64_t, kEventKindCount> lost_by_kind() const;
+    // Events the kernel side submitted, by kind: what the reader must have got.
+    std::array<uint64_t, kEventKindCount> submitted_by_kind() const;
 
 private:
     BpfTracer() = default;

@@ -1,0 +1,41 @@
+// Runs the real cxtrace binary and collects what it printed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace live {
+
+struct Outcome {
+    int status = -1;  // exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+// Runs argv (argv[0] a path) to completion, capturing stdout and stderr.
+Outcome run(const std::vector<std::string>& argv);
+// cxtrace with these arguments.
+Outcome cxtrace(const std::vector<std::string>& args);
+
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+bool is_root();
+bool file_exists(const std::string& path);
+std::string read_file(const std::string& path);
+nlohmann::json read_json(const std::string& path);
+
+}  // namespace live
