@@ -1,0 +1,130 @@
+// Live tests of `cxtrace run -- COMMAND`: programs a student brings, here
+// Python with threading and multiprocessing, and a wrapper that execs.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "live_run.h"
+
+using nlohmann::json;
+
+#define REQUIRE_ROOT()                                                          \
+    do {                                                                        \
+        if (!live::is_root()) {                                                 \
+            WARN("skipped: live tracing needs root (run the tests with sudo)"); \
+            return;                                                             \
+        }                                                                       \
+    } while (0)
+
+namespace {
+
+const std::string kPrograms = CXTRACE_TEST_PROGRAMS;
+const std::string kPython = "/usr/bin/python3";
+
+// The capture groups ([0] = whole match) of every line matching re.
+std::vector<std::vector<std::string>> matches(const std::string& text, const std::regex& re) {
+    std::vector<std::vector<std::string>> found;
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::smatch m;
+        if (std::regex_search(line, m, re)) found.emplace_back(m.begin(), m.end());
+    }
+    return found;
+}
+
+const json* task_with_pid(const json& report, int pid) {
+    for (const auto& task : report.at("tasks"))
+        if (task.at("pid") == pid) return &task;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("a Python threading program: threads share the interpreter's tgid and mm", "[live][command][python]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPython, kPrograms + "/threads_demo.py"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    auto main_line = matches(outcome.out, std::regex(R"(^main: pid=(\d+) tid=(\d+))"));
+    REQUIRE(main_line.size() == 1);
+    int main_pid = std::stoi(main_line[0][1]);
+    auto thread_lines = matches(outcome.out, std::regex(R"(^thread \d: pid=(\d+) tid=(\d+))"));
+    REQUIRE(thread_lines.size() == 4);
+
+    json report = live::read_json(tmp / "out/report.json");
+    const json& root = report.at("tasks")[0];
+    CHECK(root.at("kind") == "root");
+    CHECK(root.at("pid") == main_pid);
+    REQUIRE(root.at("execs").size() == 1);
+    CHECK(root.at("execs")[0].at("argv")[1] == kPrograms + "/threads_demo.py");
+    for (const auto& line : thread_lines) {
+        int tid = std::stoi(line[2]);
+        INFO("thread " << tid);
+        CHECK(std::stoi(line[1]) == main_pid);
+        const json* task = task_with_pid(report, tid);
+        REQUIRE(task != nullptr);
+        CHECK(task->at("kind") == "thread");
+        CHECK(task->at("tgid") == main_pid);
+        CHECK(task->at("mm") == root.at("execs")[0].at("mm"));
+    }
+}
+
+TEST_CASE("a Python multiprocessing pool: each worker its own process and mm", "[live][command][python]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPython, kPrograms + "/mp_pool.py"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    auto main_line = matches(outcome.out, std::regex(R"(^main: pid=(\d+))"));
+    REQUIRE(main_line.size() == 1);
+    int main_pid = std::stoi(main_line[0][1]);
+    auto task_lines = matches(outcome.out, std::regex(R"(^task \d: worker pid=(\d+) ppid=(\d+))"));
+    REQUIRE(task_lines.size() == 9);
+
+    json report = live::read_json(tmp / "out/report.json");
+    const json& root = report.at("tasks")[0];
+    CHECK(root.at("pid") == main_pid);
+    std::set<int> workers;
+    for (const auto& line : task_lines) workers.insert(std::stoi(line[1]));
+    CHECK(workers.size() <= 3);
+    std::set<std::string> worker_mms;
+    for (int pid : workers) {
+        INFO("worker " << pid);
+        const json* task = task_with_pid(report, pid);
+        REQUIRE(task != nullptr);
+        CHECK(task->at("kind") == "process");
+        CHECK(task->at("tgid") == pid);
+        CHECK(task->at("ppid") == main_pid);
+        CHECK(task->at("mm") != root.at("execs")[0].at("mm"));
+        worker_mms.insert(task->at("mm").get<std::string>());
+    }
+    CHECK(worker_mms.size() == workers.size());
+    // The pool's helper threads live in the main process.
+    int helper_threads = 0;
+    for (const auto& task : report.at("tasks"))
+        if (task.at("kind") == "thread" && task.at("tgid") == main_pid) ++helper_threads;
+    CHECK(helper_threads >= 1);
+}
+
+TEST_CASE("a wrapper script that execs the interpreter keeps its pid", "[live][command]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPrograms + "/wrapper.sh"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    auto main_line = matches(outcome.out, std::regex(R"(^main: pid=(\d+))"));
+    REQUIRE(main_line.size() == 1);
+    json report = live::read_json(tmp / "out/report.json");
+    const json& root = report.at("tasks")[0];
+    CHECK(root.at("pid") == std::stoi(main_line[0][1]));
+    REQUIRE(root.at("execs").size() == 2);
+    CHECK(root.at("execs")[0].at("filename") == kPrograms + "/wrapper.sh");
+    CHECK(root.at("execs")[1].at("filename") == kPython);
+    CHECK(root.at("execs")[0].at("mm") != root.at("execs")[1].at("mm"));
+    CHECK(root.at("comm").get<std::string>().rfind("python", 0) == 0);
+}

@@ -1,0 +1,34 @@
+// Shared by the bundled workloads: option parsing with the same behaviour
+// everywhere (--help shows the options and defaults; a bad value is a clear
+// error and exit status 2) and output that is flushed before every fork.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdarg>
+
+namespace workload {
+
+// Parses argv into the options bound on app. Returns -1 to go on, or the
+// exit status to return from main (0 after --help, 2 on a bad option).
+inline int parse_options(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return -1;
+}
+
+// printf + fflush: lines must reach the terminal before the next fork, and
+// from a child before it _exit()s.
+inline void say(const char* format, ...) __attribute__((format(printf, 1, 2)));
+inline void say(const char* format, ...) {
+    va_list args;
+    va_start(args, format);
+    std::vprintf(format, args);
+    va_end(args);
+    std::fflush(stdout);
+}
+
+}  // namespace workload
