@@ -1,5 +1,7 @@
 #include "json_report.h"
 
+#include "findings.h"
+
 namespace cxt {
 
 namespace {
@@ -73,6 +75,10 @@ json report_json(const RunModel& model) {
     json parallelism = json::object();
     for (const auto& [n, ns] : model.summary.parallelism_ns) parallelism[std::to_string(n)] = ns;
 
+    json what_this_shows = json::array();
+    for (const Finding& finding : findings(model))
+        what_this_shows.push_back({{"topic", finding.topic}, {"text", finding.text}});
+
     const Anomalies& a = model.anomalies;
     return {
         {"schema", kReportSchema},
@@ -102,7 +108,8 @@ json report_json(const RunModel& model) {
           {"max_parallelism", model.summary.max_parallelism},
           {"parallelism_ns", parallelism},
           {"context_switches", model.summary.context_switches},
-          {"migrations", model.summary.migrations}}},
+          {"migrations", model.summary.migrations},
+          {"what_this_shows", what_this_shows}}},
         {"anomalies",
          {{"reordered_events", a.reordered_events},
           {"unknown_tasks", a.unknown_tasks},

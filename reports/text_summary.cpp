@@ -1,5 +1,7 @@
 #include "text_summary.h"
 
+#include "findings.h"
+
 #include <cstdio>
 #include <sstream>
 
@@ -7,9 +9,9 @@ namespace cxt {
 
 std::string format_duration_ns(uint64_t ns) {
     char buf[32];
-    if (ns < 10'000) std::snprintf(buf, sizeof buf, "%llu ns", static_cast<unsigned long long>(ns));
-    else if (ns < 10'000'000) std::snprintf(buf, sizeof buf, "%.1f us", ns / 1e3);
-    else if (ns < 10'000'000'000ULL) std::snprintf(buf, sizeof buf, "%.1f ms", ns / 1e6);
+    if (ns < 1'000) std::snprintf(buf, sizeof buf, "%llu ns", static_cast<unsigned long long>(ns));
+    else if (ns < 1'000'000) std::snprintf(buf, sizeof buf, "%.1f us", ns / 1e3);
+    else if (ns < 1'000'000'000) std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
     else std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
     return buf;
 }
@@ -58,19 +60,16 @@ std::string render_text_summary(const RunModel& model) {
             auto syscall = s.syscall_latency.find(kind);
             out << row(kind.c_str(), stats, syscall == s.syscall_latency.end() ? nullptr : &syscall->second);
         }
-        auto process = s.first_run_latency.find("process");
-        auto thread = s.first_run_latency.find("thread");
-        if (process != s.first_run_latency.end() && thread != s.first_run_latency.end() && thread->second.p50 > 0) {
-            char ratio[96];
-            std::snprintf(ratio, sizeof ratio, "  a process took %.1fx as long as a thread to get going (p50)\n",
-                          static_cast<double>(process->second.p50) / static_cast<double>(thread->second.p50));
-            out << ratio;
-        }
     }
     out << "  parallelism: at most " << s.max_parallelism << " traced task" << (s.max_parallelism == 1 ? "" : "s")
         << " on a CPU at once; " << s.context_switches << " switch-ins, " << s.migrations << " migrations\n";
     out << "  events: " << run.events << ", lost: " << run.lost_events << ", traced for "
         << format_duration_ns(run.duration_ns) << " on " << run.cpus << " CPUs\n";
+    auto shown = findings(model);
+    if (!shown.empty()) {
+        out << "  what this shows:\n";
+        for (const Finding& finding : shown) out << "    - " << finding.text << "\n";
+    }
     if (model.anomalies.total() > 0)
         out << "  anomalies: " << model.anomalies.total() << " (see \"anomalies\" in report.json)\n";
     if (run.exit_signal) out << "  the command was killed by signal " << *run.exit_signal << "\n";
