@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include "workload_main.h"
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -55,12 +55,7 @@ int main(int argc, char** argv) {
     app.add_option("-n,--count", count, "How many processes and how many threads to create")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        int code = app.exit(e);
-        return code == 0 ? 0 : 2;
-    }
+    if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
 
     std::printf("main: getpid()=%d gettid()=%d\n", getpid(), gettid());
     std::printf("creating %d processes with fork(), one at a time:\n", count);

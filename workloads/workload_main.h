@@ -11,13 +11,17 @@ namespace workload {
 
 // Parses argv into the options bound on app. Returns -1 to go on, or the
 // exit status to return from main (0 after --help, 2 on a bad option).
+// The hidden --check-options flag only validates: cxtrace uses it to reject
+// bad workload options before it starts tracing.
 inline int parse_options(CLI::App& app, int argc, char** argv) {
+    bool check_only = false;
+    app.add_flag("--check-options", check_only)->group("");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
-    return -1;
+    return check_only ? 0 : -1;
 }
 
 // printf + fflush: lines must reach the terminal before the next fork, and

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -135,6 +136,29 @@ Result<Target> resolve_target(const RunOptions& options) {
 
 void print_error(const std::string& message) { std::cerr << "cxtrace: " << message << "\n"; }
 
+bool asks_for_help(const std::vector<std::string>& args) {
+    return std::find(args.begin(), args.end(), "--help") != args.end() ||
+           std::find(args.begin(), args.end(), "-h") != args.end();
+}
+
+// A bundled workload checks its own options; asking it first means a typo
+// is reported (exit 2) before anything is traced or written.
+std::optional<int> check_workload_options(const Target& target) {
+    std::vector<std::string> argv = target.argv;
+    if (asks_for_help(argv)) {
+        auto shown = run_to_completion(argv);
+        return shown ? shown->shell_status() : kExitFailure;
+    }
+    argv.insert(argv.begin() + 1, "--check-options");
+    auto checked = run_to_completion(argv);
+    if (!checked) {
+        print_error(checked.error().message());
+        return kExitFailure;
+    }
+    if (checked->code != 0) return kExitUsage;
+    return std::nullopt;
+}
+
 }  // namespace
 
 int run_command(const RunOptions& options) {
@@ -147,6 +171,8 @@ int run_command(const RunOptions& options) {
         print_error(exists.error().what);
         return exists.error().err == EACCES ? kExitCannotExecute : kExitCommandNotFound;
     }
+    if (!target->workload.empty())
+        if (auto status = check_workload_options(*target)) return *status;
     if (Status ready = check_tracing_prerequisites(); !ready) {
         print_error(ready.error().message());
         return kExitFailure;

@@ -340,8 +340,8 @@ RunModel Correlator::finish(const TraceEnd& end) {
     reorder_.clear();
 
     uint64_t end_ts = std::max(end.trace_end_ns, processed_ts_);
+    advance_parallelism(end_ts);  // before closing: tasks still running count until the end
     for (uint32_t index = 0; index < states_.size(); ++index) switch_out(index, end_ts);
-    advance_parallelism(end_ts);
 
     RunInfo& run = model_.run;
     run.duration_ns = end_ts > meta_.trace_start_ns ? end_ts - meta_.trace_start_ns : 0;

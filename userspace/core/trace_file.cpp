@@ -51,7 +51,9 @@ std::string meta_to_json(const TraceMeta& meta) {
         {"launcher_pid", meta.launcher_pid}, {"trace_start_ns", meta.trace_start_ns},
         {"ring_buffer_bytes", meta.ring_buffer_bytes},
     };
-    return j.dump();
+    // argv is bytes, not necessarily UTF-8: invalid sequences are replaced
+    // here (the exec events keep the exact bytes).
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string end_to_json(const TraceEnd& end) {

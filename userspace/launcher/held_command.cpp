@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +13,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+extern char** environ;
 
 namespace cxt {
 
@@ -55,6 +58,13 @@ bool is_executable_file(const std::string& path) {
     _exit(err == ENOENT ? 127 : 126);
 }
 
+ExitStatus decode_wait_status(int status) {
+    ExitStatus exit;
+    if (WIFEXITED(status)) exit.code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) exit.signal = WTERMSIG(status);
+    return exit;
+}
+
 }  // namespace
 
 std::optional<InvokingUser> invoking_user() {
@@ -90,6 +100,19 @@ Status check_command_exists(const std::string& argv0) {
         start = end + 1;
     }
     return Error{"command not found: " + argv0 + " (not in PATH)", ENOENT};
+}
+
+Result<ExitStatus> run_to_completion(const std::vector<std::string>& argv) {
+    std::vector<char*> c_argv;
+    for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
+    c_argv.push_back(nullptr);
+    pid_t pid;
+    if (int err = posix_spawn(&pid, c_argv[0], nullptr, nullptr, c_argv.data(), environ))
+        return os_error("cannot run " + argv.front(), err);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return os_error("cannot wait for " + argv.front());
+    return decode_wait_status(status);
 }
 
 Result<HeldCommand> HeldCommand::spawn(const std::vector<std::string>& argv, bool run_as_root) {
@@ -156,13 +179,6 @@ Status HeldCommand::release() {
     exec_error_fd_ = -1;
     if (got == sizeof child_err) return Error{"cannot run the command", child_err};
     return Status::success();
-}
-
-static ExitStatus decode_wait_status(int status) {
-    ExitStatus exit;
-    if (WIFEXITED(status)) exit.code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) exit.signal = WTERMSIG(status);
-    return exit;
 }
 
 std::optional<ExitStatus> HeldCommand::poll_exit() {

@@ -55,6 +55,9 @@ private:
     bool reaped_ = false;
 };
 
+// Runs argv (argv[0] a path) to completion with cxtrace's own stdio.
+Result<ExitStatus> run_to_completion(const std::vector<std::string>& argv);
+
 // Whether argv0 names something executable (a path, or a PATH lookup), so a
 // typo is reported before anything is set up.
 Status check_command_exists(const std::string& argv0);

@@ -1,0 +1,185 @@
+// Test helpers: raw event records built byte for byte as the BPF side
+// (bpf/cxtrace.bpf.c) writes them, decoded events, and temporary trace files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "correlator.h"
+#include "event.h"
+#include "model.h"
+#include "trace_file.h"
+
+extern "C" {
+#include "cxtrace_events.h"
+}
+
+namespace cxt::test {
+
+using Record = std::vector<uint8_t>;
+
+// Clone flags as the kernel defines them (linux/sched.h), spelled out so the
+// tests do not depend on the correlator's private copies.
+constexpr uint64_t kSigchld = 17;
+constexpr uint64_t kCloneVm = 0x00000100;
+constexpr uint64_t kCloneFs = 0x00000200;
+constexpr uint64_t kCloneFiles = 0x00000400;
+constexpr uint64_t kCloneSighand = 0x00000800;
+constexpr uint64_t kCloneVfork = 0x00004000;
+constexpr uint64_t kCloneThread = 0x00010000;
+constexpr uint64_t kCloneSysvsem = 0x00040000;
+constexpr uint64_t kCloneSettls = 0x00080000;
+constexpr uint64_t kCloneParentSettid = 0x00100000;
+constexpr uint64_t kCloneChildCleartid = 0x00200000;
+constexpr uint64_t kCloneChildSettid = 0x01000000;
+// What glibc passes: pthread_create, fork(), vfork()/posix_spawn.
+constexpr uint64_t kPthreadFlags = kCloneVm | kCloneFs | kCloneFiles | kCloneSighand | kCloneThread | kCloneSysvsem |
+                                   kCloneSettls | kCloneParentSettid | kCloneChildCleartid;
+constexpr uint64_t kForkFlags = kCloneChildSettid | kCloneChildCleartid | kSigchld;
+constexpr uint64_t kVforkFlags = kCloneVm | kCloneVfork | kSigchld;
+constexpr uint64_t kSharedVmFlags = kCloneVm | kSigchld;
+
+constexpr uint32_t kTaskDead = 0x80;  // prev_state of a task switched out for the last time
+
+// --- raw records ----------------------------------------------------------
+
+Record syscall_enter(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t syscall, uint32_t mm_id,
+                     uint64_t clone_flags = 0);
+Record syscall_exit(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t syscall, int64_t ret);
+
+struct NewTask {
+    uint32_t pid = 0, tgid = 0, ppid = 0;
+    uint64_t clone_flags = kForkFlags;
+    uint32_t mm_id = 0;          // child's address space (kernel-side id)
+    uint32_t creator_mm_id = 0;
+    std::string comm = "child";
+    uint64_t start_ns = 0;       // task->start_time
+};
+Record task_new(uint64_t ts, uint32_t creator_pid, uint32_t creator_tgid, uint16_t cpu, const NewTask& child);
+
+Record wakeup_new(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t target_cpu);
+
+// sched_switch on `cpu`. pid 0 (idle) and other untracked tasks are passed as
+// such: the tracked flags are computed from prev_tracked/next_tracked and the
+// header names next when tracked, else prev (as the BPF side does).
+struct SwitchSpec {
+    uint32_t prev_pid = 0, prev_tgid = 0;
+    bool prev_tracked = false;
+    uint32_t next_pid = 0, next_tgid = 0;
+    bool next_tracked = false;
+    uint32_t prev_state = 0;  // kTaskDead sets CXT_SWITCH_PREV_DEAD when prev is tracked
+};
+Record sched_switch(uint64_t ts, uint16_t cpu, const SwitchSpec& spec);
+// Common shapes: a tracked task switched in from idle / out to idle.
+Record switch_in(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid);
+Record switch_out(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid, uint32_t prev_state = 1);
+// prev (tracked) -> next (tracked) on one CPU.
+Record switch_between(uint64_t ts, uint16_t cpu, uint32_t prev_pid, uint32_t prev_tgid, uint32_t next_pid,
+                      uint32_t next_tgid);
+
+Record migrate(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t orig_cpu, uint32_t dest_cpu);
+
+struct ExecSpec {
+    uint32_t old_pid = 0;  // 0: same as the event's pid
+    uint32_t mm_id = 0;
+    std::string comm = "prog";
+    std::string filename = "/usr/bin/prog";
+    std::vector<std::string> argv = {"prog"};
+    std::optional<uint32_t> argc;        // default: argv.size()
+    std::optional<uint32_t> args_total;  // default: bytes of argv, NULs included
+    uint32_t flags = 0;                  // CXT_EXEC_*; ARGS_TRUNCATED is added when argv exceeds CXT_ARGS_LEN
+};
+// Stored form: CXT_EXEC_FIXED_SIZE + args_len bytes, h.size matching.
+Record exec(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const ExecSpec& spec);
+// As the ring buffer hands it over: the whole reserved struct (sizeof(cxt_exec)
+// bytes) with h.size naming only the used part.
+Record exec_as_reserved(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const ExecSpec& spec);
+
+Record exit(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, int32_t exit_code, bool group_dead = true,
+            const std::string& comm = "");
+
+// Raw header access for tampering.
+cxt_header header_of(const Record& record);
+void set_header(Record& record, const cxt_header& header);
+void set_header_size(Record& record, uint32_t size);
+void set_header_kind(Record& record, uint16_t kind);
+
+// --- decoded events -------------------------------------------------------
+
+// Decodes a record that must be valid (fails the current test otherwise).
+Event decode(const Record& record);
+// Every field of an event, for equality checks and readable failures.
+std::string describe(const Event& event);
+
+// --- streams through the correlator ---------------------------------------
+
+// A trace's metadata as the unit tests use it: tracing starts at 1 ms of
+// CLOCK_MONOTONIC, the root is pid 100, launched by cxtrace as pid 99.
+constexpr uint64_t kStart = 1'000'000;
+constexpr uint32_t kRoot = 100;
+constexpr uint32_t kLauncher = 99;
+TraceMeta test_meta();
+// An end record at `end_ns` (absolute) with nothing lost.
+TraceEnd test_end(uint64_t end_ns);
+
+// Collects records; at(ts) helpers take times relative to kStart.
+class StreamBuilder {
+public:
+    static uint64_t at(uint64_t relative_ns) { return kStart + relative_ns; }
+
+    StreamBuilder& add(Record record);
+    const std::vector<Record>& records() const { return records_; }
+    std::vector<Event> events() const;
+
+    // Decodes the records and feeds them to a Correlator in this order (or
+    // in the order given by `order`, indices into records()).
+    RunModel correlate(const TraceEnd& end, const TraceMeta& meta = test_meta()) const;
+    RunModel correlate_in_order(const std::vector<size_t>& order, const TraceEnd& end,
+                                const TraceMeta& meta = test_meta()) const;
+
+private:
+    std::vector<Record> records_;
+};
+
+// Index of the only task with this pid (fails the test when not exactly one).
+const TaskRecord& only_task(const RunModel& model, uint32_t pid);
+std::vector<const TaskRecord*> tasks_with_pid(const RunModel& model, uint32_t pid);
+
+// --- files ----------------------------------------------------------------
+
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+// Writes meta + records + end with cxt::TraceWriter (fails the test on error).
+void write_trace(const std::string& path, const TraceMeta& meta, const std::vector<Record>& records,
+                 const TraceEnd& end);
+std::vector<uint8_t> read_bytes(const std::string& path);
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
+bool file_exists(const std::string& path);
+
+// Reads a whole trace. On success: the events and the end record; on failure
+// the error message and how many events were read before it.
+struct ReadOutcome {
+    bool ok = false;
+    std::string error;
+    bool failed_at_open = false;
+    TraceMeta meta;
+    std::vector<Event> events;
+    TraceEnd end;
+};
+ReadOutcome read_trace(const std::string& path);
+
+}  // namespace cxt::test
