@@ -35,6 +35,7 @@ private:
 
 bool is_root();
 bool file_exists(const std::string& path);
+long owner_uid(const std::string& path);  // -1 if missing
 std::string read_file(const std::string& path);
 nlohmann::json read_json(const std::string& path);
 

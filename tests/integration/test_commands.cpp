@@ -128,3 +128,30 @@ TEST_CASE("a wrapper script that execs the interpreter keeps its pid", "[live][c
     CHECK(root.at("execs")[0].at("mm") != root.at("execs")[1].at("mm"));
     CHECK(root.at("comm").get<std::string>().rfind("python", 0) == 0);
 }
+
+TEST_CASE("under sudo the command runs as the invoking user and the files are theirs", "[live][command][sudo]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // What sudo sets; nobody (65534) stands in for the student.
+    const std::vector<std::string> as_sudo{"/usr/bin/env", "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody",
+                                           CXTRACE_BINARY};
+    SECTION("as the invoking user by default") {
+        auto argv = as_sudo;
+        argv.insert(argv.end(), {"run", "-o", tmp / "user", "--", "/bin/sh", "-c", "id -u; id -g; echo $USER $HOME"});
+        auto outcome = live::run(argv);
+        INFO(outcome.err);
+        REQUIRE(outcome.status == 0);
+        CHECK(outcome.out.rfind("65534\n65534\nnobody /nonexistent\n", 0) == 0);
+        CHECK(live::owner_uid(tmp / "user") == 65534);
+        CHECK(live::owner_uid(tmp / "user/report.json") == 65534);
+        CHECK(live::owner_uid(tmp / "user/trace.cxt") == 65534);
+    }
+    SECTION("as root when asked") {
+        auto argv = as_sudo;
+        argv.insert(argv.end(), {"run", "--as-root", "-o", tmp / "root", "--", "/usr/bin/id", "-u"});
+        auto outcome = live::run(argv);
+        REQUIRE(outcome.status == 0);
+        CHECK(outcome.out.rfind("0\n", 0) == 0);
+        CHECK(live::owner_uid(tmp / "root/report.json") == 65534);  // the files are still the user's
+    }
+}
