@@ -79,7 +79,9 @@ TEST_CASE("the default workload's report matches what it printed", "[live][workl
     auto outcome = live::cxtrace({"run", "-o", tmp / "out", "process-vs-thread", "-n", std::to_string(n)});
     INFO("stdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
     REQUIRE(outcome.status == 0);
-    REQUIRE(last_line(outcome.out) == "report: " + (tmp / "out") + "/report.json");
+    REQUIRE(last_line(outcome.out) == "report: " + (tmp / "out") + "/report.html");
+    CHECK(live::file_exists(tmp / "out/report.json"));
+    CHECK(live::file_exists(tmp / "out/perfetto.json"));
 
     Printed printed = parse_workload_output(outcome.out);
     REQUIRE(printed.main_pid > 0);

@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <ctime>
 
+#include "html_report.h"
 #include "json_report.h"
+#include "perfetto_export.h"
 
 namespace cxt {
 
@@ -91,11 +93,21 @@ Status write_file_atomically(const std::string& path, const std::string& content
     return Status::success();
 }
 
-Result<std::string> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
-    std::string json_path = dir + "/report.json";
-    Status written = write_file_atomically(json_path, render_json_report(model), owner);
-    if (!written) return written.error();
-    return json_path;
+Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
+    ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/perfetto.json"};
+    const std::pair<const std::string&, std::string> outputs[] = {
+        {paths.json, render_json_report(model)},
+        {paths.perfetto, render_perfetto_json(model)},
+        {paths.html, render_html_report(model)},
+    };
+    for (const auto& [path, content] : outputs)
+        if (Status written = write_file_atomically(path, content, owner); !written) return written.error();
+    return paths;
+}
+
+std::string report_locations(const ReportPaths& paths, const std::string& trace_path) {
+    return "  trace:    " + trace_path + "\n  json:     " + paths.json + "\n  perfetto: " + paths.perfetto +
+           " (open in ui.perfetto.dev)\nreport: " + paths.html + "\n";
 }
 
 }  // namespace cxt

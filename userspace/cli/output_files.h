@@ -22,7 +22,12 @@ Result<std::string> create_output_dir(const std::string& requested, const std::s
 Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner);
 void give_to_owner(const std::string& path, const OutputOwner& owner);
 
-// Writes report.json into dir; returns its path.
-Result<std::string> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner);
+struct ReportPaths {
+    std::string json, html, perfetto;
+};
+// Writes report.json, perfetto.json and report.html into dir.
+Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner);
+// The lines that tell the user where everything is; the HTML report last.
+std::string report_locations(const ReportPaths& paths, const std::string& trace_path);
 
 }  // namespace cxt

@@ -27,13 +27,12 @@ int report_command(const ReportOptions& options) {
         std::cerr << "cxtrace: " << made.error().message() << "\n";
         return kExitFailure;
     }
-    auto report_path = write_reports(*model, dir, owner);
-    if (!report_path) {
-        std::cerr << "cxtrace: " << report_path.error().message() << "\n";
+    auto reports = write_reports(*model, dir, owner);
+    if (!reports) {
+        std::cerr << "cxtrace: " << reports.error().message() << "\n";
         return kExitFailure;
     }
-    std::cout << render_text_summary(*model);
-    std::cout << "report: " << *report_path << std::endl;
+    std::cout << render_text_summary(*model) << report_locations(*reports, options.trace_file) << std::flush;
     return 0;
 }
 

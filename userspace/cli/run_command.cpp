@@ -298,14 +298,12 @@ int run_command(const RunOptions& options) {
         print_error(model.error().message());
         return kExitFailure;
     }
-    auto report_path = write_reports(*model, *dir, owner);
-    if (!report_path) {
-        print_error(report_path.error().message());
+    auto reports = write_reports(*model, *dir, owner);
+    if (!reports) {
+        print_error(reports.error().message());
         return kExitFailure;
     }
-    std::cout << render_text_summary(*model);
-    std::cout << "  trace:  " << trace_path << "\n";
-    std::cout << "report: " << *report_path << std::endl;
+    std::cout << render_text_summary(*model) << report_locations(*reports, trace_path) << std::flush;
     return exit->shell_status();
 }
 

@@ -1,0 +1,229 @@
+#include "html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <nlohmann/json.hpp>
+
+#include "findings.h"
+#include "json_report.h"
+#include "text_summary.h"
+
+namespace cxt {
+
+namespace html_assets {
+extern const char* const report_css;
+extern const char* const report_js;
+}  // namespace html_assets
+
+namespace {
+
+using nlohmann::json;
+
+// Intervals as flat columns [task, cpu, start, duration, ...] (ns): far
+// smaller than one object each.
+json interval_columns(const RunModel& model) {
+    std::vector<OnCpuInterval> sorted = model.intervals;
+    std::sort(sorted.begin(), sorted.end(), [](const OnCpuInterval& a, const OnCpuInterval& b) {
+        return a.start_ns < b.start_ns;
+    });
+    json flat = json::array();
+    for (const OnCpuInterval& iv : sorted) {
+        flat.push_back(iv.task);
+        flat.push_back(iv.cpu);
+        flat.push_back(iv.start_ns);
+        flat.push_back(iv.end_ns - iv.start_ns);
+    }
+    return flat;
+}
+
+// Per CPU and bin: the task with the most on-CPU time in the bin and how
+// busy the bin was (0..1000 per mille).
+json interval_bins(const RunModel& model, uint64_t duration) {
+    uint32_t cpus = static_cast<uint32_t>(std::max(model.run.cpus, 1));
+    for (const OnCpuInterval& iv : model.intervals) cpus = std::max(cpus, iv.cpu + 1);
+    const size_t bins = kHtmlTimelineBins;
+    const double width = std::max<double>(1.0, static_cast<double>(duration) / bins);
+    std::vector<std::vector<std::pair<uint32_t, uint64_t>>> best(cpus, std::vector<std::pair<uint32_t, uint64_t>>(bins));
+    std::vector<std::vector<uint64_t>> busy(cpus, std::vector<uint64_t>(bins));
+    // Dominance is approximated per interval piece, which is exact for the
+    // common case of one long runner per bin.
+    for (const OnCpuInterval& iv : model.intervals) {
+        size_t first = std::min(bins - 1, static_cast<size_t>(iv.start_ns / width));
+        size_t last = std::min(bins - 1, static_cast<size_t>(iv.end_ns / width));
+        for (size_t b = first; b <= last; ++b) {
+            double lo = std::max<double>(iv.start_ns, b * width), hi = std::min<double>(iv.end_ns, (b + 1) * width);
+            if (hi <= lo) continue;
+            uint64_t ns = static_cast<uint64_t>(hi - lo);
+            busy[iv.cpu][b] += ns;
+            if (ns > best[iv.cpu][b].second) best[iv.cpu][b] = {iv.task, ns};
+        }
+    }
+    json lanes = json::array();
+    for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
+        json task = json::array(), permille = json::array();
+        for (size_t b = 0; b < bins; ++b) {
+            task.push_back(busy[cpu][b] ? static_cast<int64_t>(best[cpu][b].first) : -1);
+            permille.push_back(std::min<uint64_t>(1000, static_cast<uint64_t>(busy[cpu][b] * 1000.0 / width)));
+        }
+        lanes.push_back({{"task", task}, {"permille", permille}});
+    }
+    return {{"bin_ns", width}, {"bins", bins}, {"lanes", lanes}};
+}
+
+// How many traced tasks were on a CPU, averaged per bin, for the chart.
+json parallelism_series(const RunModel& model, uint64_t duration) {
+    const size_t bins = 1000;
+    const double width = std::max<double>(1.0, static_cast<double>(duration) / bins);
+    std::vector<double> load(bins);
+    std::vector<uint32_t> peak(bins);
+    std::vector<std::pair<uint64_t, int>> edges;
+    edges.reserve(model.intervals.size() * 2);
+    for (const OnCpuInterval& iv : model.intervals) {
+        edges.emplace_back(iv.start_ns, +1);
+        edges.emplace_back(iv.end_ns, -1);
+    }
+    std::sort(edges.begin(), edges.end());
+    int running = 0;
+    uint64_t since = 0;
+    auto spread = [&](uint64_t from, uint64_t to, int n) {
+        for (double t = from; t < to;) {
+            size_t b = std::min(bins - 1, static_cast<size_t>(t / width));
+            double end = std::min<double>(to, (b + 1) * width);
+            if (end <= t) end = to;
+            load[b] += n * (end - t) / width;
+            if (n > 0) peak[b] = std::max<uint32_t>(peak[b], static_cast<uint32_t>(n));
+            t = end;
+        }
+    };
+    for (const auto& [at, delta] : edges) {
+        if (at > since && running > 0) spread(since, at, running);
+        since = std::max(since, at);
+        running += delta;
+    }
+    json avg = json::array(), max = json::array();
+    for (size_t b = 0; b < bins; ++b) {
+        avg.push_back(std::round(load[b] * 1000.0) / 1000.0);
+        max.push_back(peak[b]);
+    }
+    return {{"bin_ns", width}, {"avg", avg}, {"max", max}};
+}
+
+json view_data(const RunModel& model) {
+    json report = report_json(model);
+    json data = {{"run", report["run"]}, {"summary", report["summary"]}, {"tasks", report["tasks"]},
+                 {"anomalies", report["anomalies"]}};
+    // Each task's creator, as an index for the tree: tasks are in creation
+    // order, so the creator is the latest task seen with that pid.
+    std::unordered_map<uint32_t, size_t> latest_with_pid;
+    for (size_t i = 0; i < model.tasks.size(); ++i) {
+        const TaskRecord& task = model.tasks[i];
+        auto creator = latest_with_pid.find(task.parent_pid);
+        bool has_creator = task.kind != TaskKind::Root && !task.inferred && creator != latest_with_pid.end();
+        data["tasks"][i]["index"] = i;
+        data["tasks"][i]["parent_index"] = has_creator ? static_cast<int64_t>(creator->second) : -1;
+        latest_with_pid[task.pid] = i;
+    }
+    uint64_t duration = model.run.duration_ns;
+    if (model.intervals.size() <= kHtmlMaxIntervals)
+        data["timeline"] = {{"mode", "intervals"}, {"intervals", interval_columns(model)}};
+    else
+        data["timeline"] = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
+                            {"binned", interval_bins(model, duration)}};
+    data["parallelism_series"] = parallelism_series(model, duration);
+    return data;
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+    std::string line;
+    for (const std::string& arg : argv) line += (line.empty() ? "" : " ") + arg;
+    return line;
+}
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += "\xEF\xBF\xBD";  // U+FFFD
+                else out += c;
+        }
+    }
+    return out;
+}
+
+std::string script_safe_json(const std::string& json_text) {
+    std::string out;
+    out.reserve(json_text.size());
+    for (size_t i = 0; i < json_text.size(); ++i) {
+        char c = json_text[i];
+        // '<', '>' and '&' only occur inside JSON strings, where \u escapes
+        // mean the same; U+2028/2029 are line breaks to old JS parsers.
+        if (c == '<') out += "\\u003c";
+        else if (c == '>') out += "\\u003e";
+        else if (c == '&') out += "\\u0026";
+        else if (c == '\xE2' && i + 2 < json_text.size() && json_text[i + 1] == '\x80' &&
+                 (json_text[i + 2] == '\xA8' || json_text[i + 2] == '\xA9')) {
+            out += json_text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+            i += 2;
+        } else out += c;
+    }
+    return out;
+}
+
+std::string render_html_report(const RunModel& model) {
+    const RunInfo& run = model.run;
+    std::string title = run.workload.empty() ? command_line(run.command) : run.workload;
+    std::string data = script_safe_json(view_data(model).dump(-1, ' ', false, json::error_handler_t::replace));
+
+    std::string page;
+    page.reserve(data.size() + 64 * 1024);
+    page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    // Nothing may be fetched: the report opens offline from file://.
+    page += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+            "script-src 'unsafe-inline'; img-src data:\">\n";
+    page += "<title>cxtrace: " + html_escape(title) + "</title>\n<style>\n";
+    page += html_assets::report_css;
+    page += "</style>\n</head>\n<body>\n<header>\n<h1>cxtrace report: <span class=\"mono\">" + html_escape(title) +
+            "</span></h1>\n";
+    if (!run.complete) {
+        page += "<div class=\"warning\" id=\"incomplete\"><strong>This report is incomplete.</strong> ";
+        if (run.lost_events)
+            page += std::to_string(run.lost_events) +
+                    " events were lost (the ring buffer was full: rerun with a larger --ring-buffer-size). ";
+        if (run.interrupted) page += "The run was interrupted before the command finished. ";
+        page += "Numbers below cover only what was captured.</div>\n";
+    }
+    page += "<dl class=\"facts\">";
+    auto fact = [&](const std::string& name, const std::string& value) {
+        page += "<div><dt>" + name + "</dt><dd>" + html_escape(value) + "</dd></div>";
+    };
+    fact("command", command_line(run.command));
+    fact("started", run.started_at);
+    fact("kernel", run.kernel);
+    fact("CPUs", std::to_string(run.cpus));
+    fact("duration", format_duration_ns(run.duration_ns));
+    fact("events", std::to_string(run.events));
+    fact("lost events", std::to_string(run.lost_events));
+    fact("exit", run.exit_signal ? "killed by signal " + std::to_string(*run.exit_signal)
+                                 : run.exit_code ? "status " + std::to_string(*run.exit_code) : "unknown");
+    page += "</dl>\n<section id=\"findings\"><h2>What this run shows</h2><ul>";
+    for (const Finding& finding : findings(model)) page += "<li>" + html_escape(finding.text) + "</li>";
+    page += "</ul></section>\n</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
+            "also in report.json.</noscript></main>\n";
+    page += "<script type=\"application/json\" id=\"cxtrace-data\">" + data + "</script>\n<script>\n";
+    page += html_assets::report_js;
+    page += "</script>\n</body>\n</html>\n";
+    return page;
+}
+
+}  // namespace cxt

@@ -1,0 +1,22 @@
+// report.html: one self-contained page (inline CSS, SVG, JS; nothing from
+// the network) that answers the four questions for one run. The run's data
+// is embedded as JSON; the page's script draws the charts and the timeline.
+#pragma once
+
+#include <string>
+
+#include "model.h"
+
+namespace cxt {
+
+// Up to this many on-CPU intervals are embedded one by one; a larger run
+// embeds per-CPU bins instead, so the file stays small and fast to open.
+constexpr size_t kHtmlMaxIntervals = 100'000;
+constexpr size_t kHtmlTimelineBins = 4000;
+
+std::string html_escape(const std::string& text);
+// JSON text made safe inside <script>: no "</script>", "<!--" or U+2028.
+std::string script_safe_json(const std::string& json_text);
+std::string render_html_report(const RunModel& model);
+
+}  // namespace cxt
