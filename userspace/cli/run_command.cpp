@@ -1,6 +1,7 @@
 // `cxtrace run`: launch the command held, attach the probes, follow it,
 // record every event to trace.cxt, then correlate and report.
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -26,7 +27,7 @@ namespace cxt {
 
 namespace {
 
-constexpr int kPollMs = 100;
+constexpr int kDrainEveryMs = 100;
 constexpr auto kStatusEvery = std::chrono::milliseconds(250);
 constexpr auto kStopGrace = std::chrono::seconds(2);  // after Ctrl-C, before SIGKILL
 
@@ -72,6 +73,7 @@ public:
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
 
+    int fd() const { return fd_; }
     // The signal received since the last call, or 0.
     int pending() {
         signalfd_siginfo info;
@@ -82,6 +84,33 @@ public:
 private:
     sigset_t set_, previous_;
     int fd_ = -1;
+};
+
+// Waits until one of several descriptors is readable (or a timeout).
+class ReadinessWaiter {
+public:
+    ReadinessWaiter() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {}
+    ~ReadinessWaiter() {
+        if (epoll_fd_ >= 0) close(epoll_fd_);
+    }
+    ReadinessWaiter(const ReadinessWaiter&) = delete;
+    ReadinessWaiter& operator=(const ReadinessWaiter&) = delete;
+
+    Status watch(int fd) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = fd;
+        if (epoll_fd_ < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0)
+            return os_error("cannot wait for events");
+        return Status::success();
+    }
+    void wait(int timeout_ms) {
+        epoll_event events[4];
+        epoll_wait(epoll_fd_, events, 4, timeout_ms);
+    }
+
+private:
+    int epoll_fd_;
 };
 
 // One updating line on stderr while tracing, only when it is a terminal.
@@ -242,20 +271,35 @@ int run_command(const RunOptions& options) {
     }
 
     StatusLine status;
+    ReadinessWaiter waiter;
+    for (int fd : {(*tracer)->ready_fd(), command->exit_fd(), stop_signals.fd()})
+        if (Status watched = waiter.watch(fd); !watched) {
+            print_error(watched.error().message());
+            return kExitFailure;
+        }
     std::optional<ExitStatus> exit;
+    uint64_t exited_at = 0;
     bool interrupted = false;
     std::optional<std::chrono::steady_clock::time_point> stop_deadline;
+    auto lost_so_far = [&] {
+        uint64_t lost = 0;
+        for (uint64_t n : (*tracer)->lost_by_kind()) lost += n;
+        return lost;
+    };
     while (!exit) {
-        if (auto polled = (*tracer)->poll(kPollMs); !polled) {
+        // Wakes on data past the wakeup threshold, the command's exit or a
+        // signal; the timeout drains events submitted without a wakeup.
+        waiter.wait(kDrainEveryMs);
+        if (auto drained = (*tracer)->drain(); !drained) {
             status.clear();
-            print_error(polled.error().message());
+            print_error(drained.error().message());
             interrupted = true;
             command->signal(SIGKILL);
         }
         if (int sig = stop_signals.pending()) {
             if (!interrupted) {
                 interrupted = true;
-                command->signal(sig == SIGHUP ? SIGHUP : sig);  // forward, like a shell would
+                command->signal(sig);  // forward, like a shell would
                 stop_deadline = std::chrono::steady_clock::now() + kStopGrace;
             } else {
                 command->signal(SIGKILL);  // a second Ctrl-C: stop now
@@ -263,14 +307,16 @@ int run_command(const RunOptions& options) {
         }
         if (stop_deadline && std::chrono::steady_clock::now() > *stop_deadline) command->signal(SIGKILL);
         exit = command->poll_exit();
-        status.update(events, 0);
+        if (exit) exited_at = monotonic_ns();
+        status.update(events, lost_so_far());
     }
     // The root's final switch-out lands just after its parent is told it
-    // exited; give it a moment, then take everything buffered.
-    usleep(20'000);
+    // exited; give it a moment, then take everything buffered. The trace
+    // ends at the exit (or the last event, if later).
+    usleep(10'000);
     (void)(*tracer)->drain();
     TraceEnd end;
-    end.trace_end_ns = monotonic_ns();
+    end.trace_end_ns = exited_at;
     end.lost_by_kind = (*tracer)->lost_by_kind();
     // What the kernel submitted but we never read also counts as lost.
     auto submitted = (*tracer)->submitted_by_kind();

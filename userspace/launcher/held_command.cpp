@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,19 +145,30 @@ Result<HeldCommand> HeldCommand::spawn(const std::vector<std::string>& argv, boo
     }
     close(go[0]);
     close(exec_error[1]);
-    return HeldCommand(pid, go[1], exec_error[0]);
+    int exit_fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (exit_fd < 0) {
+        int err = errno;
+        HeldCommand discard(pid, go[1], exec_error[0], -1);  // its destructor kills the child
+        return os_error("cannot watch the command (pidfd_open; Linux 5.3 or newer is needed)", err);
+    }
+    return HeldCommand(pid, go[1], exec_error[0], exit_fd);
 }
 
 HeldCommand::HeldCommand(HeldCommand&& other) noexcept
-    : pid_(other.pid_), go_fd_(other.go_fd_), exec_error_fd_(other.exec_error_fd_), reaped_(other.reaped_) {
+    : pid_(other.pid_),
+      go_fd_(other.go_fd_),
+      exec_error_fd_(other.exec_error_fd_),
+      exit_fd_(other.exit_fd_),
+      reaped_(other.reaped_) {
     other.pid_ = -1;
-    other.go_fd_ = other.exec_error_fd_ = -1;
+    other.go_fd_ = other.exec_error_fd_ = other.exit_fd_ = -1;
     other.reaped_ = true;
 }
 
 HeldCommand::~HeldCommand() {
     if (go_fd_ >= 0) close(go_fd_);  // a held child sees EOF and exits
     if (exec_error_fd_ >= 0) close(exec_error_fd_);
+    if (exit_fd_ >= 0) close(exit_fd_);
     if (pid_ > 0 && !reaped_) {
         kill(pid_, SIGKILL);
         waitpid(pid_, nullptr, 0);

@@ -39,6 +39,8 @@ public:
     ~HeldCommand();
 
     pid_t pid() const { return pid_; }
+    // A pidfd: readable once the command has exited.
+    int exit_fd() const { return exit_fd_; }
     // Lets the child exec; fails with the child's errno if exec failed.
     Status release();
     // Non-blocking: the exit status once the command has ended.
@@ -47,11 +49,13 @@ public:
     void signal(int sig);
 
 private:
-    HeldCommand(pid_t pid, int go_fd, int exec_error_fd) : pid_(pid), go_fd_(go_fd), exec_error_fd_(exec_error_fd) {}
+    HeldCommand(pid_t pid, int go_fd, int exec_error_fd, int exit_fd)
+        : pid_(pid), go_fd_(go_fd), exec_error_fd_(exec_error_fd), exit_fd_(exit_fd) {}
 
     pid_t pid_ = -1;
     int go_fd_ = -1;          // write end: one byte lets the child exec
     int exec_error_fd_ = -1;  // read end: the child's errno if exec failed, EOF if it succeeded
+    int exit_fd_ = -1;
     bool reaped_ = false;
 };
 

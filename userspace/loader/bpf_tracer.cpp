@@ -111,14 +111,7 @@ Status BpfTracer::track(pid_t pid) {
     return Status::success();
 }
 
-Result<int> BpfTracer::poll(int timeout_ms) {
-    int woken = ring_buffer__poll(ring_.get(), timeout_ms);
-    if (woken < 0 && woken != -EINTR) return Error{"ring buffer poll failed", -woken};
-    // Events submitted without a wakeup are consumed here too.
-    auto rest = drain();
-    if (!rest) return rest;
-    return (woken > 0 ? woken : 0) + *rest;
-}
+int BpfTracer::ready_fd() const { return ring_buffer__epoll_fd(ring_.get()); }
 
 Result<int> BpfTracer::drain() {
     int consumed = ring_buffer__consume(ring_.get());

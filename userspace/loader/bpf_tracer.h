@@ -37,8 +37,8 @@ public:
 
     // Follow this task and everything it creates from now on.
     Status track(pid_t pid);
-    // Waits up to timeout_ms for data, then consumes all that is buffered.
-    Result<int> poll(int timeout_ms);
+    // Readable when the kernel side asks the reader to wake up.
+    int ready_fd() const;
     // Consumes everything buffered without waiting.
     Result<int> drain();
     // Failed reservations so far, by event kind (summed over CPUs).
