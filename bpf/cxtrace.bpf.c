@@ -314,8 +314,17 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	__u32 total, len;
 	long copied;
 
-	if (!is_tracked(task->pid))
+	__u32 pid = task->pid, previous_pid = old_pid;
+	__u8 one = 1;
+
+	if (!is_tracked(pid) && !is_tracked(previous_pid))
 		return 0;
+	/* A non-leader thread that execs takes over the leader's pid, whose
+	 * entry the leader's final switch-out may already have removed. */
+	if (previous_pid != pid) {
+		bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
+		bpf_map_delete_elem(&tracked, &previous_pid);
+	}
 	e = reserve_event(sizeof(*e), CXT_EV_EXEC);
 	if (!e)
 		return 0;

@@ -142,10 +142,44 @@ std::string command_line(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+namespace {
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 if invalid.
+size_t utf8_sequence_length(const std::string& text, size_t i) {
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char lead = byte(i);
+    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return 0;
+    for (size_t k = 1; k < length; ++k)
+        if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    if (length == 2 && lead < 0xc2) return 0;                          // overlong
+    if (length == 3 && lead == 0xe0 && byte(i + 1) < 0xa0) return 0;   // overlong
+    if (length == 3 && lead == 0xed && byte(i + 1) >= 0xa0) return 0;  // surrogate
+    if (length == 4 && (lead > 0xf4 || (lead == 0xf0 && byte(i + 1) < 0x90) || (lead == 0xf4 && byte(i + 1) >= 0x90)))
+        return 0;
+    return length;
+}
+
+constexpr const char* kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
+
+}  // namespace
+
 std::string html_escape(const std::string& text) {
     std::string out;
     out.reserve(text.size());
-    for (char c : text) {
+    for (size_t i = 0; i < text.size();) {
+        char c = text[i];
+        size_t length = utf8_sequence_length(text, i);
+        if (length == 0) {  // not UTF-8: the page must stay valid
+            out += kReplacementCharacter;
+            ++i;
+            continue;
+        }
+        if (length > 1) {
+            out.append(text, i, length);
+            i += length;
+            continue;
+        }
         switch (c) {
             case '&': out += "&amp;"; break;
             case '<': out += "&lt;"; break;
@@ -153,9 +187,10 @@ std::string html_escape(const std::string& text) {
             case '"': out += "&quot;"; break;
             case '\'': out += "&#39;"; break;
             default:
-                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += "\xEF\xBF\xBD";  // U+FFFD
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += kReplacementCharacter;
                 else out += c;
         }
+        ++i;
     }
     return out;
 }

@@ -112,6 +112,7 @@ json report_json(const RunModel& model) {
           {"what_this_shows", what_this_shows}}},
         {"anomalies",
          {{"reordered_events", a.reordered_events},
+          {"late_events", a.late_events},
           {"unknown_tasks", a.unknown_tasks},
           {"pid_reused_before_exit", a.pid_reused_before_exit},
           {"switch_out_not_running", a.switch_out_not_running},

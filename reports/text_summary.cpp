@@ -18,6 +18,22 @@ std::string format_duration_ns(uint64_t ns) {
 
 namespace {
 
+// Names come from the traced program: no control sequence of theirs may
+// reach the user's terminal.
+std::string terminal_safe(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
 std::string row(const char* kind, const LatencyStats& first_run, const LatencyStats* syscall) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "    %-10s %6llu %11s %11s %11s %13s\n", kind,
@@ -37,7 +53,7 @@ std::string render_text_summary(const RunModel& model) {
     out << "\ncxtrace summary: " << (run.workload.empty() ? "command" : run.workload);
     if (!run.command.empty()) {
         out << " (";
-        for (size_t i = 0; i < run.command.size(); ++i) out << (i ? " " : "") << run.command[i];
+        for (size_t i = 0; i < run.command.size(); ++i) out << (i ? " " : "") << terminal_safe(run.command[i]);
         out << ")";
     }
     out << "\n";
@@ -68,7 +84,7 @@ std::string render_text_summary(const RunModel& model) {
     auto shown = findings(model);
     if (!shown.empty()) {
         out << "  what this shows:\n";
-        for (const Finding& finding : shown) out << "    - " << finding.text << "\n";
+        for (const Finding& finding : shown) out << "    - " << terminal_safe(finding.text) << "\n";
     }
     if (model.anomalies.total() > 0)
         out << "  anomalies: " << model.anomalies.total() << " (see \"anomalies\" in report.json)\n";

@@ -181,6 +181,28 @@ TEST_CASE("the default workload's report matches what it printed", "[live][workl
         CHECK(parallel_total == run.at("duration_ns").get<int64_t>());
         CHECK(report.at("summary").at("max_parallelism").get<int>() >= 1);
     }
+    SECTION("perfetto.json's on-CPU slices add up to the report's on-CPU time") {
+        json trace = live::read_json(tmp / "out/perfetto.json");
+        std::map<int64_t, std::pair<int64_t, int64_t>> slices;  // tid -> (sum of dur in ns, slices)
+        for (const auto& event : trace.at("traceEvents")) {
+            if (event.at("ph") != "X" || event.at("cat") != "oncpu") continue;
+            const double dur_us = event.at("dur").get<double>();
+            REQUIRE(dur_us >= 0);
+            auto& [sum, count] = slices[event.at("tid").get<int64_t>()];
+            sum += static_cast<int64_t>(dur_us * 1000.0 + 0.5);
+            ++count;
+        }
+        std::map<int64_t, int64_t> oncpu;  // tid -> oncpu_ns (summed should a pid be reused)
+        for (const auto& task : report.at("tasks")) oncpu[task.at("pid").get<int64_t>()] += task.at("oncpu_ns").get<int64_t>();
+        for (const auto& [tid, ns] : oncpu) {
+            INFO("tid " << tid << " oncpu_ns " << ns);
+            REQUIRE(slices.count(tid) == 1);
+            const auto [sum, count] = slices.at(tid);
+            CHECK(count > 0);
+            CHECK(std::abs(sum - ns) <= count);  // at most 1 ns of rounding per slice
+        }
+        CHECK(slices.size() == oncpu.size());
+    }
     SECTION("summary counts") {
         const json& summary = report.at("summary");
         CHECK(summary.at("tasks") == 2 * n + 1);

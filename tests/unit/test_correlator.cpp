@@ -353,6 +353,20 @@ TEST_CASE("events arriving out of order within the window give the sorted model"
     CHECK(shuffled.anomalies.total() == shuffled.anomalies.reordered_events);
 }
 
+TEST_CASE("an event arriving later than the reorder window is counted once", "[model]") {
+    // The root's migrate at 10 ms arrives after an event at 100 ms: too late
+    // to be sorted in (the window is 50 ms). It is one reordered event.
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kMs), 0, kRoot, kRoot));
+    s.add(switch_out(at(20 * kMs), 0, kRoot, kRoot));
+    s.add(switch_in(at(100 * kMs), 1, kRoot, kRoot));
+    s.add(migrate(at(10 * kMs), kRoot, kRoot, 0, 0, 1));
+    RunModel m = s.correlate(test_end(at(200 * kMs)));
+    CHECK(only_task(m, kRoot).migrate_events == 1);
+    CHECK(only_task(m, kRoot).oncpu_ns == 19 * kMs + 100 * kMs);
+    CHECK(m.anomalies.reordered_events == 1);
+}
+
 TEST_CASE("a reversed stream shorter than the window is fully re-sorted", "[model]") {
     StreamBuilder s;
     s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
@@ -755,6 +769,10 @@ TEST_CASE("a non-leader thread's exec takes over the leader's pid", "[model]") {
     spec.comm = "newprog";
     s.add(exec(at(30 * kUs), kRoot, kRoot, 1, spec));
     s.add(switch_out(at(40 * kUs), 1, kRoot, kRoot));  // switch events name it by its new pid
+    // Its old tid is free again: a new process may get it.
+    s.add(switch_in(at(50 * kUs), 1, kRoot, kRoot));
+    create(s, 60 * kUs, kRoot, kRoot, 1, CXT_SYS_CLONE, process_child(101, 3, 2));
+    s.add(switch_out(at(70 * kUs), 1, kRoot, kRoot));
     RunModel m = s.correlate(test_end(at(1 * kMs)));
 
     auto with_root_pid = tasks_with_pid(m, kRoot);
@@ -770,10 +788,12 @@ TEST_CASE("a non-leader thread's exec takes over the leader's pid", "[model]") {
     CHECK(execer.execs[0].pid_before == 101);
     CHECK(execer.execs[0].mm == 2);
     CHECK(execer.comm == "newprog");
-    CHECK(execer.oncpu_ns == 25 * kUs);
+    CHECK(execer.oncpu_ns == 25 * kUs + 20 * kUs);
     CHECK_FALSE(execer.exited_ns.has_value());
-    CHECK(tasks_with_pid(m, 101).empty());
-    CHECK(m.anomalies.total() == 0);
+    const TaskRecord& reused = only_task(m, 101);
+    CHECK(reused.kind == TaskKind::Process);
+    CHECK(reused.parent_pid == kRoot);
+    CHECK(m.anomalies.total() == 0);  // not a reuse of a live pid
 }
 
 TEST_CASE("summary counts tasks, thread groups, threads and address spaces", "[model]") {

@@ -2,6 +2,7 @@
 // terminal summary; and the whole pipeline on a recorded trace.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -106,6 +107,20 @@ bool is_mm(const json& j) {
 }
 bool all_digits(const std::string& s) {
     return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// The control characters in text other than newlines, as "0x1b at 12, ...";
+// empty when there are none.
+std::string control_bytes(const std::string& text) {
+    std::string found;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 || c == '\n') continue;
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s0x%02x at %zu", found.empty() ? "" : ", ", c, i);
+        found += buf;
+    }
+    return found;
 }
 
 const json& task_by_pid(const json& report, uint32_t pid) {
@@ -299,10 +314,7 @@ TEST_CASE("report.json stays valid JSON whatever the workload's names contain", 
     const std::string text = render_json_report(model);
 
     // No raw control characters: the only ones in the text are the layout's newlines.
-    for (unsigned char c : text) {
-        INFO("byte " << static_cast<int>(c));
-        CHECK((c >= 0x20 || c == '\n'));
-    }
+    CHECK(control_bytes(text) == "");
     json parsed;
     REQUIRE_NOTHROW(parsed = json::parse(text));  // parse() rejects invalid UTF-8
     CHECK(parsed.at("schema") == "cxtrace.report/1");
@@ -359,6 +371,28 @@ TEST_CASE("the text summary reports tasks, losses and completeness", "[report]")
         end.exit_signal = 15;
         CHECK_THAT(render_text_summary(sample_model(end)), Contains("killed by signal 15"));
     }
+}
+
+TEST_CASE("the text summary does not pass the workload's control characters to the terminal", "[report]") {
+    // comm is set by the traced program (prctl(PR_SET_NAME)); an escape
+    // sequence in it must not reach the instructor's terminal raw.
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
+    NewTask child;
+    child.pid = 101;
+    child.tgid = 101;
+    child.ppid = kRoot;
+    child.mm_id = 2;
+    child.creator_mm_id = 1;
+    s.add(syscall_enter(at(10 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 1, kForkFlags));
+    s.add(task_new(at(11 * kUs), kRoot, kRoot, 0, child));
+    s.add(syscall_exit(at(12 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 101));
+    s.add(switch_in(at(20 * kUs), 1, 101, 101));
+    s.add(exit(at(30 * kUs), 101, 101, 1, 9, true, "\x1b]0;pwned\x07\x1b[2J"));
+    s.add(switch_out(at(31 * kUs), 1, 101, 101, kTaskDead));
+    const std::string text = render_text_summary(s.correlate(sample_end()));
+    CHECK_THAT(text, Contains("killed by signal 9"));
+    CHECK(control_bytes(text) == "");
 }
 
 TEST_CASE("durations are printed with a unit that fits", "[report]") {

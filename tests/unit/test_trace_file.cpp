@@ -308,6 +308,11 @@ TEST_CASE("damaged, foreign and newer trace files give a clear error", "[trace]"
         CHECK(read.failed_at_open);
         CHECK_THAT(read.error, Contains("nope.cxt") && Contains("No such file"));
     }
+    SECTION("a directory") {
+        ReadOutcome read = read_trace(dir.path());
+        CHECK_FALSE(read.ok);
+        CHECK_THAT(read.error, Contains(dir.path()));
+    }
     SECTION("empty file") {
         ReadOutcome read = read_damaged(dir, {});
         CHECK(read.failed_at_open);
@@ -468,7 +473,7 @@ TEST_CASE("damaged, foreign and newer trace files give a clear error", "[trace]"
 }
 
 TEST_CASE("a trace cut at any byte fails cleanly", "[trace]") {
-    TempDir dir;
+    static TempDir dir;  // one for all generated cases: each rewrites its file
     static const std::vector<uint8_t> good = [] {
         TempDir once;
         return make_sample(once);
@@ -488,7 +493,7 @@ TEST_CASE("a trace cut at any byte fails cleanly", "[trace]") {
 }
 
 TEST_CASE("a trace with any byte flipped never crashes the reader", "[trace]") {
-    TempDir dir;
+    static TempDir dir;  // one for all generated cases: each rewrites its file
     static const std::vector<uint8_t> good = [] {
         TempDir once;
         return make_sample(once);

@@ -32,7 +32,8 @@ TaskKind kind_from_clone_flags(uint64_t flags) {
 
 uint64_t Anomalies::total() const {
     return reordered_events + unknown_tasks + pid_reused_before_exit + switch_out_not_running +
-           switch_in_over_running + events_before_start + unmatched_syscall_exits + inferred_switch_ins;
+           switch_in_over_running + events_before_start + unmatched_syscall_exits + inferred_switch_ins +
+           late_events;
 }
 
 uint64_t percentile_of_sorted(const std::vector<uint64_t>& sorted, double p) {
@@ -135,7 +136,7 @@ void Correlator::note_running(uint32_t index, const Event& event) {
 }
 
 void Correlator::process(const Event& event) {
-    if (event.ts_ns < processed_ts_) ++model_.anomalies.reordered_events;  // later than the window allowed
+    if (event.ts_ns < processed_ts_) ++model_.anomalies.late_events;  // later than the window allowed
     processed_ts_ = std::max(processed_ts_, event.ts_ns);
     switch (event.kind) {
         case EventKind::SyscallEnter:

@@ -67,6 +67,7 @@ struct LatencyStats {
 // Things the correlator found surprising. Counted and reported, never fatal.
 struct Anomalies {
     uint64_t reordered_events = 0;        // arrived with a timestamp earlier than their predecessor
+    uint64_t late_events = 0;             // ... by more than the reorder window: processed out of order
     uint64_t unknown_tasks = 0;           // events for a task whose creation was not seen
     uint64_t pid_reused_before_exit = 0;  // a new task took a pid whose exit was not seen
     uint64_t switch_out_not_running = 0;  // switched out a task not known to be on that CPU

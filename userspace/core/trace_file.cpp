@@ -93,6 +93,7 @@ Result<TraceWriter> TraceWriter::create(const std::string& path, const TraceMeta
 }
 
 Status TraceWriter::write_record(uint32_t type, const void* data, uint32_t len) {
+    if (!file_) return Error{"trace " + path_ + " is already finished"};
     RecordHeader header{type, len};
     if (std::fwrite(&header, sizeof header, 1, file_.get()) != 1 ||
         std::fwrite(data, 1, len, file_.get()) != len)
@@ -132,6 +133,7 @@ Result<TraceReader> TraceReader::open(const std::string& path) {
 
     FileHeader header;
     size_t got = std::fread(&header, 1, sizeof header, reader.file_.get());
+    if (got == 0) return reader.problem("not a cxtrace trace file: the file is empty", 0);
     if (got < sizeof(kMagic) || std::memcmp(header.magic, kMagic, sizeof kMagic) != 0)
         return reader.problem("not a cxtrace trace file (bad magic)", 0);
     if (got != sizeof header) return reader.problem("truncated file header", got);

@@ -1,0 +1,297 @@
+#include "perfetto_export.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cxt {
+
+namespace {
+
+// Key order kept as written: name, cat, ph, ts, dur, pid, tid, ... reads well.
+using ojson = nlohmann::ordered_json;
+
+template <typename T>
+ojson or_null(const std::optional<T>& value) {
+    return value ? ojson(*value) : ojson(nullptr);
+}
+
+ojson mm_or_null(uint32_t mm) { return mm ? ojson("mm" + std::to_string(mm)) : ojson(nullptr); }
+
+// Microseconds with a fractional part: ns / 1000 is exact to the nanosecond
+// in a double for any trace shorter than ~100 days, and nlohmann prints the
+// shortest form that reads back as the same double (at most 3 decimals).
+double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+std::string hex(uint64_t value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+    return buf;
+}
+
+std::string basename_of(const std::string& path) {
+    auto slash = path.find_last_of('/');
+    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    return base.empty() ? path : base;
+}
+
+// Events with a timestamp, ordered by time. At equal times slices come
+// before instants and flow ends, so that an instant or a flow end at a
+// slice's start binds to (nests in) that slice, in Perfetto and in
+// chrome://tracing alike; longer slices before shorter ones so equal-start
+// slices nest.
+enum Rank : int { kSlice = 0, kInstant = 1, kFlow = 2 };
+
+struct Timed {
+    uint64_t ts_ns;
+    int rank;
+    uint64_t dur_ns;
+    size_t seq;
+    ojson event;
+};
+
+class Events {
+public:
+    void metadata(const char* name, uint32_t pid, std::optional<uint32_t> tid, ojson args) {
+        ojson e = {{"name", name}, {"ph", "M"}, {"pid", pid}};
+        if (tid) e["tid"] = *tid;
+        e["args"] = std::move(args);
+        metadata_.push_back(std::move(e));
+    }
+
+    void slice(const std::string& name, const char* cat, uint32_t pid, uint32_t tid, uint64_t start_ns,
+               uint64_t end_ns, ojson args) {
+        ojson e = {{"name", name},
+                   {"cat", cat},
+                   {"ph", "X"},
+                   {"ts", us(start_ns)},
+                   {"dur", us(end_ns - start_ns)},
+                   {"pid", pid},
+                   {"tid", tid},
+                   {"args", std::move(args)}};
+        add(start_ns, kSlice, end_ns - start_ns, std::move(e));
+    }
+
+    void instant(const std::string& name, uint32_t pid, uint32_t tid, uint64_t ts_ns, ojson args) {
+        ojson e = {{"name", name}, {"cat", "lifecycle"}, {"ph", "i"}, {"s", "t"}, {"ts", us(ts_ns)},
+                   {"pid", pid},   {"tid", tid},         {"args", std::move(args)}};
+        add(ts_ns, kInstant, 0, std::move(e));
+    }
+
+    // ph "s" (creator side) or "f" (created side, bound to the enclosing slice).
+    void flow(const char* phase, uint64_t id, uint32_t pid, uint32_t tid, uint64_t ts_ns) {
+        ojson e = {{"name", "creation"}, {"cat", "creation"}, {"ph", phase}, {"id", id},
+                   {"ts", us(ts_ns)},    {"pid", pid},        {"tid", tid}};
+        if (phase[0] == 'f') e["bp"] = "e";
+        add(ts_ns, kFlow, 0, std::move(e));
+    }
+
+    std::string render(const ojson& meta) {
+        std::stable_sort(timed_.begin(), timed_.end(), [](const Timed& a, const Timed& b) {
+            return std::make_tuple(a.ts_ns, a.rank, ~a.dur_ns, a.seq) <
+                   std::make_tuple(b.ts_ns, b.rank, ~b.dur_ns, b.seq);
+        });
+        std::string out = "{\"traceEvents\":[";
+        bool first = true;
+        auto put = [&](const ojson& e) {
+            out += first ? "\n" : ",\n";
+            first = false;
+            out += dump(e);
+        };
+        for (const ojson& e : metadata_) put(e);
+        for (const Timed& t : timed_) put(t.event);
+        // displayTimeUnit after traceEvents: some older Perfetto versions
+        // read timestamps as ns when it came first; current ones ignore it.
+        out += "\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":";
+        out += dump(meta);
+        out += "}\n";
+        return out;
+    }
+
+private:
+    static std::string dump(const ojson& j) {
+        // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.
+        return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
+    }
+
+    void add(uint64_t ts_ns, int rank, uint64_t dur_ns, ojson e) {
+        timed_.push_back(Timed{ts_ns, rank, dur_ns, timed_.size(), std::move(e)});
+    }
+
+    std::vector<ojson> metadata_;
+    std::vector<Timed> timed_;
+};
+
+// The task that created tasks[child]: the latest task with pid ==
+// parent_pid created at or before the child (the root and inferred tasks
+// count as there from the start) and not gone before it.
+std::optional<size_t> creator_of(const RunModel& model, size_t child) {
+    const TaskRecord& task = model.tasks[child];
+    if (!task.created_ns) return std::nullopt;
+    const uint64_t created = *task.created_ns;
+    std::optional<size_t> best;
+    for (size_t j = 0; j < model.tasks.size(); ++j) {
+        if (j == child) continue;
+        const TaskRecord& c = model.tasks[j];
+        if (c.pid != task.parent_pid) continue;
+        if (c.created_ns.value_or(0) > created) continue;
+        if (c.exited_ns && *c.exited_ns < created) continue;
+        if (!best || std::make_pair(c.created_ns.value_or(0), j) >=
+                         std::make_pair(model.tasks[*best].created_ns.value_or(0), *best))
+            best = j;
+    }
+    return best;
+}
+
+std::string thread_name(const TaskRecord& task) {
+    return task.comm + " [" + task_kind_name(task.kind) + (task.inferred ? ", inferred" : "") + "]";
+}
+
+std::string exit_name(const TaskRecord& task) {
+    if (task.exit_signal) return "exit (signal " + std::to_string(*task.exit_signal) + ")";
+    if (task.exit_code) return "exit (code " + std::to_string(*task.exit_code) + ")";
+    return "exit";
+}
+
+ojson metadata_json(const RunModel& model) {
+    const RunInfo& run = model.run;
+    return {
+        {"tool", "cxtrace"},
+        {"schema", kPerfettoSchema},
+        {"time_unit", "ts and dur in microseconds (3 decimals: ns precision) since the start of tracing"},
+        {"workload", run.workload},
+        {"command", run.command},
+        {"started_at", run.started_at},
+        {"duration_ns", run.duration_ns},
+        {"cpus", run.cpus},
+        {"kernel", run.kernel},
+        {"events", run.events},
+        {"lost_events", run.lost_events},
+        {"complete", run.complete},
+        {"interrupted", run.interrupted},
+        {"exit_code", or_null(run.exit_code)},
+        {"exit_signal", or_null(run.exit_signal)},
+        {"root_pid", run.root_pid},
+        {"tasks", model.tasks.size()},
+        {"intervals", model.intervals.size()},
+        {"anomalies", model.anomalies.total()},
+        {"cpu_tracks",
+         "pid " + std::to_string(kPerfettoCpuPid) + " (\"CPUs\"): one track per CPU, tid " +
+             std::to_string(kPerfettoCpuPid) + " + 1 + cpu"},
+    };
+}
+
+}  // namespace
+
+std::string render_perfetto_json(const RunModel& model) {
+    Events events;
+    const std::vector<TaskRecord>& tasks = model.tasks;
+
+    // --- names and order of the tracks -----------------------------------
+    std::map<uint32_t, size_t> process_order;  // tgid -> first task of that group
+    for (size_t i = 0; i < tasks.size(); ++i) process_order.emplace(tasks[i].tgid, i);
+    std::vector<std::pair<size_t, uint32_t>> processes;  // (first task, tgid), in creation order
+    for (const auto& [tgid, first] : process_order) processes.emplace_back(first, tgid);
+    std::sort(processes.begin(), processes.end());
+    int sort_index = 0;
+    for (const auto& [first, tgid] : processes) {
+        // The group is named after its leader (pid == tgid) when traced.
+        const TaskRecord* leader = &tasks[first];
+        for (const TaskRecord& task : tasks)
+            if (task.tgid == tgid && task.pid == tgid) {
+                leader = &task;
+                break;
+            }
+        events.metadata("process_name", tgid, std::nullopt, {{"name", leader->comm}});
+        events.metadata("process_sort_index", tgid, std::nullopt, {{"sort_index", sort_index++}});
+    }
+    std::set<std::pair<uint32_t, uint32_t>> named;  // (pid, tid): a reused pid keeps its first name
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        const TaskRecord& task = tasks[i];
+        if (!named.emplace(task.tgid, task.pid).second) continue;
+        events.metadata("thread_name", task.tgid, task.pid, {{"name", thread_name(task)}});
+        events.metadata("thread_sort_index", task.tgid, task.pid, {{"sort_index", static_cast<int>(i)}});
+    }
+
+    std::set<uint32_t> cpus;
+    for (int cpu = 0; cpu < model.run.cpus; ++cpu) cpus.insert(static_cast<uint32_t>(cpu));
+    for (const OnCpuInterval& interval : model.intervals) cpus.insert(interval.cpu);
+    if (!cpus.empty()) {
+        events.metadata("process_name", kPerfettoCpuPid, std::nullopt, {{"name", "CPUs"}});
+        events.metadata("process_sort_index", kPerfettoCpuPid, std::nullopt, {{"sort_index", sort_index++}});
+        for (uint32_t cpu : cpus) {
+            events.metadata("thread_name", kPerfettoCpuPid, perfetto_cpu_tid(cpu),
+                            {{"name", "CPU " + std::to_string(cpu)}});
+            events.metadata("thread_sort_index", kPerfettoCpuPid, perfetto_cpu_tid(cpu),
+                            {{"sort_index", static_cast<int>(cpu)}});
+        }
+    }
+
+    // --- on-CPU intervals: per task and per CPU ---------------------------
+    std::vector<std::optional<uint64_t>> first_run(tasks.size());
+    for (const OnCpuInterval& interval : model.intervals) {
+        if (interval.task >= tasks.size()) continue;
+        const TaskRecord& task = tasks[interval.task];
+        const uint64_t end = std::max(interval.end_ns, interval.start_ns);
+        events.slice(task.comm, "oncpu", task.tgid, task.pid, interval.start_ns, end, {{"cpu", interval.cpu}});
+        events.slice(task.comm + " " + std::to_string(task.pid), "cpu", kPerfettoCpuPid,
+                     perfetto_cpu_tid(interval.cpu), interval.start_ns, end,
+                     {{"cpu", interval.cpu}, {"pid", task.pid}, {"tgid", task.tgid}, {"comm", task.comm}});
+        auto& first = first_run[interval.task];
+        if (!first || interval.start_ns < *first) first = interval.start_ns;
+    }
+
+    // --- lifecycle: creation, execs, exit; creator -> created flows --------
+    uint64_t flow_id = 0;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        const TaskRecord& task = tasks[i];
+        if (task.created_ns) {
+            events.instant(std::string("created (") + task_kind_name(task.kind) + ")", task.tgid, task.pid,
+                           *task.created_ns,
+                           {{"kind", task_kind_name(task.kind)},
+                            {"mm", mm_or_null(task.mm)},
+                            {"latency_ns",
+                             {{"syscall", or_null(task.latency.syscall)},
+                              {"first_run", or_null(task.latency.first_run)}}},
+                            {"clone_flags", hex(task.clone_flags)},
+                            {"creation_syscall",
+                             task.creation_syscall.empty() ? ojson(nullptr) : ojson(task.creation_syscall)},
+                            {"pid", task.pid},
+                            {"tgid", task.tgid},
+                            {"ppid", task.ppid},
+                            {"parent_pid", task.parent_pid},
+                            {"wakeup_cpu", or_null(task.wakeup_cpu)}});
+            if (auto creator = creator_of(model, i)) {
+                const TaskRecord& c = tasks[*creator];
+                ++flow_id;
+                events.flow("s", flow_id, c.tgid, c.pid, *task.created_ns);
+                events.flow("f", flow_id, task.tgid, task.pid, first_run[i].value_or(*task.created_ns));
+            }
+        }
+        for (const ExecRecord& exec : task.execs) {
+            ojson args = {{"filename", exec.filename},
+                          {"argv", exec.argv},
+                          {"argc", exec.argc},
+                          {"argv_truncated", exec.argv_truncated},
+                          {"mm", mm_or_null(exec.mm)}};
+            if (exec.pid_before != 0 && exec.pid_before != task.pid) args["pid_before"] = exec.pid_before;
+            events.instant("exec " + basename_of(exec.filename), task.tgid, task.pid, exec.ts_ns, std::move(args));
+        }
+        if (task.exited_ns)
+            events.instant(exit_name(task), task.tgid, task.pid, *task.exited_ns,
+                           {{"exit_code", or_null(task.exit_code)},
+                            {"exit_signal", or_null(task.exit_signal)},
+                            {"core_dumped", task.core_dumped}});
+    }
+
+    return events.render(metadata_json(model));
+}
+
+}  // namespace cxt
