@@ -2,6 +2,7 @@
 // Python with threading and multiprocessing, and a wrapper that execs.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <map>
 #include <regex>
 #include <set>
@@ -154,4 +155,25 @@ TEST_CASE("under sudo the command runs as the invoking user and the files are th
         CHECK(outcome.out.rfind("0\n", 0) == 0);
         CHECK(live::owner_uid(tmp / "root/report.json") == 65534);  // the files are still the user's
     }
+}
+
+TEST_CASE("a stop signal ends the run cleanly, and the report says it was interrupted", "[live][command]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // SIGTERM, not SIGINT: a non-interactive shell's background job ignores
+    // SIGINT, and the traced command inherits that.
+    std::string script = std::string(CXTRACE_BINARY) + " run -o '" + (tmp / "out") +
+                         "' -- /bin/sleep 30 & pid=$!; sleep 1; kill -TERM $pid; wait $pid";
+    auto started = std::chrono::steady_clock::now();
+    auto outcome = live::run({"/bin/sh", "-c", script});
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    INFO(outcome.out << outcome.err);
+    CHECK(outcome.status == 128 + 15);  // the command died of the forwarded signal
+    CHECK(seconds < 5);
+    json report = live::read_json(tmp / "out/report.json");
+    CHECK(report.at("run").at("interrupted") == true);
+    CHECK(report.at("run").at("complete") == false);
+    CHECK(report.at("run").at("exit_signal") == 15);
+    CHECK(outcome.out.find("incomplete") != std::string::npos);
+    CHECK(live::read_file(tmp / "out/report.html").find("id=\"incomplete\"") != std::string::npos);
 }
