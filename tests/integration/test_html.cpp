@@ -1,0 +1,370 @@
+// Live tests of report.html: the real tracer on every bundled workload, the
+// page loaded in headless Chromium. The page script must run without an
+// error and draw the four sections from the embedded data; a screenshot of
+// each page is kept in <build>/test-artifacts/html/. And names a traced
+// program chooses (argv, comm, file names) must stay text: no markup, no
+// script of theirs may run.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "live_run.h"
+
+using nlohmann::json;
+
+#define REQUIRE_ROOT()                                                          \
+    do {                                                                        \
+        if (!live::is_root()) {                                                 \
+            WARN("skipped: live tracing needs root (run the tests with sudo)"); \
+            return;                                                             \
+        }                                                                       \
+    } while (0)
+
+namespace {
+
+const std::string kArtifacts = std::string(CXTRACE_ARTIFACTS) + "/html";
+// report.js shows at most this many rows in the task table (TABLE_LIMIT)
+// and this many tasks in the tree (TREE_LIMIT).
+constexpr size_t kTableLimit = 3000;
+constexpr size_t kTreeLimit = 600;
+
+// Headless Chromium: $CXTRACE_CHROMIUM, else the Debian package's binary.
+std::string find_chromium() {
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("CXTRACE_CHROMIUM")) candidates.push_back(env);
+    candidates.insert(candidates.end(), {"/usr/bin/chromium", "/usr/bin/chromium-browser"});
+    for (const std::string& path : candidates)
+        if (!path.empty() && access(path.c_str(), X_OK) == 0) return path;
+    return "";
+}
+
+#define REQUIRE_CHROMIUM(var)                                                                                   \
+    const std::string var = find_chromium();                                                                    \
+    do {                                                                                                        \
+        if (var.empty()) {                                                                                      \
+            WARN("skipped: headless Chromium not found at /usr/bin/chromium (scripts/install-deps installs it; " \
+                 "or set CXTRACE_CHROMIUM)");                                                                   \
+            return;                                                                                             \
+        }                                                                                                       \
+    } while (0)
+
+struct PageLoad {
+    int status = -1;
+    std::string dom;                   // --dump-dom: the document after the page script ran
+    std::string log;                   // Chromium's stderr
+    std::vector<std::string> console;  // console messages and uncaught exceptions
+    double seconds = 0;
+};
+
+// Loads a report in a fresh headless Chromium profile: the DOM after load
+// and a full-page screenshot in one run. Safe to call from several threads.
+PageLoad load_page(const std::string& chromium, const std::string& html, const std::string& screenshot,
+                   const std::string& profile) {
+    const auto start = std::chrono::steady_clock::now();
+    PageLoad load;
+    live::Outcome outcome = live::run({"/usr/bin/env", "HOME=" + profile, "XDG_CONFIG_HOME=" + profile + "/config",
+                                       "XDG_CACHE_HOME=" + profile + "/cache", "/usr/bin/timeout", "60", chromium,
+                                       "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                                       "--disable-background-networking", "--disable-component-update",
+                                       "--disable-sync", "--user-data-dir=" + profile + "/data",
+                                       "--enable-logging=stderr", "--v=0", "--dump-dom", "--screenshot=" + screenshot,
+                                       "--window-size=1280,4000", "file://" + html});
+    load.status = outcome.status;
+    load.dom = std::move(outcome.out);
+    load.log = std::move(outcome.err);
+    // Lines like: [pid:tid:time:INFO:CONSOLE:1] "Uncaught ReferenceError: ...", source: file:///... (1)
+    std::istringstream lines(load.log);
+    std::string line;
+    while (std::getline(lines, line))
+        if (line.find("CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos)
+            load.console.push_back(line);
+    load.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return load;
+}
+
+std::string join(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const std::string& line : lines) text += line + "\n";
+    return text;
+}
+
+std::string lower(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+size_t count(const std::string& hay, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + needle.size())) ++n;
+    return n;
+}
+
+// From `open` (a start-tag prefix) to the end of the first `close` after it;
+// "" when there is no such element.
+std::string element(const std::string& dom, const std::string& open, const std::string& close) {
+    const size_t a = dom.find(open);
+    if (a == std::string::npos) return "";
+    const size_t b = dom.find(close, a);
+    if (b == std::string::npos) return "";
+    return dom.substr(a, b + close.size() - a);
+}
+
+std::string title_of(const std::string& dom) {
+    const std::string title = element(dom, "<title>", "</title>");
+    return title.size() >= 15 ? title.substr(7, title.size() - 15) : "";
+}
+
+bool is_png(const std::string& path) {
+    const std::string bytes = live::read_file(path);
+    return bytes.size() > 1000 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0;
+}
+
+void make_artifact_dir() {
+    std::error_code error;
+    std::filesystem::create_directories(kArtifacts, error);
+    INFO("creating " << kArtifacts << ": " << error.message());
+    REQUIRE(std::filesystem::is_directory(kArtifacts));
+}
+
+// The checks every rendered report must pass, given its report.json.
+void check_rendered_page(const PageLoad& load, const json& report) {
+    INFO("chromium exit status " << load.status << ", " << load.seconds << " s");
+    INFO("console:\n" << join(load.console));
+    REQUIRE(load.status == 0);
+    CHECK(load.console.empty());
+    REQUIRE(!load.dom.empty());
+    CHECK(load.dom.find("<body data-rendered=\"yes\">") != std::string::npos);
+
+    for (const std::string id : {"latency", "tree", "ids", "placement"}) {
+        INFO("section #" << id);
+        CHECK(count(load.dom, "<section id=\"" + id + "\"") == 1);
+    }
+    // The sections in the order of the four questions.
+    CHECK(load.dom.find("<section id=\"latency\"") < load.dom.find("<section id=\"tree\""));
+    CHECK(load.dom.find("<section id=\"tree\"") < load.dom.find("<section id=\"ids\""));
+    CHECK(load.dom.find("<section id=\"ids\"") < load.dom.find("<section id=\"placement\""));
+
+    const json& tasks = report.at("tasks");
+    uint64_t oncpu_ns = 0;
+    for (const json& task : tasks) oncpu_ns += task.at("oncpu_ns").get<uint64_t>();
+    INFO(tasks.size() << " tasks, " << oncpu_ns << " ns on CPU");
+
+    const std::string placement = element(load.dom, "<section id=\"placement\"", "</section>");
+    const std::string timeline = element(placement, "<svg id=\"timeline\"", "</svg>");
+    REQUIRE(!timeline.empty());
+    if (oncpu_ns > 0) CHECK(count(timeline, "<rect") >= 1);
+    // One lane label per CPU.
+    CHECK(count(timeline, ">CPU ") == std::max<size_t>(1, report.at("run").at("cpus").get<size_t>()));
+    CHECK(!element(placement, "<svg id=\"parallelism\"", "</svg>").empty());
+    if (oncpu_ns > 0) CHECK(count(element(placement, "<svg id=\"residency\"", "</svg>"), "<rect") >= 1);
+
+    const std::string table = element(load.dom, "<table id=\"task-table\"", "</table>");
+    REQUIRE(!table.empty());
+    const std::string body = element(table, "<tbody", "</tbody>");
+    REQUIRE(!body.empty());
+    const size_t rows = count(body, "<tr ") + count(body, "<tr>");
+    CHECK(rows == std::min(tasks.size(), kTableLimit));
+    // One tree entry per task (each li starts with the kind badge).
+    if (tasks.size() <= kTreeLimit) {
+        const std::string tree = element(load.dom, "<section id=\"tree\"", "</section>");
+        CHECK(count(tree, "<li><span class=\"kind kind-") == tasks.size());
+    }
+}
+
+struct Workload {
+    std::string name;
+    std::vector<std::string> args;  // defaults, but for a workload that runs for seconds
+};
+
+const std::vector<Workload> kWorkloads = {
+    {"process-vs-thread", {}},
+    {"creation-methods", {}},
+    {"shared-globals", {}},
+    {"pid-vs-tid", {}},
+    {"worker-pool", {}},
+    {"ipc-queue", {}},
+    {"io-bound", {}},
+    {"cpu-bound", {"--work-ms", "50"}},
+    {"lost-update", {}},
+    {"ping-pong", {}},
+};
+
+}  // namespace
+
+TEST_CASE("every bundled workload's report renders in headless Chromium", "[live][html]") {
+    REQUIRE_ROOT();
+    REQUIRE_CHROMIUM(chromium);
+    make_artifact_dir();
+    live::TempDir tmp;
+    const auto start = std::chrono::steady_clock::now();
+
+    // Trace the workloads one at a time (nothing else running), then load
+    // the pages in a few browsers at once.
+    std::vector<json> reports(kWorkloads.size());
+    for (size_t i = 0; i < kWorkloads.size(); ++i) {
+        const Workload& w = kWorkloads[i];
+        std::vector<std::string> args{"run", "-o", tmp / w.name, w.name};
+        args.insert(args.end(), w.args.begin(), w.args.end());
+        live::Outcome outcome = live::cxtrace(args);
+        INFO("workload " << w.name << "\nstdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
+        REQUIRE(outcome.status == 0);
+        REQUIRE(live::file_exists(tmp / (w.name + "/report.html")));
+        REQUIRE_NOTHROW(reports[i] = live::read_json(tmp / (w.name + "/report.json")));
+        REQUIRE_NOTHROW(live::read_json(tmp / (w.name + "/perfetto.json")));
+    }
+    const double traced = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    std::vector<PageLoad> loads(kWorkloads.size());
+    std::vector<std::string> profiles, shots;
+    for (const Workload& w : kWorkloads) {
+        profiles.push_back(tmp / ("profile-" + w.name));
+        REQUIRE(mkdir(profiles.back().c_str(), 0700) == 0);
+        shots.push_back(kArtifacts + "/" + w.name + ".png");
+        std::remove(shots.back().c_str());  // a stale screenshot must not pass for a new one
+    }
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> browsers;
+    for (int b = 0; b < 4; ++b)
+        browsers.emplace_back([&] {
+            for (size_t i; (i = next++) < kWorkloads.size();)
+                loads[i] = load_page(chromium, tmp / (kWorkloads[i].name + "/report.html"), shots[i], profiles[i]);
+        });
+    for (std::thread& browser : browsers) browser.join();
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    for (size_t i = 0; i < kWorkloads.size(); ++i) {
+        const Workload& w = kWorkloads[i];
+        INFO("workload " << w.name << " (" << tmp / (w.name + "/report.html") << ")");
+        check_rendered_page(loads[i], reports[i]);
+        CHECK(title_of(loads[i].dom) == "cxtrace: " + w.name);
+        INFO("screenshot " << shots[i]);
+        CHECK(is_png(shots[i]));
+    }
+    WARN("html: traced " << kWorkloads.size() << " workloads in " << traced << " s; traced and rendered in " << total
+                         << " s; screenshots in " << kArtifacts);
+}
+
+TEST_CASE("hostile names in argv, comm and file name stay text in report.html", "[live][html]") {
+    REQUIRE_ROOT();
+    REQUIRE_CHROMIUM(chromium);
+    make_artifact_dir();
+    live::TempDir tmp;
+    // Readable by the command even when cxtrace runs it as the sudo user.
+    REQUIRE(chmod(tmp.path().c_str(), 0755) == 0);
+
+    // A copy of /bin/true whose name is markup: its first 15 bytes become
+    // the comm after exec.
+    const std::string exe_name = "<img src=x>&'\" <img src=x onerror=alert(1)>";
+    const std::string exe = tmp / exe_name;
+    {
+        std::error_code error;
+        std::filesystem::copy_file("/bin/true", exe, error);
+        INFO("copying /bin/true to " << exe << ": " << error.message());
+        REQUIRE(!error);
+        REQUIRE(chmod(exe.c_str(), 0755) == 0);
+    }
+    const std::string comm = exe_name.substr(0, 15);
+    const std::string argv0 = "<img src=x onerror=alert(1)>";
+    const std::vector<std::string> args = {"</script><script>document.title=1</script>",
+                                           "</script><img src=x onerror=alert(1)>", "&amp;\"'"};
+    // bash -c SCRIPT $0 $1...: exec -a sets the program's argv[0]; no quoting
+    // is needed since every string is its own argument.
+    std::vector<std::string> command = {"/bin/bash", "-c", "exec -a \"$0\" \"$@\"", argv0, exe};
+    command.insert(command.end(), args.begin(), args.end());
+    std::vector<std::string> run_args = {"run", "-o", tmp / "out", "--"};
+    run_args.insert(run_args.end(), command.begin(), command.end());
+    live::Outcome outcome = live::cxtrace(run_args);
+    INFO("stdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
+    REQUIRE(outcome.status == 0);
+
+    json report, perfetto;
+    REQUIRE_NOTHROW(report = live::read_json(tmp / "out/report.json"));
+    REQUIRE_NOTHROW(perfetto = live::read_json(tmp / "out/perfetto.json"));
+    CHECK(report.at("run").at("command") == json(command));
+
+    // report.json holds the strings exactly: the exec with the hostile argv.
+    const json* hostile_exec = nullptr;
+    const json* hostile_task = nullptr;
+    for (const json& task : report.at("tasks"))
+        for (const json& exec : task.at("execs"))
+            if (exec.at("argv").size() > 0 && exec.at("argv")[0] == argv0) {
+                hostile_exec = &exec;
+                hostile_task = &task;
+            }
+    INFO(report.at("tasks").dump(1));
+    REQUIRE(hostile_exec != nullptr);
+    CHECK(hostile_exec->at("filename") == exe);
+    std::vector<std::string> expected_argv{argv0};
+    expected_argv.insert(expected_argv.end(), args.begin(), args.end());
+    CHECK(hostile_exec->at("argv") == json(expected_argv));
+    CHECK(hostile_task->at("comm") == comm);
+
+    const std::string html = live::read_file(tmp / "out/report.html");
+    REQUIRE(!html.empty());
+    SECTION("report.html holds them only escaped") {
+        const std::string low = lower(html);
+        CHECK(count(low, "<img") == 0);
+        CHECK(count(low, "<script") == 2);   // the data block and the page script
+        CHECK(count(low, "</script>") == 2);
+        CHECK(count(low, "</script><script>") == 0);
+        CHECK(count(low, "<script>document.title") == 0);
+        CHECK(count(html, "&'\"") == 0);
+        // The header shows the command line, escaped.
+        CHECK(html.find("&lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
+        CHECK(html.find("&lt;/script&gt;&lt;script&gt;document.title=1&lt;/script&gt;") != std::string::npos);
+        CHECK(html.find("&amp;amp;&quot;&#39;") != std::string::npos);
+        CHECK(html.find("&lt;img src=x&gt;&amp;&#39;&quot; &lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
+        // The embedded data parses back to the same strings.
+        const std::string open = "<script type=\"application/json\" id=\"cxtrace-data\">";
+        const size_t a = html.find(open);
+        REQUIRE(a != std::string::npos);
+        const size_t b = html.find("</script>", a);
+        REQUIRE(b != std::string::npos);
+        const std::string block = html.substr(a + open.size(), b - a - open.size());
+        CHECK(block.find('<') == std::string::npos);
+        json data;
+        REQUIRE_NOTHROW(data = json::parse(block));
+        bool found = false;
+        for (const json& task : data.at("tasks"))
+            for (const json& exec : task.at("execs"))
+                if (exec.at("argv") == json(expected_argv)) {
+                    found = true;
+                    CHECK(exec.at("filename") == exe);
+                    CHECK(task.at("comm") == comm);
+                }
+        CHECK(found);
+        CHECK(data.at("run").at("command") == json(command));
+    }
+    SECTION("the browser runs none of it and still draws the page") {
+        const std::string shot = kArtifacts + "/hostile-names.png";
+        std::remove(shot.c_str());
+        const std::string profile = tmp / "profile";
+        REQUIRE(mkdir(profile.c_str(), 0700) == 0);
+        const PageLoad load = load_page(chromium, tmp / "out/report.html", shot, profile);
+        check_rendered_page(load, report);
+        CHECK(is_png(shot));
+        const std::string dom = lower(load.dom);
+        CHECK(count(dom, "<img") == 0);     // no element made from a name
+        CHECK(count(dom, "<script") == 2);  // no script either
+        const std::string title = title_of(load.dom);
+        CHECK(title.rfind("cxtrace: ", 0) == 0);  // document.title=1 never ran
+        CHECK(title.find("&lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
+        // The names are on the page as text: in the header, the tree and the table.
+        CHECK(load.dom.find("&lt;/script&gt;&lt;script&gt;document.title=1&lt;/script&gt;") != std::string::npos);
+        const std::string table = element(load.dom, "<table id=\"task-table\"", "</table>");
+        CHECK(table.find(">&lt;img src=x&gt;&amp;'\" <") != std::string::npos);  // the comm, as a text node
+        const std::string tree = element(load.dom, "<section id=\"tree\"", "</section>");
+        CHECK(tree.find("&lt;img src=x&gt;&amp;'\" &lt;img src=x onerror=alert(1)&gt;") !=
+              std::string::npos);  // the exec'd file name
+    }
+}
