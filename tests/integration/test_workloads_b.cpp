@@ -137,7 +137,7 @@ void require_clean_run(const live::Outcome& outcome, const json& report) {
 
 }  // namespace
 
-TEST_CASE("ipc-queue: writer and reader are two address spaces; the reader dies by the signal", "[live][workload]") {
+TEST_CASE("ipc-queue: writer and reader are two address spaces, and the reader dies by the signal", "[live][workload]") {
     REQUIRE_ROOT();
     struct Case {
         std::string option;
@@ -203,7 +203,7 @@ TEST_CASE("ipc-queue: writer and reader are two address spaces; the reader dies 
     }
 }
 
-TEST_CASE("io-bound: downloads mostly wait off-CPU; together they take the longest, not the sum", "[live][workload]") {
+TEST_CASE("io-bound: downloads mostly wait off-CPU and together they take the longest, not the sum", "[live][workload]") {
     REQUIRE_ROOT();
     const int downloads = 6;
     const int ms = 500;
@@ -359,7 +359,7 @@ TEST_CASE("cpu-bound: processes and threads run in parallel, the global lock ser
     }
 }
 
-TEST_CASE("lost-update: one thread group, one address space; the lock saves every update", "[live][workload]") {
+TEST_CASE("lost-update: one thread group, one address space, and the lock saves every update", "[live][workload]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     const int threads = 100, increments = 1000;
