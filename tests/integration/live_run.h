@@ -6,6 +6,16 @@
 
 #include <nlohmann/json.hpp>
 
+// Live tests need root to load BPF programs; without it they say so and
+// stop (Catch2 v2 has no skip).
+#define REQUIRE_ROOT()                                                          \
+    do {                                                                        \
+        if (!live::is_root()) {                                                 \
+            WARN("skipped: live tracing needs root (run the tests with sudo)"); \
+            return;                                                             \
+        }                                                                       \
+    } while (0)
+
 namespace live {
 
 struct Outcome {

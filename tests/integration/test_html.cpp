@@ -22,14 +22,6 @@
 
 using nlohmann::json;
 
-#define REQUIRE_ROOT()                                                          \
-    do {                                                                        \
-        if (!live::is_root()) {                                                 \
-            WARN("skipped: live tracing needs root (run the tests with sudo)"); \
-            return;                                                             \
-        }                                                                       \
-    } while (0)
-
 namespace {
 
 const std::string kArtifacts = std::string(CXTRACE_ARTIFACTS) + "/html";

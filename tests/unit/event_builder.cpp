@@ -437,4 +437,26 @@ ReadOutcome read_trace(const std::string& path) {
     return outcome;
 }
 
+void add_exec_and_thread(StreamBuilder& s, ExecSpec program, const std::string& thread_comm) {
+    s.add(switch_in(at(5 * kUs), 0, kRoot, kRoot));
+    s.add(syscall_enter(at(10 * kUs), kRoot, kRoot, 0, CXT_SYS_EXECVE, 7));
+    program.mm_id = 8;
+    s.add(exec(at(20 * kUs), kRoot, kRoot, 0, program));
+    s.add(syscall_exit(at(21 * kUs), kRoot, kRoot, 0, CXT_SYS_EXECVE, 0));
+
+    NewTask thread;
+    thread.pid = 101;
+    thread.tgid = kRoot;
+    thread.ppid = kLauncher;
+    thread.clone_flags = kPthreadFlags;
+    thread.mm_id = 8;
+    thread.creator_mm_id = 8;
+    thread.comm = thread_comm;
+    s.add(syscall_enter(at(30 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE3, 8));
+    s.add(task_new(at(31 * kUs), kRoot, kRoot, 0, thread));
+    s.add(wakeup_new(at(32 * kUs), 101, kRoot, 0, 1));
+    s.add(syscall_exit(at(33 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE3, 101));
+    s.add(switch_in(at(40 * kUs), 1, 101, kRoot));
+}
+
 }  // namespace cxt::test

@@ -120,6 +120,10 @@ std::string describe(const Event& event);
 constexpr uint64_t kStart = 1'000'000;
 constexpr uint32_t kRoot = 100;
 constexpr uint32_t kLauncher = 99;
+constexpr uint64_t kUs = 1'000;
+constexpr uint64_t kMs = 1'000'000;
+// Absolute time of `relative_ns` after tracing began.
+inline uint64_t at(uint64_t relative_ns) { return kStart + relative_ns; }
 TraceMeta test_meta();
 // An end record at `end_ns` (absolute) with nothing lost.
 TraceEnd test_end(uint64_t end_ns);
@@ -142,6 +146,11 @@ public:
 private:
     std::vector<Record> records_;
 };
+
+// The start of a story several tests tell: the root (on CPU 0 from 5 us)
+// execs `program` at 20 us (its mm goes from id 7 to 8), then creates
+// thread 101 (mm 8, comm `thread_comm`), first on CPU 1 at 40 us.
+void add_exec_and_thread(StreamBuilder& s, ExecSpec program, const std::string& thread_comm);
 
 // Index of the only task with this pid (fails the test when not exactly one).
 const TaskRecord& only_task(const RunModel& model, uint32_t pid);

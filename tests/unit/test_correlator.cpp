@@ -17,10 +17,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-constexpr uint64_t kUs = 1'000;
-constexpr uint64_t kMs = 1'000'000;
 
-uint64_t at(uint64_t relative_ns) { return StreamBuilder::at(relative_ns); }
 
 // The creator (pid/tgid, running on `cpu`) enters `syscall` at `t`, the
 // child is created 1 us later, queued on `wakeup_cpu` 2 us later, and the

@@ -20,10 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr uint64_t kUs = 1'000;
-constexpr uint64_t kMs = 1'000'000;
 
-uint64_t at(uint64_t relative_ns) { return StreamBuilder::at(relative_ns); }
 
 const std::string kWeirdComm = "we\"ir\\d\x01\xff";           // quote, backslash, control, invalid UTF-8
 const std::vector<std::string> kWeirdArgv = {
@@ -40,29 +37,11 @@ const std::vector<std::string> kWeirdArgv = {
 // its creator's syscall not seen).
 StreamBuilder sample_stream() {
     StreamBuilder s;
-    s.add(switch_in(at(5 * kUs), 0, kRoot, kRoot));
-    s.add(syscall_enter(at(10 * kUs), kRoot, kRoot, 0, CXT_SYS_EXECVE, 7));
     ExecSpec spec;
-    spec.mm_id = 8;
     spec.comm = kWeirdComm;
     spec.filename = "/tmp/we\"ird\xff";
     spec.argv = kWeirdArgv;
-    s.add(exec(at(20 * kUs), kRoot, kRoot, 0, spec));
-    s.add(syscall_exit(at(21 * kUs), kRoot, kRoot, 0, CXT_SYS_EXECVE, 0));
-
-    NewTask thread;
-    thread.pid = 101;
-    thread.tgid = kRoot;
-    thread.ppid = kLauncher;
-    thread.clone_flags = kPthreadFlags;
-    thread.mm_id = 8;
-    thread.creator_mm_id = 8;
-    thread.comm = kWeirdComm;
-    s.add(syscall_enter(at(30 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE3, 8));
-    s.add(task_new(at(31 * kUs), kRoot, kRoot, 0, thread));
-    s.add(wakeup_new(at(32 * kUs), 101, kRoot, 0, 1));
-    s.add(syscall_exit(at(33 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE3, 101));
-    s.add(switch_in(at(40 * kUs), 1, 101, kRoot));
+    add_exec_and_thread(s, spec, kWeirdComm);
     s.add(exit(at(50 * kUs), 101, kRoot, 1, 0, false, kWeirdComm));
     s.add(switch_out(at(60 * kUs), 1, 101, kRoot, kTaskDead));
 
