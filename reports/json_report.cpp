@@ -67,8 +67,24 @@ json task_json(const TaskRecord& task) {
 
 }  // namespace
 
+json run_json(const RunInfo& run) {
+    return {{"workload", run.workload},
+            {"command", run.command},
+            {"started_at", run.started_at},
+            {"duration_ns", run.duration_ns},
+            {"cpus", run.cpus},
+            {"kernel", run.kernel},
+            {"events", run.events},
+            {"lost_events", run.lost_events},
+            {"lost_events_by_kind", run.lost_by_kind},
+            {"complete", run.complete},
+            {"interrupted", run.interrupted},
+            {"exit_code", or_null(run.exit_code)},
+            {"exit_signal", or_null(run.exit_signal)},
+            {"root_pid", run.root_pid}};
+}
+
 json report_json(const RunModel& model) {
-    const RunInfo& run = model.run;
     json tasks = json::array();
     for (const TaskRecord& task : model.tasks) tasks.push_back(task_json(task));
 
@@ -82,21 +98,7 @@ json report_json(const RunModel& model) {
     const Anomalies& a = model.anomalies;
     return {
         {"schema", kReportSchema},
-        {"run",
-         {{"workload", run.workload},
-          {"command", run.command},
-          {"started_at", run.started_at},
-          {"duration_ns", run.duration_ns},
-          {"cpus", run.cpus},
-          {"kernel", run.kernel},
-          {"events", run.events},
-          {"lost_events", run.lost_events},
-          {"lost_events_by_kind", run.lost_by_kind},
-          {"complete", run.complete},
-          {"interrupted", run.interrupted},
-          {"exit_code", or_null(run.exit_code)},
-          {"exit_signal", or_null(run.exit_signal)},
-          {"root_pid", run.root_pid}}},
+        {"run", run_json(model.run)},
         {"tasks", tasks},
         {"summary",
          {{"tasks", model.summary.tasks},

@@ -13,6 +13,8 @@ namespace cxt {
 constexpr const char* kReportSchema = "cxtrace.report/1";
 
 nlohmann::json report_json(const RunModel& model);
+// The "run" object of report.json (shared with the Perfetto metadata).
+nlohmann::json run_json(const RunInfo& run);
 std::string render_json_report(const RunModel& model);
 
 }  // namespace cxt

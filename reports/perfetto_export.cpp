@@ -1,5 +1,7 @@
 #include "perfetto_export.h"
 
+#include "json_report.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -161,31 +163,20 @@ std::string exit_name(const TaskRecord& task) {
 }
 
 ojson metadata_json(const RunModel& model) {
-    const RunInfo& run = model.run;
-    return {
+    // The run's facts as in report.json, then what is particular to this file.
+    ojson metadata = ojson::parse(run_json(model.run).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    metadata.update(ojson{
         {"tool", "cxtrace"},
         {"schema", kPerfettoSchema},
         {"time_unit", "ts and dur in microseconds (3 decimals: ns precision) since the start of tracing"},
-        {"workload", run.workload},
-        {"command", run.command},
-        {"started_at", run.started_at},
-        {"duration_ns", run.duration_ns},
-        {"cpus", run.cpus},
-        {"kernel", run.kernel},
-        {"events", run.events},
-        {"lost_events", run.lost_events},
-        {"complete", run.complete},
-        {"interrupted", run.interrupted},
-        {"exit_code", or_null(run.exit_code)},
-        {"exit_signal", or_null(run.exit_signal)},
-        {"root_pid", run.root_pid},
         {"tasks", model.tasks.size()},
         {"intervals", model.intervals.size()},
         {"anomalies", model.anomalies.total()},
         {"cpu_tracks",
          "pid " + std::to_string(kPerfettoCpuPid) + " (\"CPUs\"): one track per CPU, tid " +
              std::to_string(kPerfettoCpuPid) + " + 1 + cpu"},
-    };
+    });
+    return metadata;
 }
 
 }  // namespace
