@@ -384,3 +384,22 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *task)
 	submit_event(e);
 	return 0;
 }
+
+/* comm changes: at exec, and by prctl(PR_SET_NAME) or a write to
+ * /proc/<pid>/task/<tid>/comm (pthread_setname_np). */
+SEC("tp_btf/task_rename")
+int BPF_PROG(on_task_rename, struct task_struct *task, const char *comm)
+{
+	struct cxt_rename *e;
+
+	if (!is_tracked(task->pid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_RENAME);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_RENAME, sizeof(*e), task->pid, task->tgid);
+	bpf_probe_read_kernel_str(e->old_comm, sizeof(e->old_comm), task->comm);
+	bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), comm);
+	submit_event(e);
+	return 0;
+}

@@ -29,7 +29,8 @@ enum cxt_event_kind {
 	CXT_EV_MIGRATE = 6,       /* sched_migrate_task of a tracked task */
 	CXT_EV_EXEC = 7,          /* sched_process_exec */
 	CXT_EV_EXIT = 8,          /* sched_process_exit */
-	CXT_EV_KIND_COUNT = 9,    /* one past the last kind; sizes the drop map */
+	CXT_EV_RENAME = 9,        /* task_rename: comm changed (exec, prctl, /proc/.../comm) */
+	CXT_EV_KIND_COUNT = 10,   /* one past the last kind; sizes the drop map */
 };
 
 /* The syscalls whose entry and exit are reported (x86-64 numbers are looked
@@ -133,6 +134,12 @@ struct cxt_exit {
 	char comm[CXT_COMM_LEN];
 };
 
+struct cxt_rename {
+	struct cxt_header h; /* pid/tgid: the renamed task */
+	char old_comm[CXT_COMM_LEN];
+	char new_comm[CXT_COMM_LEN];
+};
+
 /* Stored exec events keep only the used part of args[]. */
 #define CXT_EXEC_FIXED_SIZE (sizeof(struct cxt_exec) - CXT_ARGS_LEN)
 
@@ -150,5 +157,6 @@ CXT_STATIC_ASSERT(sizeof(struct cxt_switch) == 48, "switch layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_migrate) == 32, "migrate layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exec) == 24 + 32 + 16 + 256 + 4096, "exec layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exit) == 48, "exit layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_rename) == 56, "rename layout");
 
 #endif

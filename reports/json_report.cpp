@@ -38,6 +38,8 @@ json task_json(const TaskRecord& task) {
         if (exec.pid_before != 0 && exec.pid_before != task.pid) entry["pid_before"] = exec.pid_before;
         execs.push_back(std::move(entry));
     }
+    json renames = json::array();
+    for (const CommChange& change : task.renames) renames.push_back({{"ts_ns", change.ts_ns}, {"comm", change.comm}});
     return {
         {"pid", task.pid},
         {"tgid", task.tgid},
@@ -59,6 +61,7 @@ json task_json(const TaskRecord& task) {
         {"migrate_events", task.migrate_events},
         {"context_switches", task.switches_in},
         {"execs", execs},
+        {"renames", renames},
         {"creation_syscall", task.creation_syscall.empty() ? json(nullptr) : json(task.creation_syscall)},
         {"clone_flags", task.clone_flags},
         {"inferred", task.inferred},

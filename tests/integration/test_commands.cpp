@@ -169,3 +169,18 @@ TEST_CASE("a stop signal ends the run cleanly, and the report says it was interr
     CHECK(outcome.out.find("incomplete") != std::string::npos);
     CHECK(live::read_file(tmp / "out/report.html").find("id=\"incomplete\"") != std::string::npos);
 }
+
+TEST_CASE("comm changes by prctl(PR_SET_NAME) are followed", "[live][command][python]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPython, "-c",
+                                  "import ctypes; ctypes.CDLL(None).prctl(15, b'student-task', 0, 0, 0)"});
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    json report = live::read_json(tmp / "out/report.json");
+    const json& root = report.at("tasks")[0];
+    CHECK(root.at("comm") == "student-task");
+    std::vector<std::string> names;
+    for (const auto& change : root.at("renames")) names.push_back(change.at("comm"));
+    CHECK(names == std::vector<std::string>{"python3", "student-task"});  // the exec's, then prctl's
+}

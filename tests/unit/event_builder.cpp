@@ -147,6 +147,15 @@ Record migrate(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t 
     return to_record(e);
 }
 
+Record rename(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const std::string& old_comm,
+              const std::string& new_comm) {
+    auto e = zeroed<cxt_rename>();
+    fill_header(e.h, CXT_EV_RENAME, sizeof e, ts, pid, tgid, cpu);
+    copy_chars(e.old_comm, old_comm);
+    copy_chars(e.new_comm, new_comm);
+    return to_record(e);
+}
+
 namespace {
 
 // Fills a whole cxt_exec as on_sched_process_exec does; returns it with
@@ -292,6 +301,8 @@ std::string describe(const Event& event) {
                     << " argv_bytes_total=" << b.argv_bytes_total;
             } else if constexpr (std::is_same_v<Body, Exit>) {
                 out << "exit_code=" << b.exit_code << " group_dead=" << b.group_dead << " comm=" << quoted(b.comm);
+            } else if constexpr (std::is_same_v<Body, Rename>) {
+                out << "old_comm=" << quoted(b.old_comm) << " new_comm=" << quoted(b.new_comm);
             }
         },
         event.body);

@@ -431,7 +431,7 @@ TEST_CASE("lost events and interruptions make the run incomplete", "[model]") {
         CHECK(m.run.lost_by_kind.at("switch") == 5);
         CHECK(m.run.lost_by_kind.at("exec") == 2);
         CHECK(m.run.lost_by_kind.at("task_new") == 0);
-        CHECK(m.run.lost_by_kind.size() == 8);
+        CHECK(m.run.lost_by_kind.size() == CXT_EV_KIND_COUNT - 1);
     }
     SECTION("interrupted") {
         end.interrupted = true;
@@ -876,4 +876,19 @@ TEST_CASE("latency statistics use nearest-rank percentiles", "[model]") {
         CHECK(first_run.max == 10 * kUs);
         CHECK(m.summary.syscall_latency.at("thread").p50 == 2);
     }
+}
+
+TEST_CASE("comm changes are followed", "[model]") {
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
+    s.add(rename(at(2 * kUs), kRoot, kRoot, 0, "cxtrace", "python3"));
+    s.add(rename(at(9 * kUs), kRoot, kRoot, 0, "python3", "student-task"));
+    RunModel m = s.correlate(test_end(at(10 * kUs)));
+    const TaskRecord& root = only_task(m, kRoot);
+    CHECK(root.comm == "student-task");
+    REQUIRE(root.renames.size() == 2);
+    CHECK(root.renames[0].comm == "python3");
+    CHECK(root.renames[0].ts_ns == 2 * kUs);
+    CHECK(root.renames[1].comm == "student-task");
+    CHECK(m.anomalies.total() == 0);
 }

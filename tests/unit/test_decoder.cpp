@@ -193,7 +193,7 @@ TEST_CASE("raw_event_kind names the kind of a raw record, if known", "[decoder]"
     Record record = exit(1, 1, 1, 0, 0);
     CHECK(raw_event_kind(record.data(), record.size()) == std::optional<EventKind>(EventKind::Exit));
     CHECK_FALSE(raw_event_kind(record.data(), 23).has_value());
-    auto kind = GENERATE(as<uint16_t>{}, 0, 9, 0xffff);
+    auto kind = GENERATE(as<uint16_t>{}, 0, CXT_EV_KIND_COUNT, 0xffff);
     set_header_kind(record, kind);
     CHECK_FALSE(raw_event_kind(record.data(), record.size()).has_value());
 }
@@ -282,7 +282,7 @@ TEST_CASE("records whose header does not fit are rejected", "[decoder]") {
 }
 
 TEST_CASE("unknown event kinds are rejected by number", "[decoder]") {
-    auto kind = GENERATE(as<uint16_t>{}, 0, 9, 10, 200, 0xffff);
+    auto kind = GENERATE(as<uint16_t>{}, 0, CXT_EV_KIND_COUNT, CXT_EV_KIND_COUNT + 1, 200, 0xffff);
     Record record = syscall_enter(1, 1, 1, 0, CXT_SYS_CLONE, 1);
     set_header_kind(record, kind);
     auto event = decode_event(record.data(), record.size());
@@ -438,4 +438,15 @@ TEST_CASE("exec stored size must be CXT_EXEC_FIXED_SIZE + args_len", "[decoder]"
         REQUIRE(event.ok());
         CHECK(std::get<Exec>(event->body).argv == spec.argv);
     }
+}
+
+TEST_CASE("a rename carries the old and the new comm", "[decoder]") {
+    Record record = rename(5, 7, 7, 1, "python3", "student-task");
+    Event event = decode(record);
+    CHECK(event.kind == EventKind::Rename);
+    CHECK(event.pid == 7);
+    const auto& body = std::get<Rename>(event.body);
+    CHECK(body.old_comm == "python3");
+    CHECK(body.new_comm == "student-task");
+    CHECK_FALSE(decode_event(record.data(), record.size() - 8).ok());
 }

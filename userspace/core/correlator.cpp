@@ -167,6 +167,10 @@ void Correlator::process(const Event& event) {
                 if (!task.wakeup_cpu) task.wakeup_cpu = body.target_cpu;
             } else if constexpr (std::is_same_v<Body, Migrate>) {
                 ++model_.tasks[task_for(event.pid, event.tgid)].migrate_events;
+            } else if constexpr (std::is_same_v<Body, Rename>) {
+                TaskRecord& task = model_.tasks[task_for(event.pid, event.tgid)];
+                task.comm = body.new_comm;
+                task.renames.push_back(CommChange{relative(event.ts_ns), body.new_comm});
             }
         },
         event.body);

@@ -9,7 +9,7 @@ extern "C" {
 
 namespace cxt {
 
-static_assert(static_cast<int>(EventKind::Exit) == CXT_EV_EXIT);
+static_assert(static_cast<int>(EventKind::Rename) == CXT_EV_RENAME);
 static_assert(kEventKindCount == CXT_EV_KIND_COUNT);
 static_assert(static_cast<uint32_t>(Syscall::Execveat) == CXT_SYS_EXECVEAT);
 
@@ -23,6 +23,7 @@ const char* event_kind_name(EventKind kind) {
         case EventKind::Migrate: return "migrate";
         case EventKind::Exec: return "exec";
         case EventKind::Exit: return "exit";
+        case EventKind::Rename: return "rename";
     }
     return "unknown";
 }
@@ -195,6 +196,12 @@ Result<Event> decode_event(const uint8_t* data, size_t size) {
             auto raw = read_fixed<cxt_exit>(data, size, "exit");
             if (!raw) return raw.error();
             event.body = Exit{raw->exit_code, raw->group_dead != 0, bounded_string(raw->comm)};
+            return event;
+        }
+        case CXT_EV_RENAME: {
+            auto raw = read_fixed<cxt_rename>(data, size, "rename");
+            if (!raw) return raw.error();
+            event.body = Rename{bounded_string(raw->old_comm), bounded_string(raw->new_comm)};
             return event;
         }
         default:

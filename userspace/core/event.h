@@ -23,8 +23,9 @@ enum class EventKind : uint16_t {
     Migrate = 6,
     Exec = 7,
     Exit = 8,
+    Rename = 9,
 };
-constexpr int kEventKindCount = 9;  // indices 1..8 are used
+constexpr int kEventKindCount = 10;  // indices 1..9 are used
 const char* event_kind_name(EventKind kind);
 
 enum class Syscall : uint32_t { Clone = 1, Clone3 = 2, Fork = 3, Vfork = 4, Execve = 5, Execveat = 6 };
@@ -75,13 +76,18 @@ struct Exit {
     std::string comm;
 };
 
+struct Rename {
+    std::string old_comm;
+    std::string new_comm;
+};
+
 struct Event {
     EventKind kind;
     uint16_t cpu;
     uint64_t ts_ns;
     uint32_t pid;
     uint32_t tgid;
-    std::variant<SyscallEnter, SyscallExit, TaskNew, WakeupNew, Switch, Migrate, Exec, Exit> body;
+    std::variant<SyscallEnter, SyscallExit, TaskNew, WakeupNew, Switch, Migrate, Exec, Exit, Rename> body;
 };
 
 // Decodes one raw event record. Checks sizes against the ABI; a record that

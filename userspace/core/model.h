@@ -26,6 +26,11 @@ struct ExecRecord {
     uint32_t pid_before = 0;  // differs from the task's pid when a non-leader thread exec'd
 };
 
+struct CommChange {
+    uint64_t ts_ns = 0;  // relative to trace start
+    std::string comm;    // the new name
+};
+
 struct Latency {
     std::optional<uint64_t> syscall;    // creator enters clone.. -> returns in the creator
     std::optional<uint64_t> first_run;  // creator enters clone.. -> new task first switched in
@@ -49,6 +54,7 @@ struct TaskRecord {
     uint32_t migrate_events = 0;           // sched_migrate_task seen for this task
     uint32_t switches_in = 0;
     std::vector<ExecRecord> execs;
+    std::vector<CommChange> renames;  // every comm change, exec's included
     uint64_t clone_flags = 0;
     std::string creation_syscall;          // "clone", "clone3", ... or "" when unseen
     bool inferred = false;                 // first seen mid-life (its creation was not traced)
