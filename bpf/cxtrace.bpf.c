@@ -248,6 +248,29 @@ int BPF_PROG(on_sched_wakeup_new, struct task_struct *task)
 	return 0;
 }
 
+/* A tracked task made runnable: who woke it shows how tasks talk (pipes,
+ * locks, signals). In interrupt context the waker is whoever was running. */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_sched_wakeup, struct task_struct *task)
+{
+	struct cxt_wakeup *e;
+	__u64 waker;
+
+	if (!is_tracked(task->pid))
+		return 0;
+	e = reserve_event(sizeof(*e), CXT_EV_WAKEUP);
+	if (!e)
+		return 0;
+	fill_header(&e->h, CXT_EV_WAKEUP, sizeof(*e), task->pid, task->tgid);
+	waker = bpf_get_current_pid_tgid();
+	e->waker_pid = (__u32)waker;
+	e->waker_tgid = waker >> 32;
+	e->target_cpu = task_cpu_of(task);
+	e->pad = 0;
+	submit_event(e);
+	return 0;
+}
+
 /* The hot path: runs on every context switch of the machine. Untracked
  * switches cost two hash lookups and nothing else. prev_state is the
  * tracepoint argument added in Linux 5.18. */

@@ -30,7 +30,8 @@ enum cxt_event_kind {
 	CXT_EV_EXEC = 7,          /* sched_process_exec */
 	CXT_EV_EXIT = 8,          /* sched_process_exit */
 	CXT_EV_RENAME = 9,        /* task_rename: comm changed (exec, prctl, /proc/.../comm) */
-	CXT_EV_KIND_COUNT = 10,   /* one past the last kind; sizes the drop map */
+	CXT_EV_WAKEUP = 10,       /* sched_wakeup of a tracked task: who woke it */
+	CXT_EV_KIND_COUNT = 11,   /* one past the last kind; sizes the drop map */
 };
 
 /* The syscalls whose entry and exit are reported (x86-64 numbers are looked
@@ -140,6 +141,14 @@ struct cxt_rename {
 	char new_comm[CXT_COMM_LEN];
 };
 
+struct cxt_wakeup {
+	struct cxt_header h; /* pid/tgid: the woken task */
+	__u32 waker_pid;     /* the task running when the wakeup happened (0: idle/interrupt) */
+	__u32 waker_tgid;
+	__u32 target_cpu;
+	__u32 pad;
+};
+
 /* Stored exec events keep only the used part of args[]. */
 #define CXT_EXEC_FIXED_SIZE (sizeof(struct cxt_exec) - CXT_ARGS_LEN)
 
@@ -158,5 +167,6 @@ CXT_STATIC_ASSERT(sizeof(struct cxt_migrate) == 32, "migrate layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exec) == 24 + 32 + 16 + 256 + 4096, "exec layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exit) == 48, "exit layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_rename) == 56, "rename layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_wakeup) == 40, "wakeup layout");
 
 #endif

@@ -129,6 +129,38 @@ void placement_findings(const RunModel& model, std::vector<Finding>& out) {
                                         ": a task resumed on a different CPU than where it last ran."});
 }
 
+// Wakeups between traced tasks: how they coordinate through the kernel.
+void wakeup_findings(const RunModel& model, std::vector<Finding>& out) {
+    std::map<uint32_t, const TaskRecord*> by_pid;  // the latest task with each pid
+    for (const TaskRecord& task : model.tasks) by_pid[task.pid] = &task;
+    uint64_t across = 0, within = 0, top_times = 0;
+    const TaskRecord *top_waker = nullptr, *top_wakee = nullptr;
+    for (const TaskRecord& task : model.tasks) {
+        for (const auto& [waker_pid, times] : task.woken_by) {
+            auto waker = by_pid.find(waker_pid);
+            if (waker == by_pid.end()) continue;
+            if (waker->second->tgid == task.tgid) {
+                within += times;
+                continue;
+            }
+            across += times;
+            if (times > top_times) top_times = times, top_waker = waker->second, top_wakee = &task;
+        }
+    }
+    if (across > 0)
+        out.push_back({"ipc", plural(across, "wakeup", "wakeups") +
+                                  " crossed from one process to another; the most: task " +
+                                  std::to_string(top_waker->pid) + " (" + top_waker->comm + ") woke task " +
+                                  std::to_string(top_wakee->pid) + " (" + top_wakee->comm + ") " +
+                                  plural(top_times, "time", "times") +
+                                  ". Processes share no memory: they coordinate through the kernel (pipes, "
+                                  "signals, futexes)."});
+    if (within > 0)
+        out.push_back({"ipc", plural(within, "wakeup", "wakeups") +
+                                  " happened between threads of one process (a lock or condition handed "
+                                  "over, a join)."});
+}
+
 void exit_findings(const RunModel& model, std::vector<Finding>& out) {
     constexpr int kListed = 5;
     int killed = 0;
@@ -150,6 +182,7 @@ std::vector<Finding> findings(const RunModel& model) {
     address_space_findings(model, out);
     id_findings(model, out);
     placement_findings(model, out);
+    wakeup_findings(model, out);
     exit_findings(model, out);
     return out;
 }

@@ -38,6 +38,8 @@ json task_json(const TaskRecord& task) {
         if (exec.pid_before != 0 && exec.pid_before != task.pid) entry["pid_before"] = exec.pid_before;
         execs.push_back(std::move(entry));
     }
+    json woken_by = json::object();
+    for (const auto& [waker, times] : task.woken_by) woken_by[std::to_string(waker)] = times;
     json renames = json::array();
     for (const CommChange& change : task.renames) renames.push_back({{"ts_ns", change.ts_ns}, {"comm", change.comm}});
     return {
@@ -60,6 +62,8 @@ json task_json(const TaskRecord& task) {
         {"migrations", task.migrations},
         {"migrate_events", task.migrate_events},
         {"context_switches", task.switches_in},
+        {"wakeups", task.wakeups},
+        {"woken_by", woken_by},
         {"execs", execs},
         {"renames", renames},
         {"creation_syscall", task.creation_syscall.empty() ? json(nullptr) : json(task.creation_syscall)},

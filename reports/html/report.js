@@ -236,7 +236,7 @@
   // ---------- 4. core placement ----------
   function placementSection() {
     const s = section("placement", "4. Where and when did each task run?",
-      explainFrom(["placement", "exit"], "No traced task was seen on a CPU."));
+      explainFrom(["placement", "ipc", "exit"], "No traced task was seen on a CPU."));
     s.appendChild(el("h3", {}, "Timeline: one lane per CPU"));
     s.appendChild(el("p", { class: "note" }, "Each bar is a traced task on a CPU, coloured by thread group. Scroll to zoom, drag to pan, double-click to reset; hover a bar for details."));
     timeline(s);

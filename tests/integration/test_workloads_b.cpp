@@ -190,7 +190,11 @@ TEST_CASE("ipc-queue: writer and reader are two address spaces, and the reader d
         CHECK(reader.at("exit_signal") == c.number);
         CHECK(reader.at("exit_code").is_null());
         // The reader slept in read() between messages: each message woke it.
-        if (reader.contains("context_switches")) CHECK(reader.at("context_switches").get<int>() >= messages);
+        CHECK(reader.at("context_switches").get<int>() >= messages);
+        // ... and the kernel says who woke it: the writer, through the pipe.
+        CHECK(reader.at("wakeups").get<int>() >= messages);
+        const json& woken_by = reader.at("woken_by");
+        CHECK(woken_by.contains(std::to_string(writer.at("pid").get<int>())));
         CHECK(report.at("summary").at("address_spaces") == 4);  // root before and after exec, writer, reader
     }
 }

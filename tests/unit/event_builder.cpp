@@ -147,6 +147,16 @@ Record migrate(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t 
     return to_record(e);
 }
 
+Record wakeup(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t waker_pid, uint32_t waker_tgid,
+              uint32_t target_cpu) {
+    auto e = zeroed<cxt_wakeup>();
+    fill_header(e.h, CXT_EV_WAKEUP, sizeof e, ts, pid, tgid, cpu);
+    e.waker_pid = waker_pid;
+    e.waker_tgid = waker_tgid;
+    e.target_cpu = target_cpu;
+    return to_record(e);
+}
+
 Record rename(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const std::string& old_comm,
               const std::string& new_comm) {
     auto e = zeroed<cxt_rename>();
@@ -301,6 +311,8 @@ std::string describe(const Event& event) {
                     << " argv_bytes_total=" << b.argv_bytes_total;
             } else if constexpr (std::is_same_v<Body, Exit>) {
                 out << "exit_code=" << b.exit_code << " group_dead=" << b.group_dead << " comm=" << quoted(b.comm);
+            } else if constexpr (std::is_same_v<Body, Wakeup>) {
+                out << "waker_pid=" << b.waker_pid << " waker_tgid=" << b.waker_tgid << " target_cpu=" << b.target_cpu;
             } else if constexpr (std::is_same_v<Body, Rename>) {
                 out << "old_comm=" << quoted(b.old_comm) << " new_comm=" << quoted(b.new_comm);
             }

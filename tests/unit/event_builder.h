@@ -79,6 +79,8 @@ Record switch_out(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid, uint32
 Record switch_between(uint64_t ts, uint16_t cpu, uint32_t prev_pid, uint32_t prev_tgid, uint32_t next_pid,
                       uint32_t next_tgid);
 
+Record wakeup(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t waker_pid, uint32_t waker_tgid,
+              uint32_t target_cpu);
 Record rename(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const std::string& old_comm,
               const std::string& new_comm);
 Record migrate(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t orig_cpu, uint32_t dest_cpu);

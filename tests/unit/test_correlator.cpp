@@ -892,3 +892,26 @@ TEST_CASE("comm changes are followed", "[model]") {
     CHECK(root.renames[1].comm == "student-task");
     CHECK(m.anomalies.total() == 0);
 }
+
+TEST_CASE("wakeups name their traced waker", "[model]") {
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
+    NewTask child;
+    child.pid = 101;
+    child.tgid = 101;
+    child.ppid = kRoot;
+    child.clone_flags = kForkFlags;
+    child.mm_id = 9;
+    child.creator_mm_id = 8;
+    child.comm = "reader";
+    s.add(task_new(at(2 * kUs), kRoot, kRoot, 0, child));
+    s.add(wakeup(at(5 * kUs), 101, 101, 0, kRoot, kRoot, 1));  // the root woke it
+    s.add(wakeup(at(6 * kUs), 101, 101, 0, kRoot, kRoot, 1));
+    s.add(wakeup(at(7 * kUs), 101, 101, 0, 0, 0, 1));          // from an interrupt on an idle CPU
+    s.add(wakeup(at(8 * kUs), 101, 101, 0, 4242, 4242, 1));    // an untraced waker
+    RunModel m = s.correlate(test_end(at(10 * kUs)));
+    const TaskRecord& reader = only_task(m, 101);
+    CHECK(reader.wakeups == 4);
+    CHECK(reader.woken_by == std::map<uint32_t, uint64_t>{{kRoot, 2}});
+    CHECK(m.anomalies.unknown_tasks == 0);
+}

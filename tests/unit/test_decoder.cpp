@@ -450,3 +450,15 @@ TEST_CASE("a rename carries the old and the new comm", "[decoder]") {
     CHECK(body.new_comm == "student-task");
     CHECK_FALSE(decode_event(record.data(), record.size() - 8).ok());
 }
+
+TEST_CASE("a wakeup names the woken task and its waker", "[decoder]") {
+    Record record = wakeup(5, 7, 7, 1, 9, 8, 0);
+    Event event = decode(record);
+    CHECK(event.kind == EventKind::Wakeup);
+    CHECK(event.pid == 7);
+    const auto& body = std::get<Wakeup>(event.body);
+    CHECK(body.waker_pid == 9);
+    CHECK(body.waker_tgid == 8);
+    CHECK(body.target_cpu == 0);
+    CHECK_FALSE(decode_event(record.data(), record.size() - 8).ok());
+}

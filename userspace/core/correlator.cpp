@@ -167,6 +167,13 @@ void Correlator::process(const Event& event) {
                 if (!task.wakeup_cpu) task.wakeup_cpu = body.target_cpu;
             } else if constexpr (std::is_same_v<Body, Migrate>) {
                 ++model_.tasks[task_for(event.pid, event.tgid)].migrate_events;
+            } else if constexpr (std::is_same_v<Body, Wakeup>) {
+                TaskRecord& task = model_.tasks[task_for(event.pid, event.tgid)];
+                ++task.wakeups;
+                // Only a traced waker is named: in interrupt context the
+                // "waker" is whatever happened to be running.
+                if (body.waker_pid != 0 && body.waker_pid != event.pid && live_.count(body.waker_pid))
+                    ++task.woken_by[body.waker_pid];
             } else if constexpr (std::is_same_v<Body, Rename>) {
                 TaskRecord& task = model_.tasks[task_for(event.pid, event.tgid)];
                 task.comm = body.new_comm;

@@ -9,7 +9,7 @@ extern "C" {
 
 namespace cxt {
 
-static_assert(static_cast<int>(EventKind::Rename) == CXT_EV_RENAME);
+static_assert(static_cast<int>(EventKind::Wakeup) == CXT_EV_WAKEUP);
 static_assert(kEventKindCount == CXT_EV_KIND_COUNT);
 static_assert(static_cast<uint32_t>(Syscall::Execveat) == CXT_SYS_EXECVEAT);
 
@@ -24,6 +24,7 @@ const char* event_kind_name(EventKind kind) {
         case EventKind::Exec: return "exec";
         case EventKind::Exit: return "exit";
         case EventKind::Rename: return "rename";
+        case EventKind::Wakeup: return "wakeup";
     }
     return "unknown";
 }
@@ -202,6 +203,12 @@ Result<Event> decode_event(const uint8_t* data, size_t size) {
             auto raw = read_fixed<cxt_rename>(data, size, "rename");
             if (!raw) return raw.error();
             event.body = Rename{bounded_string(raw->old_comm), bounded_string(raw->new_comm)};
+            return event;
+        }
+        case CXT_EV_WAKEUP: {
+            auto raw = read_fixed<cxt_wakeup>(data, size, "wakeup");
+            if (!raw) return raw.error();
+            event.body = Wakeup{raw->waker_pid, raw->waker_tgid, raw->target_cpu};
             return event;
         }
         default:

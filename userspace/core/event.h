@@ -24,8 +24,9 @@ enum class EventKind : uint16_t {
     Exec = 7,
     Exit = 8,
     Rename = 9,
+    Wakeup = 10,
 };
-constexpr int kEventKindCount = 10;  // indices 1..9 are used
+constexpr int kEventKindCount = 11;  // indices 1..10 are used
 const char* event_kind_name(EventKind kind);
 
 enum class Syscall : uint32_t { Clone = 1, Clone3 = 2, Fork = 3, Vfork = 4, Execve = 5, Execveat = 6 };
@@ -81,13 +82,18 @@ struct Rename {
     std::string new_comm;
 };
 
+struct Wakeup {
+    uint32_t waker_pid, waker_tgid;
+    uint32_t target_cpu;
+};
+
 struct Event {
     EventKind kind;
     uint16_t cpu;
     uint64_t ts_ns;
     uint32_t pid;
     uint32_t tgid;
-    std::variant<SyscallEnter, SyscallExit, TaskNew, WakeupNew, Switch, Migrate, Exec, Exit, Rename> body;
+    std::variant<SyscallEnter, SyscallExit, TaskNew, WakeupNew, Switch, Migrate, Exec, Exit, Rename, Wakeup> body;
 };
 
 // Decodes one raw event record. Checks sizes against the ABI; a record that

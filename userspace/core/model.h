@@ -53,6 +53,8 @@ struct TaskRecord {
     uint32_t migrations = 0;
     uint32_t migrate_events = 0;           // sched_migrate_task seen for this task
     uint32_t switches_in = 0;
+    uint64_t wakeups = 0;                     // times it was made runnable
+    std::map<uint32_t, uint64_t> woken_by;    // waker pid (traced tasks only) -> times
     std::vector<ExecRecord> execs;
     std::vector<CommChange> renames;  // every comm change, exec's included
     uint64_t clone_flags = 0;
