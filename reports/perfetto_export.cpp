@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -56,35 +57,53 @@ struct Timed {
     int rank;
     uint64_t dur_ns;
     size_t seq;
-    ojson event;
+    uint32_t interval;  // on-CPU slices: index into RunModel::intervals
+    int32_t prebuilt;   // other events: index into the prebuilt JSON texts, else -1
 };
 
+// Microseconds with exactly three decimals: nanosecond precision as text.
+void append_us(std::string& out, uint64_t ns) {
+    char buf[32];
+    int n = std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(ns / 1000),
+                          static_cast<unsigned long long>(ns % 1000));
+    out.append(buf, static_cast<size_t>(n));
+}
+
+std::string json_string(const std::string& text) {
+    // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.
+    return ojson(text).dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+// Collects the trace's events and writes them sorted by time. On-CPU
+// slices, the bulk of any trace, are kept as interval indices and written
+// straight to text: a million of them must not become a million JSON objects.
 class Events {
 public:
+    explicit Events(const RunModel& model) : model_(model) {
+        for (const TaskRecord& task : model.tasks) {
+            comm_json_.push_back(json_string(task.comm));
+            cpu_slice_name_json_.push_back(json_string(task.comm + " " + std::to_string(task.pid)));
+        }
+    }
+
     void metadata(const char* name, uint32_t pid, std::optional<uint32_t> tid, ojson args) {
         ojson e = {{"name", name}, {"ph", "M"}, {"pid", pid}};
         if (tid) e["tid"] = *tid;
         e["args"] = std::move(args);
-        metadata_.push_back(std::move(e));
+        metadata_.push_back(dump(e));
     }
 
-    void slice(const std::string& name, const char* cat, uint32_t pid, uint32_t tid, uint64_t start_ns,
-               uint64_t end_ns, ojson args) {
-        ojson e = {{"name", name},
-                   {"cat", cat},
-                   {"ph", "X"},
-                   {"ts", us(start_ns)},
-                   {"dur", us(end_ns - start_ns)},
-                   {"pid", pid},
-                   {"tid", tid},
-                   {"args", std::move(args)}};
-        add(start_ns, kSlice, end_ns - start_ns, std::move(e));
+    // One on-CPU interval: written twice, on its task's track and its CPU's.
+    void oncpu(uint32_t interval) {
+        const OnCpuInterval& iv = model_.intervals[interval];
+        uint64_t dur = iv.end_ns > iv.start_ns ? iv.end_ns - iv.start_ns : 0;
+        timed_.push_back(Timed{iv.start_ns, kSlice, dur, timed_.size(), interval, -1});
     }
 
     void instant(const std::string& name, uint32_t pid, uint32_t tid, uint64_t ts_ns, ojson args) {
         ojson e = {{"name", name}, {"cat", "lifecycle"}, {"ph", "i"}, {"s", "t"}, {"ts", us(ts_ns)},
                    {"pid", pid},   {"tid", tid},         {"args", std::move(args)}};
-        add(ts_ns, kInstant, 0, std::move(e));
+        add(ts_ns, kInstant, std::move(e));
     }
 
     // ph "s" (creator side) or "f" (created side, bound to the enclosing slice).
@@ -92,23 +111,39 @@ public:
         ojson e = {{"name", "creation"}, {"cat", "creation"}, {"ph", phase}, {"id", id},
                    {"ts", us(ts_ns)},    {"pid", pid},        {"tid", tid}};
         if (phase[0] == 'f') e["bp"] = "e";
-        add(ts_ns, kFlow, 0, std::move(e));
+        add(ts_ns, kFlow, std::move(e));
     }
 
     std::string render(const ojson& meta) {
-        std::stable_sort(timed_.begin(), timed_.end(), [](const Timed& a, const Timed& b) {
+        std::sort(timed_.begin(), timed_.end(), [](const Timed& a, const Timed& b) {
             return std::make_tuple(a.ts_ns, a.rank, ~a.dur_ns, a.seq) <
                    std::make_tuple(b.ts_ns, b.rank, ~b.dur_ns, b.seq);
         });
         std::string out = "{\"traceEvents\":[";
+        out.reserve(timed_.size() * 2 * 160 + prebuilt_.size() * 200);
         bool first = true;
-        auto put = [&](const ojson& e) {
+        auto next = [&] {
             out += first ? "\n" : ",\n";
             first = false;
-            out += dump(e);
         };
-        for (const ojson& e : metadata_) put(e);
-        for (const Timed& t : timed_) put(t.event);
+        for (const std::string& e : metadata_) next(), out += e;
+        for (const Timed& t : timed_) {
+            if (t.prebuilt >= 0) {
+                next();
+                out += prebuilt_[static_cast<size_t>(t.prebuilt)];
+                continue;
+            }
+            const OnCpuInterval& iv = model_.intervals[t.interval];
+            const TaskRecord& task = model_.tasks[iv.task];
+            next();
+            append_slice(out, comm_json_[iv.task], "oncpu", task.tgid, task.pid, iv.start_ns, t.dur_ns);
+            out += ",\"args\":{\"cpu\":" + std::to_string(iv.cpu) + "}}";
+            next();
+            append_slice(out, cpu_slice_name_json_[iv.task], "cpu", kPerfettoCpuPid, perfetto_cpu_tid(iv.cpu),
+                         iv.start_ns, t.dur_ns);
+            out += ",\"args\":{\"cpu\":" + std::to_string(iv.cpu) + ",\"pid\":" + std::to_string(task.pid) +
+                   ",\"tgid\":" + std::to_string(task.tgid) + "}}";  // the name says the comm
+        }
         // displayTimeUnit after traceEvents: some older Perfetto versions
         // read timestamps as ns when it came first; current ones ignore it.
         out += "\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":";
@@ -118,31 +153,45 @@ public:
     }
 
 private:
-    static std::string dump(const ojson& j) {
-        // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.
-        return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
+    static std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+
+    // A complete ("X") event up to, not including, its args.
+    static void append_slice(std::string& out, const std::string& name_json, const char* cat, uint32_t pid,
+                             uint32_t tid, uint64_t start_ns, uint64_t dur_ns) {
+        out += "{\"name\":";
+        out += name_json;
+        out += ",\"cat\":\"";
+        out += cat;
+        out += "\",\"ph\":\"X\",\"ts\":";
+        append_us(out, start_ns);
+        out += ",\"dur\":";
+        append_us(out, dur_ns);
+        out += ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
     }
 
-    void add(uint64_t ts_ns, int rank, uint64_t dur_ns, ojson e) {
-        timed_.push_back(Timed{ts_ns, rank, dur_ns, timed_.size(), std::move(e)});
+    void add(uint64_t ts_ns, int rank, const ojson& e) {
+        timed_.push_back(Timed{ts_ns, rank, 0, timed_.size(), 0, static_cast<int32_t>(prebuilt_.size())});
+        prebuilt_.push_back(dump(e));
     }
 
-    std::vector<ojson> metadata_;
+    const RunModel& model_;
+    std::vector<std::string> comm_json_, cpu_slice_name_json_;  // per task, JSON-quoted
+    std::vector<std::string> metadata_;
+    std::vector<std::string> prebuilt_;
     std::vector<Timed> timed_;
 };
 
 // The task that created tasks[child]: the latest task with pid ==
 // parent_pid created at or before the child (the root and inferred tasks
 // count as there from the start) and not gone before it.
-std::optional<size_t> creator_of(const RunModel& model, size_t child) {
+std::optional<size_t> creator_of(const RunModel& model, const std::vector<size_t>& same_pid, size_t child) {
     const TaskRecord& task = model.tasks[child];
     if (!task.created_ns) return std::nullopt;
     const uint64_t created = *task.created_ns;
     std::optional<size_t> best;
-    for (size_t j = 0; j < model.tasks.size(); ++j) {
+    for (size_t j : same_pid) {
         if (j == child) continue;
         const TaskRecord& c = model.tasks[j];
-        if (c.pid != task.parent_pid) continue;
         if (c.created_ns.value_or(0) > created) continue;
         if (c.exited_ns && *c.exited_ns < created) continue;
         if (!best || std::make_pair(c.created_ns.value_or(0), j) >=
@@ -182,7 +231,7 @@ ojson metadata_json(const RunModel& model) {
 }  // namespace
 
 std::string render_perfetto_json(const RunModel& model) {
-    Events events;
+    Events events(model);
     const std::vector<TaskRecord>& tasks = model.tasks;
 
     // --- names and order of the tracks -----------------------------------
@@ -191,15 +240,14 @@ std::string render_perfetto_json(const RunModel& model) {
     std::vector<std::pair<size_t, uint32_t>> processes;  // (first task, tgid), in creation order
     for (const auto& [tgid, first] : process_order) processes.emplace_back(first, tgid);
     std::sort(processes.begin(), processes.end());
+    std::map<uint32_t, size_t> leaders;  // tgid -> its first traced leader (pid == tgid)
+    for (size_t i = 0; i < tasks.size(); ++i)
+        if (tasks[i].pid == tasks[i].tgid) leaders.emplace(tasks[i].tgid, i);
     int sort_index = 0;
     for (const auto& [first, tgid] : processes) {
-        // The group is named after its leader (pid == tgid) when traced.
-        const TaskRecord* leader = &tasks[first];
-        for (const TaskRecord& task : tasks)
-            if (task.tgid == tgid && task.pid == tgid) {
-                leader = &task;
-                break;
-            }
+        // The group is named after its leader when traced.
+        auto leader_index = leaders.find(tgid);
+        const TaskRecord* leader = &tasks[leader_index != leaders.end() ? leader_index->second : first];
         events.metadata("process_name", tgid, std::nullopt, {{"name", leader->comm}});
         events.metadata("process_sort_index", tgid, std::nullopt, {{"sort_index", sort_index++}});
     }
@@ -227,19 +275,17 @@ std::string render_perfetto_json(const RunModel& model) {
 
     // --- on-CPU intervals: per task and per CPU ---------------------------
     std::vector<std::optional<uint64_t>> first_run(tasks.size());
-    for (const OnCpuInterval& interval : model.intervals) {
+    for (uint32_t i = 0; i < model.intervals.size(); ++i) {
+        const OnCpuInterval& interval = model.intervals[i];
         if (interval.task >= tasks.size()) continue;
-        const TaskRecord& task = tasks[interval.task];
-        const uint64_t end = std::max(interval.end_ns, interval.start_ns);
-        events.slice(task.comm, "oncpu", task.tgid, task.pid, interval.start_ns, end, {{"cpu", interval.cpu}});
-        events.slice(task.comm + " " + std::to_string(task.pid), "cpu", kPerfettoCpuPid,
-                     perfetto_cpu_tid(interval.cpu), interval.start_ns, end,
-                     {{"cpu", interval.cpu}, {"pid", task.pid}, {"tgid", task.tgid}, {"comm", task.comm}});
+        events.oncpu(i);
         auto& first = first_run[interval.task];
         if (!first || interval.start_ns < *first) first = interval.start_ns;
     }
 
     // --- lifecycle: creation, execs, exit; creator -> created flows --------
+    std::unordered_map<uint32_t, std::vector<size_t>> tasks_with_pid;
+    for (size_t i = 0; i < tasks.size(); ++i) tasks_with_pid[tasks[i].pid].push_back(i);
     uint64_t flow_id = 0;
     for (size_t i = 0; i < tasks.size(); ++i) {
         const TaskRecord& task = tasks[i];
@@ -259,7 +305,7 @@ std::string render_perfetto_json(const RunModel& model) {
                             {"ppid", task.ppid},
                             {"parent_pid", task.parent_pid},
                             {"wakeup_cpu", or_null(task.wakeup_cpu)}});
-            if (auto creator = creator_of(model, i)) {
+            if (auto creator = creator_of(model, tasks_with_pid[task.parent_pid], i)) {
                 const TaskRecord& c = tasks[*creator];
                 ++flow_id;
                 events.flow("s", flow_id, c.tgid, c.pid, *task.created_ns);
