@@ -109,8 +109,7 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
     return {{"bin_ns", width}, {"avg", avg}, {"max", max}};
 }
 
-json view_data(const RunModel& model) {
-    json report = report_json(model);
+json view_data(const RunModel& model, const json& report) {
     json data = {{"run", report["run"]}, {"summary", report["summary"]}, {"tasks", report["tasks"]},
                  {"anomalies", report["anomalies"]}};
     // Each task's creator, as an index for the tree: tasks are in creation
@@ -214,10 +213,12 @@ std::string script_safe_json(const std::string& json_text) {
     return out;
 }
 
-std::string render_html_report(const RunModel& model) {
+std::string render_html_report(const RunModel& model) { return render_html_report(model, report_json(model)); }
+
+std::string render_html_report(const RunModel& model, const json& report) {
     const RunInfo& run = model.run;
     std::string title = run.workload.empty() ? command_line(run.command) : run.workload;
-    std::string data = script_safe_json(view_data(model).dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string data = script_safe_json(view_data(model, report).dump(-1, ' ', false, json::error_handler_t::replace));
 
     std::string page;
     page.reserve(data.size() + 64 * 1024);

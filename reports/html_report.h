@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "model.h"
 
 namespace cxt {
@@ -18,5 +20,7 @@ std::string html_escape(const std::string& text);
 // JSON text made safe inside <script>: no "</script>", "<!--" or U+2028.
 std::string script_safe_json(const std::string& json_text);
 std::string render_html_report(const RunModel& model);
+// The same, reusing report_json(model) when the caller has built it already.
+std::string render_html_report(const RunModel& model, const nlohmann::json& report);
 
 }  // namespace cxt

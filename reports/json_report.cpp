@@ -132,9 +132,11 @@ json report_json(const RunModel& model) {
     };
 }
 
-std::string render_json_report(const RunModel& model) {
+std::string render_json_report(const RunModel& model) { return render_json_report(report_json(model)); }
+
+std::string render_json_report(const json& report) {
     // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.
-    return report_json(model).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    return report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace cxt

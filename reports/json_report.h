@@ -16,5 +16,6 @@ nlohmann::json report_json(const RunModel& model);
 // The "run" object of report.json (shared with the Perfetto metadata).
 nlohmann::json run_json(const RunInfo& run);
 std::string render_json_report(const RunModel& model);
+std::string render_json_report(const nlohmann::json& report);
 
 }  // namespace cxt

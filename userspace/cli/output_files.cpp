@@ -95,10 +95,11 @@ Status write_file_atomically(const std::string& path, const std::string& content
 
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
     ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/perfetto.json"};
+    const nlohmann::json report = report_json(model);  // built once: report.json and the page's data
     const std::pair<const std::string&, std::string> outputs[] = {
-        {paths.json, render_json_report(model)},
+        {paths.json, render_json_report(report)},
         {paths.perfetto, render_perfetto_json(model)},
-        {paths.html, render_html_report(model)},
+        {paths.html, render_html_report(model, report)},
     };
     for (const auto& [path, content] : outputs)
         if (Status written = write_file_atomically(path, content, owner); !written) return written.error();
