@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -85,13 +86,19 @@ int main(int argc, char** argv) {
     }
 
     CLI::App app{"cxtrace: watch the kernel create processes and threads"};
+    app.name("cxtrace");  // parse() gets a vector without argv[0]
     app.require_subcommand(1);
+    app.footer("Start with: sudo cxtrace run   (then open the report.html it prints)");
     int status = 0;
     cxt::ReportOptions report_options;
     setup_run(app, run_options, status);
     setup_report(app, report_options, status);
     setup_list(app, status);
 
+    if (args.empty() && run_options.command.empty()) {
+        std::cout << app.help();
+        return cxt::kExitUsage;
+    }
     std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
     try {
         app.parse(args);

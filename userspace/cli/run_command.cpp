@@ -214,8 +214,8 @@ int run_command(const RunOptions& options) {
         return kExitFailure;
     }
 
-    // The trace file is opened once we know where the run goes; events that
-    // arrive before (none: the command is held) would be lost otherwise.
+    // Every event is counted and recorded. The writer exists before the
+    // command is released, so nothing the command does can precede it.
     std::optional<TraceWriter> writer;
     uint64_t events = 0;
     std::array<uint64_t, kEventKindCount> received_by_kind{};
