@@ -2,6 +2,8 @@
 // Python with threading and multiprocessing, and a wrapper that execs.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <map>
 #include <regex>
@@ -183,4 +185,34 @@ TEST_CASE("comm changes by prctl(PR_SET_NAME) are followed", "[live][command][py
     std::vector<std::string> names;
     for (const auto& change : root.at("renames")) names.push_back(change.at("comm"));
     CHECK(names == std::vector<std::string>{"python3", "student-task"});  // the exec's, then prctl's
+}
+
+TEST_CASE("a planted symlink as the output directory is refused, not followed", "[live][command]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    live::TempDir elsewhere;
+    REQUIRE(symlink(elsewhere.path().c_str(), (tmp / "link").c_str()) == 0);
+    auto outcome = live::cxtrace({"run", "-o", tmp / "link", "--", "/bin/true"});
+    CHECK(outcome.status == 1);
+    CHECK(outcome.err.find("symbolic link") != std::string::npos);
+    CHECK_FALSE(live::file_exists(elsewhere / "report.json"));
+    CHECK_FALSE(live::file_exists(elsewhere / "trace.cxt"));
+}
+
+TEST_CASE("kill -9 of cxtrace leaves no BPF program loaded and no traced command running", "[live][command]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // A sleep with an unusual duration, so it can be found afterwards.
+    std::string script = std::string(CXTRACE_BINARY) + " run -o '" + (tmp / "out") +
+                         "' -- /bin/sleep 31.4159 & pid=$!; sleep 1; kill -9 $pid; wait $pid; echo status=$?; sleep 0.5";
+    auto outcome = live::run({"/bin/sh", "-c", script});
+    CHECK(outcome.out.find("status=137") != std::string::npos);
+    auto sleepers = live::run({"/usr/bin/pgrep", "-f", "sleep 31.4159"});
+    CHECK(sleepers.out.empty());  // PR_SET_PDEATHSIG took the command down with cxtrace
+    if (live::file_exists("/usr/sbin/bpftool")) {
+        auto programs = live::run({"/usr/sbin/bpftool", "prog", "show"});
+        CHECK(programs.out.find("on_sched_switch") == std::string::npos);
+    }
+    CHECK_FALSE(live::file_exists(tmp / "out/report.json"));
+    CHECK_FALSE(live::file_exists(tmp / "out/trace.cxt"));  // only trace.cxt.partial, never a half file
 }
