@@ -216,3 +216,29 @@ TEST_CASE("kill -9 of cxtrace leaves no BPF program loaded and no traced command
     CHECK_FALSE(live::file_exists(tmp / "out/report.json"));
     CHECK_FALSE(live::file_exists(tmp / "out/trace.cxt"));  // only trace.cxt.partial, never a half file
 }
+
+TEST_CASE("a ring buffer too small for a burst reports its losses; the default loses nothing", "[live][command]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // 500 parallel execs: each exec event reserves over 4 KiB.
+    const std::vector<std::string> burst{"--", "/bin/sh", "-c", "for i in $(seq 500); do /bin/true & done; wait"};
+    auto run_with = [&](const std::vector<std::string>& options, const std::string& dir) {
+        std::vector<std::string> args{"run", "-o", tmp / dir};
+        args.insert(args.end(), options.begin(), options.end());
+        args.insert(args.end(), burst.begin(), burst.end());
+        auto outcome = live::cxtrace(args);
+        INFO(outcome.err);
+        REQUIRE(outcome.status == 0);
+        return std::make_pair(outcome, live::read_json(tmp / (dir + "/report.json")));
+    };
+    auto [tiny_outcome, tiny] = run_with({"--ring-buffer-size", "64K"}, "tiny");
+    CHECK(tiny.at("run").at("lost_events").get<int>() > 0);
+    CHECK(tiny.at("run").at("complete") == false);
+    CHECK(tiny.at("run").at("lost_events_by_kind").at("exec").get<int>() > 0);
+    CHECK(tiny_outcome.out.find("events were lost") != std::string::npos);
+    CHECK(live::read_file(tmp / "tiny/report.html").find("id=\"incomplete\"") != std::string::npos);
+
+    auto [default_outcome, full] = run_with({}, "default");
+    CHECK(full.at("run").at("lost_events") == 0);
+    CHECK(full.at("run").at("complete") == true);
+}
