@@ -217,7 +217,7 @@ TEST_CASE("kill -9 of cxtrace leaves no BPF program loaded and no traced command
     CHECK_FALSE(live::file_exists(tmp / "out/trace.cxt"));  // only trace.cxt.partial, never a half file
 }
 
-TEST_CASE("a ring buffer too small for a burst reports its losses; the default loses nothing", "[live][command]") {
+TEST_CASE("a ring buffer too small for a burst reports its losses, the default loses nothing", "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     // 500 parallel execs: each exec event reserves over 4 KiB.

@@ -129,7 +129,11 @@ Error TraceReader::problem(const std::string& what, uint64_t offset) const {
 Result<TraceReader> TraceReader::open(const std::string& path) {
     FilePtr file(std::fopen(path.c_str(), "rb"));
     if (!file) return os_error("cannot open trace " + path);
-    TraceReader reader(path, std::move(file));
+    return open_stream(std::move(file), path);
+}
+
+Result<TraceReader> TraceReader::open_stream(FilePtr file, const std::string& name) {
+    TraceReader reader(name, std::move(file));
 
     FileHeader header;
     size_t got = std::fread(&header, 1, sizeof header, reader.file_.get());

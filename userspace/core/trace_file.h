@@ -75,6 +75,9 @@ private:
 class TraceReader {
 public:
     static Result<TraceReader> open(const std::string& path);
+    // Reads an already open stream (e.g. fmemopen'd bytes in the fuzzer);
+    // `name` stands for it in error messages.
+    static Result<TraceReader> open_stream(FilePtr file, const std::string& name);
 
     const TraceMeta& meta() const { return meta_; }
     // The next event, std::nullopt after the end record, or an error naming
