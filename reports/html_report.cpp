@@ -5,7 +5,6 @@
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 
-#include "findings.h"
 #include "json_report.h"
 #include "text_summary.h"
 
@@ -253,7 +252,8 @@ std::string render_html_report(const RunModel& model, const json& report) {
     fact("exit", run.exit_signal ? "killed by signal " + std::to_string(*run.exit_signal)
                                  : run.exit_code ? "status " + std::to_string(*run.exit_code) : "unknown");
     page += "</dl>\n<section id=\"findings\"><h2>What this run shows</h2><ul>";
-    for (const Finding& finding : findings(model)) page += "<li>" + html_escape(finding.text) + "</li>";
+    for (const json& finding : report.at("summary").at("what_this_shows"))
+        page += "<li>" + html_escape(finding.at("text").get<std::string>()) + "</li>";
     page += "</ul></section>\n</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
             "also in report.json.</noscript></main>\n";
     page += "<script type=\"application/json\" id=\"cxtrace-data\">" + data + "</script>\n<script>\n";

@@ -117,10 +117,13 @@ private:
 class StatusLine {
 public:
     StatusLine() : enabled_(isatty(STDERR_FILENO) == 1), started_(std::chrono::steady_clock::now()) {}
-    void update(uint64_t events, uint64_t lost, bool force = false) {
+    // lost_so_far() reads the kernel's counters: only called when the line is drawn.
+    template <typename LostFn>
+    void update(uint64_t events, LostFn lost_so_far) {
         if (!enabled_) return;
         auto now = std::chrono::steady_clock::now();
-        if (!force && now - last_ < kStatusEvery) return;
+        if (now - last_ < kStatusEvery) return;
+        uint64_t lost = lost_so_far();
         last_ = now;
         double elapsed = std::chrono::duration<double>(now - started_).count();
         std::fprintf(stderr, "\r\033[K[cxtrace] %.1f s  %llu events  %llu lost", elapsed,
@@ -308,7 +311,7 @@ int run_command(const RunOptions& options) {
         if (stop_deadline && std::chrono::steady_clock::now() > *stop_deadline) command->signal(SIGKILL);
         exit = command->poll_exit();
         if (exit) exited_at = monotonic_ns();
-        status.update(events, lost_so_far());
+        status.update(events, lost_so_far);
     }
     // The root's final switch-out lands just after its parent is told it
     // exited; give it a moment, then take everything buffered. The trace
@@ -326,7 +329,6 @@ int run_command(const RunOptions& options) {
     end.exit_signal = exit->signal;
     end.interrupted = interrupted;
     tracer->reset();  // detach before the heavy work
-    status.update(events, end.lost_total(), true);
     status.clear();
 
     if (!write_status) {
