@@ -59,10 +59,6 @@ uint64_t calibrate() {
     return rate > 0 ? rate : 1;
 }
 
-long elapsed_ms(Clock::time_point since) {
-    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
-}
-
 struct Work {
     uint64_t slices;     // how many slices each worker computes
     uint64_t per_slice;  // iterations in one slice
@@ -97,7 +93,7 @@ void worker(int number, const char* kind, const Work& work, bool locked) {
             spin(work.per_slice);
     }
     workload::say("  worker %d (%s): pid=%d tid=%d done after %ld ms, on CPU %d\n", number, kind, getpid(), gettid(),
-                  elapsed_ms(start), sched_getcpu());
+                  workload::elapsed_ms(start), sched_getcpu());
 }
 
 // Returns the wall time, or -1 if a fork failed.
@@ -125,7 +121,7 @@ long run_processes(int workers, const Work& work) {
         waitpid(pid, &status, 0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = true;
     }
-    long ms = elapsed_ms(start);
+    long ms = workload::elapsed_ms(start);
     return failed ? -1 : ms;
 }
 
@@ -142,7 +138,7 @@ long run_threads(int workers, const Work& work, bool locked) {
     for (int i = 1; i <= workers; ++i)
         threads.emplace_back(worker, i, locked ? "locked thread" : "thread", std::cref(work), locked);
     for (auto& t : threads) t.join();
-    return elapsed_ms(start);
+    return workload::elapsed_ms(start);
 }
 
 }  // namespace

@@ -21,11 +21,6 @@ namespace {
 
 int download_ms = 200;
 
-long elapsed_ms(std::chrono::steady_clock::time_point since) {
-    return static_cast<long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count());
-}
-
 // One simulated download: say who runs it, then wait without using the CPU.
 void download(int number, const char* where) {
     workload::say("  download %d started in %s pid=%d tid=%d (waiting %d ms)\n", number, where, getpid(), gettid(),
@@ -39,7 +34,7 @@ long run_sequential(int downloads) {
     workload::say("sequential: %d downloads one after the other in main\n", downloads);
     auto start = std::chrono::steady_clock::now();
     for (int i = 1; i <= downloads; ++i) download(i, "main");
-    return elapsed_ms(start);
+    return workload::elapsed_ms(start);
 }
 
 // Returns -1 if a fork failed.
@@ -67,7 +62,7 @@ long run_processes(int downloads) {
         waitpid(pid, &status, 0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = true;
     }
-    long ms = elapsed_ms(start);
+    long ms = workload::elapsed_ms(start);
     return failed ? -1 : ms;
 }
 
@@ -77,7 +72,7 @@ long run_threads(int downloads) {
     std::vector<std::thread> threads;
     for (int i = 1; i <= downloads; ++i) threads.emplace_back(download, i, "thread");
     for (auto& t : threads) t.join();
-    return elapsed_ms(start);
+    return workload::elapsed_ms(start);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdarg>
 
@@ -33,6 +34,12 @@ inline void say(const char* format, ...) {
     std::vprintf(format, args);
     va_end(args);
     std::fflush(stdout);
+}
+
+// Whole milliseconds of wall time since `since`.
+inline long elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count());
 }
 
 }  // namespace workload

@@ -482,4 +482,35 @@ void add_exec_and_thread(StreamBuilder& s, ExecSpec program, const std::string& 
     s.add(switch_in(at(40 * kUs), 1, 101, kRoot));
 }
 
+StreamBuilder family_story(const ExecSpec& program, const std::string& thread_comm) {
+    StreamBuilder s;
+    add_exec_and_thread(s, program, thread_comm);
+    s.add(exit(at(50 * kUs), 101, kRoot, 1, 0, false, thread_comm));
+    s.add(switch_out(at(60 * kUs), 1, 101, kRoot, kTaskDead));
+
+    NewTask proc;
+    proc.pid = 102;
+    proc.tgid = 102;
+    proc.ppid = kRoot;
+    proc.clone_flags = kForkFlags;
+    proc.mm_id = 9;
+    proc.creator_mm_id = 8;
+    proc.comm = "victim";
+    s.add(syscall_enter(at(70 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 8, kForkFlags));
+    s.add(task_new(at(71 * kUs), kRoot, kRoot, 0, proc));
+    s.add(syscall_exit(at(73 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 102));
+    s.add(switch_in(at(75 * kUs), 1, 102, 102));
+    s.add(exit(at(80 * kUs), 102, 102, 1, 9, true, "victim"));  // SIGKILL
+    s.add(switch_out(at(85 * kUs), 1, 102, 102, kTaskDead));
+
+    proc.pid = 103;
+    proc.tgid = 103;
+    proc.mm_id = 10;
+    proc.comm = "sleeper";
+    s.add(task_new(at(90 * kUs), kRoot, kRoot, 0, proc));
+
+    s.add(switch_out(at(100 * kUs), 0, kRoot, kRoot));
+    return s;
+}
+
 }  // namespace cxt::test

@@ -156,6 +156,12 @@ private:
 // thread 101 (mm 8, comm `thread_comm`), first on CPU 1 at 40 us.
 void add_exec_and_thread(StreamBuilder& s, ExecSpec program, const std::string& thread_comm);
 
+// The whole story the report tests render: add_exec_and_thread, then the
+// thread exits (50 us); process 102 "victim" is forked, runs on CPU 1 and
+// is killed by SIGKILL (80 us); process 103 "sleeper" is created and never
+// runs (90 us, its creator's syscall not seen); the root leaves CPU 0 at 100 us.
+StreamBuilder family_story(const ExecSpec& program, const std::string& thread_comm);
+
 // Index of the only task with this pid (fails the test when not exactly one).
 const TaskRecord& only_task(const RunModel& model, uint32_t pid);
 std::vector<const TaskRecord*> tasks_with_pid(const RunModel& model, uint32_t pid);

@@ -35,38 +35,11 @@ const std::string kSvgNamespace = "http://www.w3.org/2000/svg";
 // Root 100 execs, creates thread 101 (runs on cpu 1, exits), process 102
 // (runs on cpu 1, killed by SIGKILL) and process 103 (never runs).
 StreamBuilder small_stream() {
-    StreamBuilder s;
     ExecSpec spec;
     spec.comm = "prog";
     spec.filename = "/usr/bin/prog";
     spec.argv = {"prog", "-n", "2"};
-    add_exec_and_thread(s, spec, "worker");
-    s.add(exit(at(50 * kUs), 101, kRoot, 1, 0, false, "worker"));
-    s.add(switch_out(at(60 * kUs), 1, 101, kRoot, kTaskDead));
-
-    NewTask proc;
-    proc.pid = 102;
-    proc.tgid = 102;
-    proc.ppid = kRoot;
-    proc.clone_flags = kForkFlags;
-    proc.mm_id = 9;
-    proc.creator_mm_id = 8;
-    proc.comm = "victim";
-    s.add(syscall_enter(at(70 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 8, kForkFlags));
-    s.add(task_new(at(71 * kUs), kRoot, kRoot, 0, proc));
-    s.add(syscall_exit(at(73 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 102));
-    s.add(switch_in(at(75 * kUs), 1, 102, 102));
-    s.add(exit(at(80 * kUs), 102, 102, 1, 9, true, "victim"));  // SIGKILL
-    s.add(switch_out(at(85 * kUs), 1, 102, 102, kTaskDead));
-
-    proc.pid = 103;
-    proc.tgid = 103;
-    proc.mm_id = 10;
-    proc.comm = "sleeper";
-    s.add(task_new(at(90 * kUs), kRoot, kRoot, 0, proc));
-
-    s.add(switch_out(at(100 * kUs), 0, kRoot, kRoot));
-    return s;
+    return family_story(spec, "worker");
 }
 
 TraceEnd small_end() {

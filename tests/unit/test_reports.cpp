@@ -36,38 +36,11 @@ const std::vector<std::string> kWeirdArgv = {
 // (runs on cpu 1, killed by SIGKILL), process 103 (never runs, never exits,
 // its creator's syscall not seen).
 StreamBuilder sample_stream() {
-    StreamBuilder s;
     ExecSpec spec;
     spec.comm = kWeirdComm;
     spec.filename = "/tmp/we\"ird\xff";
     spec.argv = kWeirdArgv;
-    add_exec_and_thread(s, spec, kWeirdComm);
-    s.add(exit(at(50 * kUs), 101, kRoot, 1, 0, false, kWeirdComm));
-    s.add(switch_out(at(60 * kUs), 1, 101, kRoot, kTaskDead));
-
-    NewTask proc;
-    proc.pid = 102;
-    proc.tgid = 102;
-    proc.ppid = kRoot;
-    proc.clone_flags = kForkFlags;
-    proc.mm_id = 9;
-    proc.creator_mm_id = 8;
-    proc.comm = "victim";
-    s.add(syscall_enter(at(70 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 8, kForkFlags));
-    s.add(task_new(at(71 * kUs), kRoot, kRoot, 0, proc));
-    s.add(syscall_exit(at(73 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 102));
-    s.add(switch_in(at(75 * kUs), 1, 102, 102));
-    s.add(exit(at(80 * kUs), 102, 102, 1, 9, true, "victim"));
-    s.add(switch_out(at(85 * kUs), 1, 102, 102, kTaskDead));
-
-    proc.pid = 103;
-    proc.tgid = 103;
-    proc.mm_id = 10;
-    proc.comm = "sleeper";
-    s.add(task_new(at(90 * kUs), kRoot, kRoot, 0, proc));
-
-    s.add(switch_out(at(100 * kUs), 0, kRoot, kRoot));
-    return s;
+    return family_story(spec, kWeirdComm);
 }
 
 RunModel sample_model(const TraceEnd& end) { return sample_stream().correlate(end); }
