@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "event_builder.h"
 #include "trace_file.h"
 
@@ -512,4 +514,31 @@ TEST_CASE("a trace with any byte flipped never crashes the reader", "[trace]") {
     } else {
         CHECK_THAT(read.error, Contains("offset"));
     }
+}
+
+TEST_CASE("metadata numbers that are not integers in range are damage, not conversions", "[trace]") {
+    // Found by the fuzzer: "root_pid": 2E22 made nlohmann convert a float
+    // out of range (undefined behaviour).
+    TempDir dir;
+    const std::vector<uint8_t> good = make_sample(dir);
+    const uint32_t meta_len = read_u32(good, 16);
+    auto meta = nlohmann::json::parse(good.begin() + kFileHeaderBytes, good.begin() + kFileHeaderBytes + meta_len);
+    auto [field, value] = GENERATE(table<std::string, nlohmann::json>({
+        {"root_pid", 2e22},
+        {"root_pid", -1},
+        {"root_pid", 1.5},
+        {"root_pid", 5000000000ULL},
+        {"cpus", "2"},
+        {"trace_start_ns", -7},
+    }));
+    meta[field] = value;
+    const std::string text = meta.dump();
+    std::vector<uint8_t> bytes(good.begin(), good.begin() + kFileHeaderBytes);
+    write_u32(bytes, 16, static_cast<uint32_t>(text.size()));
+    bytes.insert(bytes.end(), text.begin(), text.end());
+    bytes.insert(bytes.end(), good.begin() + kFileHeaderBytes + meta_len, good.end());
+    ReadOutcome read = read_damaged(dir, bytes);
+    INFO(field << " = " << value.dump());
+    CHECK(read.failed_at_open);
+    CHECK_THAT(read.error, Contains("damaged metadata") && Contains(offset_text(20)));
 }

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 extern "C" {
@@ -37,10 +39,29 @@ nlohmann::json optional_int(const std::optional<int>& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
+// An integer field that fits T. nlohmann's get<T>() would convert a float
+// or a negative number (undefined behaviour, or a silent wrap): in a
+// damaged file that is damage, reported like nlohmann's own type errors.
+template <typename T>
+T integer_at(const nlohmann::json& j, const char* key) {
+    const nlohmann::json& value = j.at(key);
+    if (value.is_number_unsigned()) {
+        uint64_t u = value.get<uint64_t>();
+        if (u <= static_cast<uint64_t>(std::numeric_limits<T>::max())) return static_cast<T>(u);
+    } else if (value.is_number_integer() && std::is_signed_v<T>) {
+        int64_t i = value.get<int64_t>();
+        if (i >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+            i <= static_cast<int64_t>(std::numeric_limits<T>::max()))
+            return static_cast<T>(i);
+    }
+    throw nlohmann::json::type_error::create(302, std::string("\"") + key + "\" is not an integer in range",
+                                             nullptr);
+}
+
 std::optional<int> int_or_null(const nlohmann::json& j, const char* key) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return std::nullopt;
-    return it->get<int>();
+    return integer_at<int>(j, key);
 }
 
 std::string meta_to_json(const TraceMeta& meta) {
@@ -162,12 +183,12 @@ Result<TraceReader> TraceReader::open_stream(FilePtr file, const std::string& na
         m.workload = j.at("workload").get<std::string>();
         m.command = j.at("command").get<std::vector<std::string>>();
         m.started_at = j.at("started_at").get<std::string>();
-        m.cpus = j.at("cpus").get<int>();
+        m.cpus = integer_at<int>(j, "cpus");
         m.kernel = j.at("kernel").get<std::string>();
-        m.root_pid = j.at("root_pid").get<uint32_t>();
-        m.launcher_pid = j.at("launcher_pid").get<uint32_t>();
-        m.trace_start_ns = j.at("trace_start_ns").get<uint64_t>();
-        m.ring_buffer_bytes = j.at("ring_buffer_bytes").get<uint64_t>();
+        m.root_pid = integer_at<uint32_t>(j, "root_pid");
+        m.launcher_pid = integer_at<uint32_t>(j, "launcher_pid");
+        m.trace_start_ns = integer_at<uint64_t>(j, "trace_start_ns");
+        m.ring_buffer_bytes = integer_at<uint64_t>(j, "ring_buffer_bytes");
     } catch (const nlohmann::json::exception& e) {
         return reader.problem(std::string("damaged metadata: ") + e.what(), sizeof header);
     }
@@ -210,14 +231,16 @@ Result<std::optional<Event>> TraceReader::next() {
     offset_ += header.len;
     try {
         auto j = nlohmann::json::parse(json);
-        end_.trace_end_ns = j.at("trace_end_ns").get<uint64_t>();
+        end_.trace_end_ns = integer_at<uint64_t>(j, "trace_end_ns");
         const auto& lost = j.at("lost_by_kind");
-        for (int kind = 1; kind < kEventKindCount; ++kind)
-            end_.lost_by_kind[kind] = lost.value(event_kind_name(static_cast<EventKind>(kind)), uint64_t{0});
+        for (int kind = 1; kind < kEventKindCount; ++kind) {
+            const char* name = event_kind_name(static_cast<EventKind>(kind));
+            end_.lost_by_kind[kind] = lost.contains(name) ? integer_at<uint64_t>(lost, name) : 0;
+        }
         end_.exit_code = int_or_null(j, "exit_code");
         end_.exit_signal = int_or_null(j, "exit_signal");
         end_.interrupted = j.at("interrupted").get<bool>();
-        end_.events = j.at("events").get<uint64_t>();
+        end_.events = integer_at<uint64_t>(j, "events");
     } catch (const nlohmann::json::exception& e) {
         return problem(std::string("damaged end record: ") + e.what(), record_offset);
     }
