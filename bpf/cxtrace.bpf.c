@@ -201,6 +201,48 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* The number of a struct pid at one namespace level, 0 when it has none
+ * there. numbers[] is a flexible array indexed by a runtime level, which
+ * the verifier does not allow on BTF pointers: read it as plain memory. */
+static __always_inline int upid_at(struct pid *pid, __u32 level, struct upid *out)
+{
+	unsigned long base;
+
+	if (!pid || BPF_CORE_READ(pid, level) < level)
+		return -1;
+	base = (unsigned long)pid + bpf_core_field_offset(struct pid, numbers);
+	return bpf_probe_read_kernel(out, sizeof(*out), (void *)(base + level * sizeof(struct upid)));
+}
+
+/* What the new task sees of its own ids when it lives in a child PID
+ * namespace; nothing is sent for the initial namespace (level 0). */
+static __always_inline void send_pid_ns(struct task_struct *task)
+{
+	struct pid *own = task->thread_pid;
+	struct upid mine, leader, parent;
+	struct cxt_pid_ns *e;
+	__u32 level;
+
+	if (!own)
+		return;
+	level = own->level;
+	if (level == 0 || upid_at(own, level, &mine))
+		return;
+	e = reserve_event(sizeof(*e), CXT_EV_PID_NS);
+	if (!e)
+		return;
+	fill_header(&e->h, CXT_EV_PID_NS, sizeof(*e), task->pid, task->tgid);
+	e->ns_pid = mine.nr;
+	e->ns_tgid = upid_at(task->group_leader->thread_pid, level, &leader) == 0 && leader.ns == mine.ns
+			     ? leader.nr : 0;
+	e->ns_ppid = upid_at(task->real_parent->group_leader->thread_pid, level, &parent) == 0 &&
+			     parent.ns == mine.ns ? parent.nr : 0;
+	e->level = level;
+	e->ns_inum = BPF_CORE_READ(mine.ns, ns.inum);
+	e->pad = 0;
+	submit_event(e);
+}
+
 /* Fires in the creator's context at the end of copy_process, before the new
  * task can run: the place to start following it. */
 SEC("tp_btf/task_newtask")
@@ -228,6 +270,7 @@ int BPF_PROG(on_task_newtask, struct task_struct *task, __u64 clone_flags)
 	e->pad = 0;
 	bpf_probe_read_kernel_str(e->child_comm, sizeof(e->child_comm), task->comm);
 	submit_event(e);
+	send_pid_ns(task);
 	return 0;
 }
 

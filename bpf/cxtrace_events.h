@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CXT_ABI_VERSION 1
+#define CXT_ABI_VERSION 2 /* 2 added CXT_EV_PID_NS; version 1 traces still read */
 
 #define CXT_COMM_LEN 16
 #define CXT_FILENAME_LEN 256
@@ -31,7 +31,8 @@ enum cxt_event_kind {
 	CXT_EV_EXIT = 8,          /* sched_process_exit */
 	CXT_EV_RENAME = 9,        /* task_rename: comm changed (exec, prctl, /proc/.../comm) */
 	CXT_EV_WAKEUP = 10,       /* sched_wakeup of a tracked task: who woke it */
-	CXT_EV_KIND_COUNT = 11,   /* one past the last kind; sizes the drop map */
+	CXT_EV_PID_NS = 11,       /* after TASK_NEW when the new task is in a child PID namespace */
+	CXT_EV_KIND_COUNT = 12,   /* one past the last kind; sizes the drop map */
 };
 
 /* The syscalls whose entry and exit are reported (x86-64 numbers are looked
@@ -149,6 +150,19 @@ struct cxt_wakeup {
 	__u32 pad;
 };
 
+/* The ids a task in a child PID namespace sees itself (what getpid() prints
+ * inside a container or under unshare --pid): the header carries the
+ * kernel's global ids, as every other event does. */
+struct cxt_pid_ns {
+	struct cxt_header h; /* pid/tgid: the new task, global ids */
+	__u32 ns_pid;        /* gettid() inside its namespace */
+	__u32 ns_tgid;       /* getpid() inside */
+	__u32 ns_ppid;       /* getppid() inside; 0 when the parent is outside the namespace */
+	__u32 level;         /* nesting depth; the initial namespace is 0 */
+	__u32 ns_inum;       /* the namespace's inode number, as in ls -l /proc/PID/ns/pid */
+	__u32 pad;
+};
+
 /* Stored exec events keep only the used part of args[]. */
 #define CXT_EXEC_FIXED_SIZE (sizeof(struct cxt_exec) - CXT_ARGS_LEN)
 
@@ -168,5 +182,6 @@ CXT_STATIC_ASSERT(sizeof(struct cxt_exec) == 24 + 32 + 16 + 256 + 4096, "exec la
 CXT_STATIC_ASSERT(sizeof(struct cxt_exit) == 48, "exit layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_rename) == 56, "rename layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_wakeup) == 40, "wakeup layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_pid_ns) == 48, "pid_ns layout");
 
 #endif

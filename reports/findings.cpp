@@ -102,6 +102,25 @@ void id_findings(const RunModel& model, std::vector<Finding>& out) {
                                   " in each, while gettid() returns each task's own pid."});
     out.push_back({"ids", std::to_string(model.tasks.size()) + " tasks formed " +
                               plural(group_size.size(), "thread group (process)", "thread groups (processes)") + "."});
+
+    // Inside a PID namespace a task sees other numbers than the kernel's
+    // global ones this report uses: name one example so both can be matched.
+    const TaskRecord* first_in_ns = nullptr;
+    std::set<uint32_t> namespaces;
+    uint64_t in_namespace = 0;
+    for (const TaskRecord& task : model.tasks)
+        if (task.pid_ns) {
+            if (!first_in_ns) first_in_ns = &task;
+            namespaces.insert(task.pid_ns->inum);
+            ++in_namespace;
+        }
+    if (first_in_ns)
+        out.push_back({"ids", plural(in_namespace, "task", "tasks") +
+                                  " ran in " + plural(namespaces.size(), "child PID namespace", "child PID namespaces") +
+                                  ", where they see other ids: pid " + std::to_string(first_in_ns->pid) +
+                                  " calls itself " + std::to_string(first_in_ns->pid_ns->pid) +
+                                  ". This report's pid, tgid and ppid are the kernel's ids in the initial namespace; "
+                                  "pid_namespace holds what each task saw itself."});
 }
 
 void placement_findings(const RunModel& model, std::vector<Finding>& out) {

@@ -69,6 +69,12 @@ json task_json(const TaskRecord& task) {
         {"creation_syscall", task.creation_syscall.empty() ? json(nullptr) : json(task.creation_syscall)},
         {"clone_flags", task.clone_flags},
         {"inferred", task.inferred},
+        {"pid_namespace", task.pid_ns ? json{{"pid", task.pid_ns->pid},
+                                             {"tgid", task.pid_ns->tgid},
+                                             {"ppid", task.pid_ns->ppid},
+                                             {"level", task.pid_ns->level},
+                                             {"inode", task.pid_ns->inum}}
+                                      : json(nullptr)},
     };
 }
 
@@ -88,7 +94,10 @@ json run_json(const RunInfo& run) {
             {"interrupted", run.interrupted},
             {"exit_code", or_null(run.exit_code)},
             {"exit_signal", or_null(run.exit_signal)},
-            {"root_pid", run.root_pid}};
+            {"root_pid", run.root_pid},
+            // Every pid/tgid/ppid in the report is the kernel's id in the
+            // initial namespace; a task's pid_namespace adds what it saw itself.
+            {"pid_namespace", "initial"}};
 }
 
 json report_json(const RunModel& model) {

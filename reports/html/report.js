@@ -179,6 +179,12 @@
       ["on CPU", t => t.oncpu_ns, true, fmt], ["CPUs", t => Object.keys(t.cpus).join(","), false],
       ["migrations", t => t.migrations, true],
     ];
+    // Tasks in a child PID namespace see other ids than the kernel's: show them beside.
+    if (tasks.some(t => t.pid_namespace)) {
+      const nsId = field => t => t.pid_namespace ? t.pid_namespace[field] : "";
+      columns.splice(4, 0, ["pid in ns", nsId("pid"), true], ["tgid in ns", nsId("tgid"), true],
+        ["ppid in ns", nsId("ppid"), true], ["pid ns", nsId("inode"), false]);
+    }
     const filter = el("input", { type: "search", placeholder: "filter: comm, pid, kind, mm…", "aria-label": "filter tasks" });
     const collapsed = new Set();
     let sortCol = -1, sortDir = 1;

@@ -157,6 +157,17 @@ Record wakeup(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t w
     return to_record(e);
 }
 
+Record pid_ns(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const NamespaceIds& ids) {
+    auto e = zeroed<cxt_pid_ns>();
+    fill_header(e.h, CXT_EV_PID_NS, sizeof e, ts, pid, tgid, cpu);
+    e.ns_pid = ids.pid;
+    e.ns_tgid = ids.tgid;
+    e.ns_ppid = ids.ppid;
+    e.level = ids.level;
+    e.ns_inum = ids.inum;
+    return to_record(e);
+}
+
 Record rename(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const std::string& old_comm,
               const std::string& new_comm) {
     auto e = zeroed<cxt_rename>();
@@ -315,6 +326,9 @@ std::string describe(const Event& event) {
                 out << "waker_pid=" << b.waker_pid << " waker_tgid=" << b.waker_tgid << " target_cpu=" << b.target_cpu;
             } else if constexpr (std::is_same_v<Body, Rename>) {
                 out << "old_comm=" << quoted(b.old_comm) << " new_comm=" << quoted(b.new_comm);
+            } else if constexpr (std::is_same_v<Body, PidNs>) {
+                out << "ns_pid=" << b.ns_pid << " ns_tgid=" << b.ns_tgid << " ns_ppid=" << b.ns_ppid
+                    << " level=" << b.level << " ns_inum=" << b.ns_inum;
             }
         },
         event.body);

@@ -83,6 +83,8 @@ Record wakeup(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t w
               uint32_t target_cpu);
 Record rename(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const std::string& old_comm,
               const std::string& new_comm);
+// What a task in a child PID namespace sees of its ids (sent after task_new).
+Record pid_ns(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const NamespaceIds& ids);
 Record migrate(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t orig_cpu, uint32_t dest_cpu);
 
 struct ExecSpec {

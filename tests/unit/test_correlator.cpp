@@ -793,6 +793,42 @@ TEST_CASE("a non-leader thread's exec takes over the leader's pid", "[model]") {
     CHECK(m.anomalies.total() == 0);  // not a reuse of a live pid
 }
 
+TEST_CASE("tasks in a child PID namespace keep global ids and learn their own", "[model]") {
+    constexpr uint32_t kNs = 4026532177u;
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
+    // unshare --pid --fork: the root's child is the namespace's init (pid 1 inside, parent outside).
+    create(s, 10 * kUs, kRoot, kRoot, 0, CXT_SYS_CLONE, process_child(101, 2, 1));
+    s.add(pid_ns(at(11 * kUs + 1), 101, 101, 0, NamespaceIds{1, 1, 0, 1, kNs}));
+    s.add(switch_out(at(12 * kUs), 0, kRoot, kRoot));
+    s.add(switch_in(at(15 * kUs), 1, 101, 101));
+    create(s, 20 * kUs, 101, 101, 1, CXT_SYS_CLONE3, thread_child(102, 101, 2));
+    s.add(pid_ns(at(21 * kUs + 1), 102, 101, 1, NamespaceIds{2, 1, 0, 1, kNs}));
+    // The thread execs: it takes over the leader's pid, outside and inside.
+    s.add(exit(at(30 * kUs), 101, 101, 1, 0, false));
+    s.add(switch_between(at(31 * kUs), 1, 101, 101, 102, 101));
+    ExecSpec spec;
+    spec.old_pid = 102;
+    spec.mm_id = 3;
+    s.add(exec(at(40 * kUs), 101, 101, 1, spec));
+    RunModel m = s.correlate(test_end(at(1 * kMs)));
+
+    CHECK_FALSE(only_task(m, kRoot).pid_ns.has_value());
+    auto with_pid = tasks_with_pid(m, 101);
+    REQUIRE(with_pid.size() == 2);
+    const TaskRecord& init = *with_pid[0];
+    REQUIRE(init.pid_ns.has_value());
+    CHECK(init.pid_ns->pid == 1);
+    CHECK(init.pid_ns->ppid == 0);
+    CHECK(init.pid_ns->inum == kNs);
+    const TaskRecord& execer = *with_pid[1];
+    REQUIRE(execer.pid_ns.has_value());
+    CHECK(execer.kind == TaskKind::Thread);
+    CHECK(execer.pid_ns->pid == 1);  // was 2 before its exec
+    CHECK(execer.pid_ns->tgid == 1);
+    CHECK(m.anomalies.unknown_tasks == 0);
+}
+
 TEST_CASE("summary counts tasks, thread groups, threads and address spaces", "[model]") {
     StreamBuilder s;
     s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));

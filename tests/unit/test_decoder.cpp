@@ -462,3 +462,18 @@ TEST_CASE("a wakeup names the woken task and its waker", "[decoder]") {
     CHECK(body.target_cpu == 0);
     CHECK_FALSE(decode_event(record.data(), record.size() - 8).ok());
 }
+
+TEST_CASE("a pid_ns event carries the ids a task sees inside its namespace", "[decoder]") {
+    Record record = pid_ns(5, 4242, 4242, 1, NamespaceIds{1, 1, 0, 1, 4026532177u});
+    Event event = decode(record);
+    CHECK(event.kind == EventKind::PidNs);
+    CHECK(event.pid == 4242);  // the header keeps the kernel's global id
+    const auto& body = std::get<PidNs>(event.body);
+    CHECK(body.ns_pid == 1);
+    CHECK(body.ns_tgid == 1);
+    CHECK(body.ns_ppid == 0);
+    CHECK(body.level == 1);
+    CHECK(body.ns_inum == 4026532177u);
+    CHECK(std::string(event_kind_name(event.kind)) == "pid_ns");
+    CHECK_FALSE(decode_event(record.data(), record.size() - 8).ok());
+}

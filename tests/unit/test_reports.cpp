@@ -118,6 +118,8 @@ TEST_CASE("report.json has every field DESIGN.md fixes, with its type", "[report
         CHECK(run.at("complete") == true);
         CHECK(run.at("exit_code") == 0);
         CHECK(run.at("exit_signal").is_null());
+        CHECK(run.at("pid_namespace") == "initial");
+        for (const json& task : report.at("tasks")) CHECK(task.at("pid_namespace").is_null());
     }
     SECTION("run exit by signal") {
         TraceEnd end = sample_end();
@@ -284,6 +286,22 @@ TEST_CASE("report.json stays valid JSON whatever the workload's names contain", 
     CHECK_THAT(root.at("comm").get<std::string>(), Contains("we\"ir\\d\x01") && Contains(replacement));
     CHECK_THAT(root.at("execs").at(0).at("filename").get<std::string>(), Contains("/tmp/we\"ird"));
     CHECK_THAT(task_by_pid(parsed, 101).at("comm").get<std::string>(), Contains("we\"ir\\d"));
+}
+
+TEST_CASE("a task in a child PID namespace shows the ids it saw, beside the kernel's", "[report]") {
+    StreamBuilder s = sample_stream();
+    s.add(pid_ns(at(71 * kUs + 1), 102, 102, 0, NamespaceIds{1, 1, 0, 1, 4026532177u}));
+    const RunModel model = s.correlate(sample_end());
+    const json report = report_json(model);
+    const json* victim = nullptr;
+    for (const json& task : report.at("tasks"))
+        if (task.at("pid") == 102) victim = &task;
+    REQUIRE(victim != nullptr);
+    CHECK(victim->at("pid_namespace") ==
+          json({{"pid", 1}, {"tgid", 1}, {"ppid", 0}, {"level", 1}, {"inode", 4026532177u}}));
+    std::string findings = report.at("summary").at("what_this_shows").dump();
+    CHECK(findings.find("1 task ran in 1 child PID namespace") != std::string::npos);
+    CHECK(findings.find("pid 102 calls itself 1") != std::string::npos);
 }
 
 TEST_CASE("the text summary reports tasks, losses and completeness", "[report]") {

@@ -348,7 +348,14 @@ TEST_CASE("damaged, foreign and newer trace files give a clear error", "[trace]"
     SECTION("another event ABI") {
         auto bytes = good;
         write_u32(bytes, 12, CXT_ABI_VERSION + 1);
-        CHECK_THAT(read_damaged(dir, bytes).error, Contains("ABI version") && Contains(offset_text(12)));
+        CHECK_THAT(read_damaged(dir, bytes).error,
+                   Contains("newer") && Contains("ABI " + std::to_string(CXT_ABI_VERSION + 1)) &&
+                       Contains(offset_text(12)));
+    }
+    SECTION("event ABI 0") {
+        auto bytes = good;
+        write_u32(bytes, 12, 0);
+        CHECK_THAT(read_damaged(dir, bytes).error, Contains("ABI version 0") && Contains(offset_text(12)));
     }
     SECTION("truncated file header") {
         std::vector<uint8_t> bytes(good.begin(), good.begin() + 12);

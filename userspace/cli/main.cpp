@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -14,12 +15,15 @@ namespace {
 uint64_t parse_size(const std::string& text) {
     size_t pos = 0;
     uint64_t value = std::stoull(text, &pos);
+    if (text.find('-') != std::string::npos) throw std::invalid_argument("negative");  // stoull accepts "-1"
     std::string unit = text.substr(pos);
-    if (unit == "K" || unit == "k" || unit == "KiB") value <<= 10;
-    else if (unit == "M" || unit == "m" || unit == "MiB") value <<= 20;
-    else if (unit == "G" || unit == "g" || unit == "GiB") value <<= 30;
+    int shift = 0;
+    if (unit == "K" || unit == "k" || unit == "KiB") shift = 10;
+    else if (unit == "M" || unit == "m" || unit == "MiB") shift = 20;
+    else if (unit == "G" || unit == "g" || unit == "GiB") shift = 30;
     else if (!unit.empty()) throw std::invalid_argument("unit");
-    return value;
+    if (value > (UINT64_MAX >> shift)) throw std::out_of_range("size");  // would wrap into range
+    return value << shift;
 }
 
 // Ring buffer sizes: a power of two, 64 KiB .. 1 GiB, with K/M/G suffixes.

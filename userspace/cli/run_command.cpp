@@ -19,6 +19,7 @@
 #include "correlator.h"
 #include "held_command.h"
 #include "output_files.h"
+#include "privileges.h"
 #include "text_summary.h"
 #include "trace_file.h"
 #include "workloads.h"
@@ -261,6 +262,12 @@ int run_command(const RunOptions& options) {
         return kExitFailure;
     }
     writer.emplace(std::move(*created));
+
+    // Attached, followed, files open: from here on no BPF or admin power is needed.
+    if (Status dropped = drop_privileges_after_attach(); !dropped) {
+        print_error(dropped.error().message());
+        return kExitFailure;
+    }
 
     StopSignals stop_signals;
     if (Status released = command->release(); !released) {

@@ -174,6 +174,9 @@ void Correlator::process(const Event& event) {
                 // "waker" is whatever happened to be running.
                 if (body.waker_pid != 0 && body.waker_pid != event.pid && live_.count(body.waker_pid))
                     ++task.woken_by[body.waker_pid];
+            } else if constexpr (std::is_same_v<Body, PidNs>) {
+                model_.tasks[task_for(event.pid, event.tgid)].pid_ns =
+                    NamespaceIds{body.ns_pid, body.ns_tgid, body.ns_ppid, body.level, body.ns_inum};
             } else if constexpr (std::is_same_v<Body, Rename>) {
                 TaskRecord& task = model_.tasks[task_for(event.pid, event.tgid)];
                 task.comm = body.new_comm;
@@ -322,6 +325,7 @@ void Correlator::on_exec(const Event& e, const Exec& body) {
     if (body.old_pid != 0 && body.old_pid != e.pid) {
         // A non-leader thread exec'd: it takes over the leader's pid and the
         // old leader is gone (de_thread).
+        if (task.pid_ns) task.pid_ns->pid = task.pid_ns->tgid;
         auto leader = live_.find(e.pid);
         if (leader != live_.end() && leader->second != index) {
             TaskRecord& old_leader = model_.tasks[leader->second];

@@ -9,7 +9,7 @@ extern "C" {
 
 namespace cxt {
 
-static_assert(static_cast<int>(EventKind::Wakeup) == CXT_EV_WAKEUP);
+static_assert(static_cast<int>(EventKind::PidNs) == CXT_EV_PID_NS);
 static_assert(kEventKindCount == CXT_EV_KIND_COUNT);
 static_assert(static_cast<uint32_t>(Syscall::Execveat) == CXT_SYS_EXECVEAT);
 
@@ -25,6 +25,7 @@ const char* event_kind_name(EventKind kind) {
         case EventKind::Exit: return "exit";
         case EventKind::Rename: return "rename";
         case EventKind::Wakeup: return "wakeup";
+        case EventKind::PidNs: return "pid_ns";
     }
     return "unknown";
 }
@@ -209,6 +210,12 @@ Result<Event> decode_event(const uint8_t* data, size_t size) {
             auto raw = read_fixed<cxt_wakeup>(data, size, "wakeup");
             if (!raw) return raw.error();
             event.body = Wakeup{raw->waker_pid, raw->waker_tgid, raw->target_cpu};
+            return event;
+        }
+        case CXT_EV_PID_NS: {
+            auto raw = read_fixed<cxt_pid_ns>(data, size, "pid_ns");
+            if (!raw) return raw.error();
+            event.body = PidNs{raw->ns_pid, raw->ns_tgid, raw->ns_ppid, raw->level, raw->ns_inum};
             return event;
         }
         default:

@@ -25,8 +25,9 @@ enum class EventKind : uint16_t {
     Exit = 8,
     Rename = 9,
     Wakeup = 10,
+    PidNs = 11,
 };
-constexpr int kEventKindCount = 11;  // indices 1..10 are used
+constexpr int kEventKindCount = 12;  // indices 1..11 are used
 const char* event_kind_name(EventKind kind);
 
 enum class Syscall : uint32_t { Clone = 1, Clone3 = 2, Fork = 3, Vfork = 4, Execve = 5, Execveat = 6 };
@@ -87,13 +88,21 @@ struct Wakeup {
     uint32_t target_cpu;
 };
 
+// The ids a task in a child PID namespace sees itself; the event's pid/tgid
+// are the kernel's global ones.
+struct PidNs {
+    uint32_t ns_pid, ns_tgid, ns_ppid;
+    uint32_t level;
+    uint32_t ns_inum;
+};
+
 struct Event {
     EventKind kind;
     uint16_t cpu;
     uint64_t ts_ns;
     uint32_t pid;
     uint32_t tgid;
-    std::variant<SyscallEnter, SyscallExit, TaskNew, WakeupNew, Switch, Migrate, Exec, Exit, Rename, Wakeup> body;
+    std::variant<SyscallEnter, SyscallExit, TaskNew, WakeupNew, Switch, Migrate, Exec, Exit, Rename, Wakeup, PidNs> body;
 };
 
 // Decodes one raw event record. Checks sizes against the ABI; a record that

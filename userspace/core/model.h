@@ -36,6 +36,14 @@ struct Latency {
     std::optional<uint64_t> first_run;  // creator enters clone.. -> new task first switched in
 };
 
+// What a task in a child PID namespace sees of its own ids (getpid() inside
+// a container); the TaskRecord's pid/tgid/ppid are the initial namespace's.
+struct NamespaceIds {
+    uint32_t pid = 0, tgid = 0, ppid = 0;  // ppid 0: the parent is outside the namespace
+    uint32_t level = 0;                    // nesting depth below the initial namespace
+    uint32_t inum = 0;                     // the namespace's inode number (/proc/PID/ns/pid)
+};
+
 struct TaskRecord {
     uint32_t pid = 0, tgid = 0, ppid = 0, parent_pid = 0;
     std::string comm;
@@ -60,6 +68,7 @@ struct TaskRecord {
     uint64_t clone_flags = 0;
     std::string creation_syscall;          // "clone", "clone3", ... or "" when unseen
     bool inferred = false;                 // first seen mid-life (its creation was not traced)
+    std::optional<NamespaceIds> pid_ns;    // set when it lives in a child PID namespace
 };
 
 struct OnCpuInterval {

@@ -168,10 +168,12 @@ Result<TraceReader> TraceReader::open_stream(FilePtr file, const std::string& na
                                   "): upgrade cxtrace",
                               8);
     if (header.format_version == 0) return reader.problem("invalid trace format version 0", 8);
-    if (header.abi_version != CXT_ABI_VERSION)
-        return reader.problem("event ABI version " + std::to_string(header.abi_version) + " is not supported (expected " +
-                                  std::to_string(CXT_ABI_VERSION) + ")",
+    // Each ABI version only adds event kinds, so older traces read as they are.
+    if (header.abi_version > CXT_ABI_VERSION)
+        return reader.problem("written by a newer cxtrace (event ABI " + std::to_string(header.abi_version) +
+                                  ", this cxtrace reads up to " + std::to_string(CXT_ABI_VERSION) + "): upgrade cxtrace",
                               12);
+    if (header.abi_version == 0) return reader.problem("invalid event ABI version 0", 12);
     if (header.meta_len > kMaxJsonBytes)
         return reader.problem("metadata length " + std::to_string(header.meta_len) + " is implausible", 16);
     std::string meta_json(header.meta_len, '\0');

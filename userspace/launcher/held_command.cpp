@@ -87,7 +87,15 @@ Status check_command_exists(const std::string& argv0) {
     if (argv0.empty()) return Error{"empty command name"};
     if (argv0.find('/') != std::string::npos) {
         if (access(argv0.c_str(), F_OK) != 0) return Error{"command not found: " + argv0, ENOENT};
-        if (!is_executable_file(argv0)) return Error{"cannot execute " + argv0, EACCES};
+        if (!is_executable_file(argv0)) {
+            struct stat st;
+            bool directory = stat(argv0.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+            return Error{"cannot execute " + argv0 +
+                             (directory ? ": it is a directory"
+                                        : ": permission denied (not executable: chmod +x it, or run it through its "
+                                          "interpreter, e.g. sh " + argv0 + ")"),
+                         EACCES};
+        }
         return Status::success();
     }
     const char* path = std::getenv("PATH");

@@ -1,8 +1,10 @@
 #include "bpf_tracer.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@ namespace cxt {
 namespace {
 
 constexpr const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
+constexpr ino_t kInitialPidNamespaceInode = 0xEFFFFFFCU;  // PROC_PID_INIT_INO, fixed in the kernel
 
 int quiet_libbpf_print(enum libbpf_print_level, const char*, va_list) { return 0; }
 int warning_libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
@@ -42,22 +45,48 @@ std::string lockdown_mode() {
     return line.substr(open + 1, close - open - 1);
 }
 
-// Turns a load/attach errno into a message that says what to do.
 Error load_error(const std::string& step, int err) {
-    std::string hint;
-    if (err == EPERM || err == EACCES) {
-        std::string lockdown = lockdown_mode();
-        if (!lockdown.empty() && lockdown != "none")
-            hint = " (kernel lockdown is '" + lockdown + "', which blocks BPF tracing: boot with lockdown=none)";
-        else
-            hint = " (run cxtrace with sudo, or grant it CAP_BPF and CAP_PERFMON)";
-    } else if (err == ENOENT || err == EINVAL) {
-        hint = " (this kernel may lack a tracepoint cxtrace needs; Linux 5.18 or newer is required)";
+    return Error{"cannot " + step + load_failure_hint(err, lockdown_mode()), err};
+}
+
+// The tracepoint a tp_btf program attaches to ("tp_btf/sched_switch" -> "sched_switch").
+std::vector<std::string> btf_tracepoints_of(bpf_object* object) {
+    std::vector<std::string> names;
+    bpf_program* program = nullptr;
+    bpf_object__for_each_program(program, object) {
+        std::string section = bpf_program__section_name(program);
+        const std::string prefix = "tp_btf/";
+        if (section.compare(0, prefix.size(), prefix) == 0) names.push_back(section.substr(prefix.size()));
     }
-    return Error{"cannot " + step + hint, err};
+    return names;
 }
 
 }  // namespace
+
+std::string load_failure_hint(int err, const std::string& lockdown) {
+    // Confidentiality lockdown forbids BPF reads of kernel memory, which
+    // every cxtrace program does; the verifier then rejects them.
+    if (lockdown == "confidentiality")
+        return " (kernel lockdown is 'confidentiality', which forbids BPF tracing programs from reading kernel "
+               "memory: boot with lockdown=integrity or lockdown=none, or turn off Secure Boot's lockdown)";
+    if (err == EPERM || err == EACCES)
+        return " (run cxtrace with sudo, or grant it CAP_BPF and CAP_PERFMON)";
+    if (err == ENOENT || err == EINVAL || err == ESRCH)
+        return " (this kernel may lack a tracepoint cxtrace needs; Linux 5.18 or newer is required; "
+               "run with --verbose to see libbpf's reason)";
+    return "";
+}
+
+Status check_btf_tracepoints(const btf* kernel_btf, const std::vector<std::string>& tracepoints) {
+    std::string missing;
+    for (const std::string& name : tracepoints)
+        if (btf__find_by_name_kind(kernel_btf, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF) < 0)
+            missing += (missing.empty() ? "" : ", ") + name;
+    if (missing.empty()) return Status::success();
+    return Error{"this kernel lacks the tracepoints " + missing +
+                     " that cxtrace attaches to (BTF tracepoints; Linux 5.18 or newer has them all)",
+                 ENOENT};
+}
 
 void BpfTracer::SkeletonDeleter::operator()(cxtrace_bpf* skel) const { cxtrace_bpf__destroy(skel); }
 void BpfTracer::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
@@ -68,6 +97,12 @@ Status check_tracing_prerequisites() {
     if (access(kKernelBtf, R_OK) != 0)
         return Error{std::string("this kernel exposes no BTF type information (") + kKernelBtf +
                      " is missing): cxtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"};
+    // Pids in events are the initial namespace's; the held command's pid as
+    // fork() returns it is only the same number when cxtrace runs there too.
+    struct stat ns;
+    if (stat("/proc/self/ns/pid", &ns) == 0 && ns.st_ino != kInitialPidNamespaceInode)
+        return Error{"cxtrace runs inside a PID namespace (a container?): run it in the host's initial PID "
+                     "namespace, where the kernel's task ids are the ones it sees (e.g. docker run --pid=host)"};
     return Status::success();
 }
 
@@ -88,6 +123,12 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     if (int err = bpf_map__set_max_entries(skel->maps.tracked, options.max_tasks))
         return load_error("size the task map", -err);
 
+    // Name a missing tracepoint before the verifier gives a vaguer error.
+    if (btf* kernel_btf = btf__load_vmlinux_btf()) {
+        Status present = check_btf_tracepoints(kernel_btf, btf_tracepoints_of(skel->obj));
+        btf__free(kernel_btf);
+        if (!present) return present.error();
+    }
     if (int err = cxtrace_bpf__load(skel)) return load_error("load the BPF programs", -err);
     if (int err = cxtrace_bpf__attach(skel)) return load_error("attach the BPF programs", -err);
 

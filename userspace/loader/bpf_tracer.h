@@ -10,10 +10,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "event.h"
 #include "result.h"
 
+struct btf;
 struct cxtrace_bpf;
 struct ring_buffer;
 
@@ -61,8 +64,16 @@ private:
     RawEventSink sink_;
 };
 
-// Checks what loading needs before trying: privileges and kernel BTF. The
-// error says what to do.
+// Checks what loading needs before trying: privileges, kernel BTF, the
+// initial PID namespace. The error says what to do.
 Status check_tracing_prerequisites();
+
+// What to do about a failed load or attach with this errno, given the
+// kernel's lockdown mode ("none", "integrity", "confidentiality" or "").
+std::string load_failure_hint(int err, const std::string& lockdown);
+
+// Fails naming every tracepoint (e.g. "sched_switch") the kernel's BTF does
+// not describe: an older kernel, or one built without it.
+Status check_btf_tracepoints(const btf* kernel_btf, const std::vector<std::string>& tracepoints);
 
 }  // namespace cxt
