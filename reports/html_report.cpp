@@ -236,6 +236,8 @@ std::string render_html_report(const RunModel& model, const json& report) {
             page += std::to_string(run.lost_events) +
                     " events were lost (the ring buffer was full: rerun with a larger --ring-buffer-size). ";
         if (run.interrupted) page += "The run was interrupted before the command finished. ";
+        if (run.left_running)
+            page += "The command was left running (pid " + std::to_string(run.root_pid) + "), no longer traced. ";
         page += "Numbers below cover only what was captured.</div>\n";
     }
     page += "<dl class=\"facts\">";

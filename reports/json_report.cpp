@@ -92,6 +92,7 @@ json run_json(const RunInfo& run) {
             {"lost_events_by_kind", run.lost_by_kind},
             {"complete", run.complete},
             {"interrupted", run.interrupted},
+            {"left_running", run.left_running},
             {"exit_code", or_null(run.exit_code)},
             {"exit_signal", or_null(run.exit_signal)},
             {"root_pid", run.root_pid},

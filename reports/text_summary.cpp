@@ -61,6 +61,7 @@ std::string render_text_summary(const RunModel& model) {
         out << "  WARNING: this report is incomplete:";
         if (run.lost_events) out << " " << run.lost_events << " events were lost (try a larger --ring-buffer-size)";
         if (run.interrupted) out << " the run was interrupted";
+        if (run.left_running) out << "; the command was left running (pid " << run.root_pid << "), untraced";
         out << "\n";
     }
     out << "  tasks: " << s.tasks << " (" << s.processes << " processes, " << s.threads << " threads), "

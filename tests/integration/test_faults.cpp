@@ -245,3 +245,30 @@ TEST_CASE("once attached, cxtrace gives up BPF and admin powers", "[live][securi
     CHECK(report.at("run").at("complete") == true);
     CHECK(report.at("tasks").size() >= 2);
 }
+
+TEST_CASE("with leave-running a stop signal ends the tracing but not the command", "[live][faults]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // A sleep with an unusual duration, so it can be found afterwards.
+    // Its output goes to a file: the sleep left running keeps it open.
+    std::string script = std::string(CXTRACE_BINARY) + " run --leave-running -o '" + (tmp / "out") +
+                         "' -- /bin/sleep 27.1828 >'" + (tmp / "log") +
+                         "' 2>&1 & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo status=$?";
+    auto outcome = live::run({"/bin/sh", "-c", script});
+    const std::string log = live::read_file(tmp / "log");
+    INFO(outcome.out << log);
+    auto survivors = live::run({"/usr/bin/pgrep", "-f", "sleep 27.1828"});
+    live::run({"/usr/bin/pkill", "-f", "sleep 27.1828"});
+    CHECK(outcome.out.find("status=143") != std::string::npos);
+    CHECK_FALSE(survivors.out.empty());  // still running after cxtrace finished
+
+    json report = live::read_json(tmp / "out/report.json");
+    const json& run = report.at("run");
+    CHECK(run.at("interrupted") == true);
+    CHECK(run.at("left_running") == true);
+    CHECK(run.at("complete") == false);
+    CHECK(run.at("exit_code").is_null());
+    CHECK(run.at("exit_signal").is_null());
+    CHECK(std::stol(survivors.out) == run.at("root_pid").get<long>());
+    CHECK(log.find("left running") != std::string::npos);
+}

@@ -20,6 +20,7 @@ struct RunOptions {
     uint64_t ring_buffer_bytes = 16u << 20;
     uint32_t max_tasks = 32768;
     bool as_root = false;
+    bool leave_running = false;  // on Ctrl-C/SIGTERM stop tracing, not the command
     bool verbose = false;
     std::vector<std::string> workload_and_args;  // WORKLOAD [ARGS...]
     std::vector<std::string> command;            // after --

@@ -49,6 +49,9 @@ void setup_run(CLI::App& app, cxt::RunOptions& options, int& status) {
     run->add_option("--max-tasks", options.max_tasks, "Most tasks followed at once")
         ->check(CLI::Range(16u, 4u << 20));
     run->add_flag("--as-root", options.as_root, "Under sudo, run the command as root instead of the invoking user");
+    run->add_flag("--leave-running", options.leave_running,
+                  "On Ctrl-C or SIGTERM stop tracing but leave the command running (it gets its own process "
+                  "group, so Ctrl-C reaches only cxtrace, and is not killed if cxtrace dies)");
     run->add_flag("-v,--verbose", options.verbose, "Show libbpf diagnostics");
     run->prefix_command();  // WORKLOAD [ARGS...] go through untouched
     run->footer("Examples:\n  sudo cxtrace run\n  sudo cxtrace run process-vs-thread -n 50\n"

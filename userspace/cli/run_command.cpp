@@ -212,7 +212,7 @@ int run_command(const RunOptions& options) {
     }
 
     OutputOwner owner{invoking_user()};
-    auto command = HeldCommand::spawn(target->argv, options.as_root);
+    auto command = HeldCommand::spawn(target->argv, SpawnOptions{options.as_root, options.leave_running});
     if (!command) {
         print_error(command.error().message());
         return kExitFailure;
@@ -290,6 +290,7 @@ int run_command(const RunOptions& options) {
     std::optional<ExitStatus> exit;
     uint64_t exited_at = 0;
     bool interrupted = false;
+    int left_running_after = 0;  // the stop signal, when the command was left running
     std::optional<std::chrono::steady_clock::time_point> stop_deadline;
     auto lost_so_far = [&] {
         uint64_t lost = 0;
@@ -307,6 +308,12 @@ int run_command(const RunOptions& options) {
             command->signal(SIGKILL);
         }
         if (int sig = stop_signals.pending()) {
+            if (options.leave_running) {
+                interrupted = true;
+                left_running_after = sig;
+                exited_at = monotonic_ns();
+                break;
+            }
             if (!interrupted) {
                 interrupted = true;
                 command->signal(sig);  // forward, like a shell would
@@ -332,11 +339,15 @@ int run_command(const RunOptions& options) {
     auto submitted = (*tracer)->submitted_by_kind();
     for (int kind = 1; kind < kEventKindCount; ++kind)
         if (submitted[kind] > received_by_kind[kind]) end.lost_by_kind[kind] += submitted[kind] - received_by_kind[kind];
-    end.exit_code = exit->code;
-    end.exit_signal = exit->signal;
+    if (exit) {
+        end.exit_code = exit->code;
+        end.exit_signal = exit->signal;
+    }
     end.interrupted = interrupted;
+    end.left_running = left_running_after != 0;
     tracer->reset();  // detach before the heavy work
     status.clear();
+    if (left_running_after) command->leave_running();
 
     if (!write_status) {
         print_error(write_status.error().message());
@@ -359,7 +370,8 @@ int run_command(const RunOptions& options) {
         return kExitFailure;
     }
     std::cout << render_text_summary(*model) << report_locations(*reports, trace_path) << std::flush;
-    return exit->shell_status();
+    // Stopped by a signal, like a shell reports it; else the command's own status.
+    return exit ? exit->shell_status() : 128 + left_running_after;
 }
 
 }  // namespace cxt

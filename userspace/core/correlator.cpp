@@ -366,6 +366,7 @@ RunModel Correlator::finish(const TraceEnd& end) {
     for (int kind = 1; kind < kEventKindCount; ++kind)
         run.lost_by_kind[event_kind_name(static_cast<EventKind>(kind))] = end.lost_by_kind[kind];
     run.interrupted = end.interrupted;
+    run.left_running = end.left_running;
     run.complete = run.lost_events == 0 && !end.interrupted;
     run.exit_code = end.exit_code;
     run.exit_signal = end.exit_signal;

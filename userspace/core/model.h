@@ -107,6 +107,7 @@ struct RunInfo {
     uint64_t lost_events = 0;
     std::map<std::string, uint64_t> lost_by_kind;
     bool interrupted = false;
+    bool left_running = false;  // interrupted, the command left running untraced
     bool complete = true;
     std::optional<int> exit_code;
     std::optional<int> exit_signal;

@@ -85,6 +85,7 @@ std::string end_to_json(const TraceEnd& end) {
         {"trace_end_ns", end.trace_end_ns}, {"lost_by_kind", lost},
         {"exit_code", optional_int(end.exit_code)}, {"exit_signal", optional_int(end.exit_signal)},
         {"interrupted", end.interrupted},   {"events", end.events},
+        {"left_running", end.left_running},
     };
     return j.dump();
 }
@@ -242,6 +243,7 @@ Result<std::optional<Event>> TraceReader::next() {
         end_.exit_code = int_or_null(j, "exit_code");
         end_.exit_signal = int_or_null(j, "exit_signal");
         end_.interrupted = j.at("interrupted").get<bool>();
+        end_.left_running = j.value("left_running", false);  // absent in older traces
         end_.events = integer_at<uint64_t>(j, "events");
     } catch (const nlohmann::json::exception& e) {
         return problem(std::string("damaged end record: ") + e.what(), record_offset);

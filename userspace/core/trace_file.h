@@ -42,6 +42,7 @@ struct TraceEnd {
     std::optional<int> exit_code;    // of the root command
     std::optional<int> exit_signal;
     bool interrupted = false;        // stopped by Ctrl-C / SIGTERM
+    bool left_running = false;       // ... and the command was left running (--leave-running)
     uint64_t events = 0;             // event records in the file
 
     uint64_t lost_total() const;

@@ -28,7 +28,7 @@ bool is_executable_file(const std::string& path) {
 
 // Runs in the forked child only: async-signal-safe calls, then exec or _exit.
 [[noreturn]] void child_main(int go_fd, int exec_error_fd, char* const* argv,
-                             const std::optional<InvokingUser>& user) {
+                             const std::optional<InvokingUser>& user, bool may_outlive) {
     char go;
     ssize_t got;
     do got = read(go_fd, &go, 1);
@@ -46,10 +46,14 @@ bool is_executable_file(const std::string& path) {
             setenv("LOGNAME", user->name.c_str(), 1);
         }
     }
-    // If cxtrace dies, the command dies with it rather than run on
-    // untraced. Set after setuid, which clears it.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1) _exit(125);
+    if (may_outlive) {
+        setpgid(0, 0);
+    } else {
+        // If cxtrace dies, the command dies with it rather than run on
+        // untraced. Set after setuid, which clears it.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1) _exit(125);
+    }
     if (err == 0) {
         execvp(argv[0], argv);
         err = errno;
@@ -124,12 +128,12 @@ Result<ExitStatus> run_to_completion(const std::vector<std::string>& argv) {
     return decode_wait_status(status);
 }
 
-Result<HeldCommand> HeldCommand::spawn(const std::vector<std::string>& argv, bool run_as_root) {
+Result<HeldCommand> HeldCommand::spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
     if (argv.empty()) return Error{"no command to run"};
     std::vector<char*> c_argv;
     for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
     c_argv.push_back(nullptr);
-    std::optional<InvokingUser> user = run_as_root ? std::nullopt : invoking_user();
+    std::optional<InvokingUser> user = options.run_as_root ? std::nullopt : invoking_user();
 
     int go[2], exec_error[2];
     if (pipe2(go, O_CLOEXEC) != 0) return os_error("cannot create a pipe");
@@ -149,7 +153,7 @@ Result<HeldCommand> HeldCommand::spawn(const std::vector<std::string>& argv, boo
     if (pid == 0) {
         close(go[1]);
         close(exec_error[0]);
-        child_main(go[0], exec_error[1], c_argv.data(), user);
+        child_main(go[0], exec_error[1], c_argv.data(), user, options.may_outlive);
     }
     close(go[0]);
     close(exec_error[1]);
@@ -221,6 +225,12 @@ ExitStatus HeldCommand::wait_exit() {
 
 void HeldCommand::signal(int sig) {
     if (pid_ > 0 && !reaped_) kill(pid_, sig);
+}
+
+void HeldCommand::leave_running() {
+    if (exit_fd_ >= 0) close(exit_fd_);
+    exit_fd_ = -1;
+    reaped_ = true;  // not ours to kill or wait for any more
 }
 
 }  // namespace cxt

@@ -30,10 +30,17 @@ struct ExitStatus {
     int shell_status() const { return code ? *code : 128 + signal.value_or(0); }
 };
 
+struct SpawnOptions {
+    bool run_as_root = false;   // under sudo, keep root instead of the invoking user
+    // The command may outlive cxtrace: its own process group (Ctrl-C at the
+    // terminal reaches only cxtrace) and no death signal when cxtrace dies.
+    bool may_outlive = false;
+};
+
 class HeldCommand {
 public:
     // Forks; the child waits for release(). argv[0] is looked up in PATH.
-    static Result<HeldCommand> spawn(const std::vector<std::string>& argv, bool run_as_root);
+    static Result<HeldCommand> spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
     HeldCommand(HeldCommand&& other) noexcept;
     HeldCommand& operator=(HeldCommand&&) = delete;
     ~HeldCommand();
@@ -47,6 +54,8 @@ public:
     std::optional<ExitStatus> poll_exit();
     ExitStatus wait_exit();
     void signal(int sig);
+    // Stop watching: the command runs on, no longer cxtrace's to stop.
+    void leave_running();
 
 private:
     HeldCommand(pid_t pid, int go_fd, int exec_error_fd, int exit_fd)
