@@ -272,3 +272,41 @@ TEST_CASE("with leave-running a stop signal ends the tracing but not the command
     CHECK(std::stol(survivors.out) == run.at("root_pid").get<long>());
     CHECK(log.find("left running") != std::string::npos);
 }
+
+TEST_CASE("a command that creates nothing gives a valid and small report", "[live][faults]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", "/bin/true"});
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    json report = live::read_json(tmp / "out/report.json");
+    REQUIRE(report.at("tasks").size() == 1);
+    CHECK(report.at("tasks")[0].at("kind") == "root");
+    CHECK(report.at("run").at("complete") == true);
+    CHECK(report.at("run").at("exit_code") == 0);
+    CHECK(report.at("summary").at("creation_latency_ns").empty());
+    for (const char* file : {"report.json", "perfetto.json", "trace.cxt"})
+        CHECK(live::read_file(tmp / (std::string("out/") + file)).size() < 16 * 1024);
+    CHECK(live::read_file(tmp / "out/report.html").size() < 64 * 1024);  // the page's own CSS and script
+    CHECK(live::read_json(tmp / "out/perfetto.json").at("traceEvents").is_array());
+}
+
+TEST_CASE("CAP_BPF and CAP_PERFMON are enough: no root needed", "[live][security]") {
+    REQUIRE_ROOT();
+    if (!live::file_exists("/usr/bin/setpriv")) {
+        WARN("skipped: setpriv not installed");
+        return;
+    }
+    live::TempDir tmp;
+    REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);
+    auto outcome = live::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                              "--inh-caps=+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon", CXTRACE_BINARY, "run", "-o",
+                              tmp / "out", "--", "/bin/sh", "-c", "id -u; /bin/true"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    CHECK(outcome.out.rfind("65534\n", 0) == 0);
+    json report = live::read_json(tmp / "out/report.json");
+    CHECK(report.at("run").at("complete") == true);
+    CHECK(report.at("tasks").size() >= 2);  // sh and what it started
+    CHECK(live::owner_uid(tmp / "out/report.json") == 65534);
+}

@@ -24,6 +24,12 @@ TEST_CASE("a failed load says what to do about it", "[loader]") {
     CHECK(load_failure_hint(ENOMEM, "none").empty());
 }
 
+TEST_CASE("a kernel without BTF is named, with the option it needs", "[loader]") {
+    Status missing = check_kernel_btf("/nonexistent/btf/vmlinux");
+    REQUIRE_FALSE(missing.ok());
+    CHECK_THAT(missing.error().what, Contains("/nonexistent/btf/vmlinux") && Contains("CONFIG_DEBUG_INFO_BTF=y"));
+}
+
 TEST_CASE("tracepoints the kernel's BTF lacks are named", "[loader]") {
     std::unique_ptr<btf, void (*)(btf*)> kernel(btf__new_empty(), btf__free);
     REQUIRE(kernel);

@@ -63,6 +63,14 @@ std::vector<std::string> btf_tracepoints_of(bpf_object* object) {
 
 }  // namespace
 
+Status check_kernel_btf(const std::string& path) {
+    if (access(path.c_str(), R_OK) != 0)
+        return Error{"this kernel exposes no BTF type information (" + path +
+                         " is missing): cxtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+                     errno};
+    return Status::success();
+}
+
 std::string load_failure_hint(int err, const std::string& lockdown) {
     // Confidentiality lockdown forbids BPF reads of kernel memory, which
     // every cxtrace program does; the verifier then rejects them.
@@ -94,9 +102,7 @@ void BpfTracer::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buff
 Status check_tracing_prerequisites() {
     if (geteuid() != 0 && !(has_capability(CAP_BPF) && has_capability(CAP_PERFMON)))
         return Error{"cxtrace needs root to load its eBPF programs: run it with sudo (or grant CAP_BPF and CAP_PERFMON)"};
-    if (access(kKernelBtf, R_OK) != 0)
-        return Error{std::string("this kernel exposes no BTF type information (") + kKernelBtf +
-                     " is missing): cxtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"};
+    if (Status btf = check_kernel_btf(kKernelBtf); !btf) return btf;
     // Pids in events are the initial namespace's; the held command's pid as
     // fork() returns it is only the same number when cxtrace runs there too.
     struct stat ns;

@@ -68,6 +68,9 @@ private:
 // initial PID namespace. The error says what to do.
 Status check_tracing_prerequisites();
 
+// The kernel's BTF (normally /sys/kernel/btf/vmlinux) is readable; else what to do.
+Status check_kernel_btf(const std::string& path);
+
 // What to do about a failed load or attach with this errno, given the
 // kernel's lockdown mode ("none", "integrity", "confidentiality" or "").
 std::string load_failure_hint(int err, const std::string& lockdown);
