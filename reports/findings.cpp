@@ -27,13 +27,23 @@ std::string plural(uint64_t n, const char* one, const char* many) {
 void creation_findings(const RunModel& model, std::vector<Finding>& out) {
     const auto& latency = model.summary.first_run_latency;
     auto process = latency.find("process"), thread = latency.find("thread");
-    if (process != latency.end() && thread != latency.end() && thread->second.p50 > 0) {
-        char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "Creating a process took %s (median) from fork to its first run on a CPU, a thread %s: "
-                      "%.1fx as long, because a process needs its own copy of the address space.",
-                      format_duration_ns(process->second.p50).c_str(), format_duration_ns(thread->second.p50).c_str(),
-                      static_cast<double>(process->second.p50) / static_cast<double>(thread->second.p50));
+    if (process != latency.end() && thread != latency.end() && thread->second.p50 > 0 && process->second.p50 > 0) {
+        const double ratio = static_cast<double>(process->second.p50) / static_cast<double>(thread->second.p50);
+        char buf[400];
+        if (ratio >= 1.0)
+            std::snprintf(buf, sizeof buf,
+                          "Creating a process took %s (median) from fork to its first run on a CPU, a thread %s: "
+                          "%.1fx as long, because a process needs its own copy of the address space.",
+                          format_duration_ns(process->second.p50).c_str(),
+                          format_duration_ns(thread->second.p50).c_str(), ratio);
+        else  // Possible with few samples or a busy machine: say so rather than explain it away.
+            std::snprintf(buf, sizeof buf,
+                          "Creating a process took %s (median) from fork to its first run on a CPU, a thread %s: "
+                          "here the threads waited longer (%.1fx), though a thread needs no copy of the address "
+                          "space. With %llu thread%s measured, scheduling delays dominate: rerun with more.",
+                          format_duration_ns(process->second.p50).c_str(),
+                          format_duration_ns(thread->second.p50).c_str(), 1.0 / ratio,
+                          static_cast<unsigned long long>(thread->second.count), thread->second.count == 1 ? "" : "s");
         out.push_back({"creation", buf});
     }
     for (const char* kind : {"vfork", "shared-vm"}) {

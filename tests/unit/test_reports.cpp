@@ -10,6 +10,7 @@
 
 #include "correlator.h"
 #include "event_builder.h"
+#include "findings.h"
 #include "json_report.h"
 #include "text_summary.h"
 
@@ -302,6 +303,26 @@ TEST_CASE("a task in a child PID namespace shows the ids it saw, beside the kern
     std::string findings = report.at("summary").at("what_this_shows").dump();
     CHECK(findings.find("1 task ran in 1 child PID namespace") != std::string::npos);
     CHECK(findings.find("pid 102 calls itself 1") != std::string::npos);
+}
+
+TEST_CASE("the creation finding states which kind waited longer, never a ratio below 1", "[report]") {
+    RunModel model;
+    model.summary.first_run_latency["process"] = LatencyStats{42, 80'000, 120'000, 170'000, 470'000};
+    auto creation_text = [&] {
+        for (const Finding& f : findings(model))
+            if (f.topic == "creation") return f.text;
+        return std::string();
+    };
+    SECTION("processes slower, as expected") {
+        model.summary.first_run_latency["thread"] = LatencyStats{40, 10'000, 12'000, 20'000, 30'000};
+        CHECK_THAT(creation_text(), Contains("10.0x as long") && Contains("own copy of the address space"));
+    }
+    SECTION("a single slow thread") {
+        model.summary.first_run_latency["thread"] = LatencyStats{1, 3'870'000, 3'870'000, 3'870'000, 3'870'000};
+        std::string text = creation_text();
+        CHECK_THAT(text, Contains("threads waited longer (32.2x)") && Contains("With 1 thread measured"));
+        CHECK_THAT(text, !Contains("0.0x"));
+    }
 }
 
 TEST_CASE("the text summary reports tasks, losses and completeness", "[report]") {
