@@ -76,13 +76,21 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
     const double width = std::max<double>(1.0, static_cast<double>(duration) / bins);
     std::vector<double> load(bins);
     std::vector<uint32_t> peak(bins);
-    std::vector<std::pair<uint64_t, int>> edges;
-    edges.reserve(model.intervals.size() * 2);
-    for (const OnCpuInterval& iv : model.intervals) {
-        edges.emplace_back(iv.start_ns, +1);
-        edges.emplace_back(iv.end_ns, -1);
+    // Starts and ends, each in time order (intervals are mostly appended in
+    // that order already), merged: at equal times ends come first.
+    const std::vector<OnCpuInterval>& intervals = model.intervals;
+    auto by_start = [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.start_ns < b.start_ns; };
+    std::vector<uint64_t> starts;  // only when the intervals are not in start order
+    if (!std::is_sorted(intervals.begin(), intervals.end(), by_start)) {
+        starts.reserve(intervals.size());
+        for (const OnCpuInterval& iv : intervals) starts.push_back(iv.start_ns);
+        std::sort(starts.begin(), starts.end());
     }
-    std::sort(edges.begin(), edges.end());
+    std::vector<uint64_t> ends;
+    ends.reserve(intervals.size());
+    for (const OnCpuInterval& iv : intervals) ends.push_back(iv.end_ns);
+    if (!std::is_sorted(ends.begin(), ends.end())) std::sort(ends.begin(), ends.end());
+    auto start_at = [&](size_t k) { return starts.empty() ? intervals[k].start_ns : starts[k]; };
     int running = 0;
     uint64_t since = 0;
     auto spread = [&](uint64_t from, uint64_t to, int n) {
@@ -95,10 +103,12 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
             t = end;
         }
     };
-    for (const auto& [at, delta] : edges) {
+    for (size_t s = 0, e = 0; s < intervals.size() || e < ends.size();) {
+        bool is_end = e < ends.size() && (s == intervals.size() || ends[e] <= start_at(s));
+        uint64_t at = is_end ? ends[e++] : start_at(s++);
         if (at > since && running > 0) spread(since, at, running);
         since = std::max(since, at);
-        running += delta;
+        running += is_end ? -1 : +1;
     }
     json avg = json::array(), max = json::array();
     for (size_t b = 0; b < bins; ++b) {

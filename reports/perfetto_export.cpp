@@ -3,6 +3,9 @@
 #include "json_report.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <string_view>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -57,17 +60,26 @@ struct Timed {
     int rank;
     uint64_t dur_ns;
     size_t seq;
-    uint32_t interval;  // on-CPU slices: index into RunModel::intervals
-    int32_t prebuilt;   // other events: index into the prebuilt JSON texts, else -1
+    int32_t prebuilt;  // index into the prebuilt JSON texts
 };
 
 // Microseconds with exactly three decimals: nanosecond precision as text.
-void append_us(std::string& out, uint64_t ns) {
-    char buf[32];
-    int n = std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(ns / 1000),
-                          static_cast<unsigned long long>(ns % 1000));
-    out.append(buf, static_cast<size_t>(n));
+char* append_us(char* out, uint64_t ns) {
+    out = std::to_chars(out, out + 24, ns / 1000).ptr;
+    uint64_t frac = ns % 1000;
+    out[0] = '.';
+    out[1] = static_cast<char>('0' + frac / 100);
+    out[2] = static_cast<char>('0' + frac / 10 % 10);
+    out[3] = static_cast<char>('0' + frac % 10);
+    return out + 4;
 }
+
+char* append_text(char* out, std::string_view text) {
+    std::memcpy(out, text.data(), text.size());
+    return out + text.size();
+}
+
+char* append_uint(char* out, uint64_t value) { return std::to_chars(out, out + 24, value).ptr; }
 
 std::string json_string(const std::string& text) {
     // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.
@@ -93,13 +105,6 @@ public:
         metadata_.push_back(dump(e));
     }
 
-    // One on-CPU interval: written twice, on its task's track and its CPU's.
-    void oncpu(uint32_t interval) {
-        const OnCpuInterval& iv = model_.intervals[interval];
-        uint64_t dur = iv.end_ns > iv.start_ns ? iv.end_ns - iv.start_ns : 0;
-        timed_.push_back(Timed{iv.start_ns, kSlice, dur, timed_.size(), interval, -1});
-    }
-
     void instant(const std::string& name, uint32_t pid, uint32_t tid, uint64_t ts_ns, ojson args) {
         ojson e = {{"name", name}, {"cat", "lifecycle"}, {"ph", "i"}, {"s", "t"}, {"ts", us(ts_ns)},
                    {"pid", pid},   {"tid", tid},         {"args", std::move(args)}};
@@ -114,63 +119,111 @@ public:
         add(ts_ns, kFlow, std::move(e));
     }
 
-    std::string render(const ojson& meta) {
+    void render(const ojson& meta, TextOut& out) {
         std::sort(timed_.begin(), timed_.end(), [](const Timed& a, const Timed& b) {
             return std::make_tuple(a.ts_ns, a.rank, ~a.dur_ns, a.seq) <
                    std::make_tuple(b.ts_ns, b.rank, ~b.dur_ns, b.seq);
         });
-        std::string out = "{\"traceEvents\":[";
-        out.reserve(timed_.size() * 2 * 160 + prebuilt_.size() * 200);
+        // On-CPU slices by (start, longest first, index): the order they
+        // had when each was a Timed entry; they are usually already in it.
+        const std::vector<OnCpuInterval>& intervals = model_.intervals;
+        auto slice_before = [&](uint32_t a, uint32_t b) {
+            const OnCpuInterval &x = intervals[a], &y = intervals[b];
+            if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
+            uint64_t dx = duration(x), dy = duration(y);
+            if (dx != dy) return dx > dy;
+            return a < b;
+        };
+        std::vector<uint32_t> order;  // stays empty when the intervals are in order already
+        for (uint32_t i = 1; i < intervals.size(); ++i)
+            if (slice_before(i, i - 1)) {
+                order.resize(intervals.size());
+                for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+                std::sort(order.begin(), order.end(), slice_before);
+                break;
+            }
+
+        out.put("{\"traceEvents\":[");
         bool first = true;
         auto next = [&] {
-            out += first ? "\n" : ",\n";
+            out.put(first ? "\n" : ",\n");
             first = false;
         };
-        for (const std::string& e : metadata_) next(), out += e;
-        for (const Timed& t : timed_) {
-            if (t.prebuilt >= 0) {
+        for (const std::string& e : metadata_) next(), out.put(e);
+        size_t slice = 0, other = 0;
+        while (slice < intervals.size() || other < timed_.size()) {
+            uint32_t interval = 0;
+            if (slice < intervals.size()) interval = order.empty() ? static_cast<uint32_t>(slice) : order[slice];
+            // A slice goes first at equal times: it ranks before instants and flows.
+            bool take_slice = slice < intervals.size() &&
+                              (other == timed_.size() || intervals[interval].start_ns <= timed_[other].ts_ns);
+            if (!take_slice) {
                 next();
-                out += prebuilt_[static_cast<size_t>(t.prebuilt)];
+                out.put(prebuilt_[static_cast<size_t>(timed_[other++].prebuilt)]);
                 continue;
             }
-            const OnCpuInterval& iv = model_.intervals[t.interval];
-            const TaskRecord& task = model_.tasks[iv.task];
+            ++slice;
+            const OnCpuInterval& iv = intervals[interval];
+            if (iv.task >= model_.tasks.size()) continue;
             next();
-            append_slice(out, comm_json_[iv.task], "oncpu", task.tgid, task.pid, iv.start_ns, t.dur_ns);
-            out += ",\"args\":{\"cpu\":" + std::to_string(iv.cpu) + "}}";
-            next();
-            append_slice(out, cpu_slice_name_json_[iv.task], "cpu", kPerfettoCpuPid, perfetto_cpu_tid(iv.cpu),
-                         iv.start_ns, t.dur_ns);
-            out += ",\"args\":{\"cpu\":" + std::to_string(iv.cpu) + ",\"pid\":" + std::to_string(task.pid) +
-                   ",\"tgid\":" + std::to_string(task.tgid) + "}}";  // the name says the comm
+            write_slices(out, iv);
         }
         // displayTimeUnit after traceEvents: some older Perfetto versions
         // read timestamps as ns when it came first; current ones ignore it.
-        out += "\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":";
-        out += dump(meta);
-        out += "}\n";
-        return out;
+        out.put("\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":");
+        out.put(dump(meta));
+        out.put("}\n");
     }
 
 private:
     static std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
 
-    // A complete ("X") event up to, not including, its args.
-    static void append_slice(std::string& out, const std::string& name_json, const char* cat, uint32_t pid,
-                             uint32_t tid, uint64_t start_ns, uint64_t dur_ns) {
-        out += "{\"name\":";
-        out += name_json;
-        out += ",\"cat\":\"";
-        out += cat;
-        out += "\",\"ph\":\"X\",\"ts\":";
-        append_us(out, start_ns);
-        out += ",\"dur\":";
-        append_us(out, dur_ns);
-        out += ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
+    static uint64_t duration(const OnCpuInterval& iv) { return iv.end_ns > iv.start_ns ? iv.end_ns - iv.start_ns : 0; }
+
+    // One interval as two complete ("X") events: on its task's track and on
+    // its CPU's. Formatted by hand: these are nearly all of a big file.
+    void write_slices(TextOut& out, const OnCpuInterval& iv) const {
+        const TaskRecord& task = model_.tasks[iv.task];
+        const std::string &name = comm_json_[iv.task], &cpu_name = cpu_slice_name_json_[iv.task];
+        std::string& line = line_;
+        line.resize(2 * 160 + name.size() + cpu_name.size());
+        char* p = line.data();
+        char times[64];
+        char* t = append_text(times, ",\"ph\":\"X\",\"ts\":");
+        t = append_us(t, iv.start_ns);
+        t = append_text(t, ",\"dur\":");
+        t = append_us(t, duration(iv));
+        t = append_text(t, ",\"pid\":");
+        std::string_view ph_ts_dur(times, static_cast<size_t>(t - times));
+
+        p = append_text(p, "{\"name\":");
+        p = append_text(p, name);
+        p = append_text(p, ",\"cat\":\"oncpu\"");
+        p = append_text(p, ph_ts_dur);
+        p = append_uint(p, task.tgid);
+        p = append_text(p, ",\"tid\":");
+        p = append_uint(p, task.pid);
+        p = append_text(p, ",\"args\":{\"cpu\":");
+        p = append_uint(p, iv.cpu);
+        p = append_text(p, "}},\n{\"name\":");
+        p = append_text(p, cpu_name);
+        p = append_text(p, ",\"cat\":\"cpu\"");
+        p = append_text(p, ph_ts_dur);
+        p = append_uint(p, kPerfettoCpuPid);
+        p = append_text(p, ",\"tid\":");
+        p = append_uint(p, perfetto_cpu_tid(iv.cpu));
+        p = append_text(p, ",\"args\":{\"cpu\":");
+        p = append_uint(p, iv.cpu);
+        p = append_text(p, ",\"pid\":");
+        p = append_uint(p, task.pid);
+        p = append_text(p, ",\"tgid\":");
+        p = append_uint(p, task.tgid);
+        p = append_text(p, "}}");  // the name says the comm
+        out.put(std::string_view(line.data(), static_cast<size_t>(p - line.data())));
     }
 
     void add(uint64_t ts_ns, int rank, const ojson& e) {
-        timed_.push_back(Timed{ts_ns, rank, 0, timed_.size(), 0, static_cast<int32_t>(prebuilt_.size())});
+        timed_.push_back(Timed{ts_ns, rank, 0, timed_.size(), static_cast<int32_t>(prebuilt_.size())});
         prebuilt_.push_back(dump(e));
     }
 
@@ -178,7 +231,8 @@ private:
     std::vector<std::string> comm_json_, cpu_slice_name_json_;  // per task, JSON-quoted
     std::vector<std::string> metadata_;
     std::vector<std::string> prebuilt_;
-    std::vector<Timed> timed_;
+    std::vector<Timed> timed_;   // everything but the on-CPU slices
+    mutable std::string line_;   // reused for each slice's text
 };
 
 // The task that created tasks[child]: the latest task with pid ==
@@ -231,6 +285,10 @@ ojson metadata_json(const RunModel& model) {
 }  // namespace
 
 std::string render_perfetto_json(const RunModel& model) {
+    return render_to_string([&](TextOut& out) { write_perfetto_json(model, out); });
+}
+
+void write_perfetto_json(const RunModel& model, TextOut& out) {
     Events events(model);
     const std::vector<TaskRecord>& tasks = model.tasks;
 
@@ -278,7 +336,6 @@ std::string render_perfetto_json(const RunModel& model) {
     for (uint32_t i = 0; i < model.intervals.size(); ++i) {
         const OnCpuInterval& interval = model.intervals[i];
         if (interval.task >= tasks.size()) continue;
-        events.oncpu(i);
         auto& first = first_run[interval.task];
         if (!first || interval.start_ns < *first) first = interval.start_ns;
     }
@@ -328,7 +385,7 @@ std::string render_perfetto_json(const RunModel& model) {
                             {"core_dumped", task.core_dumped}});
     }
 
-    return events.render(metadata_json(model));
+    events.render(metadata_json(model), out);
 }
 
 }  // namespace cxt

@@ -72,6 +72,11 @@ Correlator::Correlator(const TraceMeta& meta) : meta_(meta) {
     parallelism_since_ = meta.trace_start_ns;
 }
 
+void Correlator::expect_events(uint64_t events) {
+    // One interval per switch at most, plus one per task closed at the end.
+    model_.intervals.reserve(static_cast<size_t>(events) + 1024);
+}
+
 void Correlator::add(Event event) {
     ++events_;
     if (event.ts_ns < newest_ts_) ++model_.anomalies.reordered_events;
@@ -393,6 +398,7 @@ Result<RunModel> correlate_trace_file(const std::string& path) {
     auto reader = TraceReader::open(path);
     if (!reader) return reader.error();
     Correlator correlator(reader->meta());
+    correlator.expect_events(reader->max_events());
     for (;;) {
         auto event = reader->next();
         if (!event) return event.error();

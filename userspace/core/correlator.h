@@ -23,6 +23,10 @@ public:
 
     explicit Correlator(const TraceMeta& meta);
 
+    // A hint that at most about `events` events will come: the interval list
+    // is sized once (untouched capacity costs no memory) instead of growing
+    // by copies that briefly hold it twice.
+    void expect_events(uint64_t events);
     void add(Event event);
     RunModel finish(const TraceEnd& end);
 
