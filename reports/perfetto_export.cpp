@@ -96,6 +96,7 @@ public:
             comm_json_.push_back(json_string(task.comm));
             cpu_slice_name_json_.push_back(json_string(task.comm + " " + std::to_string(task.pid)));
         }
+        make_pieces();
     }
 
     void metadata(const char* name, uint32_t pid, std::optional<uint32_t> tid, ojson args) {
@@ -181,45 +182,54 @@ private:
     static uint64_t duration(const OnCpuInterval& iv) { return iv.end_ns > iv.start_ns ? iv.end_ns - iv.start_ns : 0; }
 
     // One interval as two complete ("X") events: on its task's track and on
-    // its CPU's. Formatted by hand: these are nearly all of a big file.
-    void write_slices(TextOut& out, const OnCpuInterval& iv) const {
-        const TaskRecord& task = model_.tasks[iv.task];
-        const std::string &name = comm_json_[iv.task], &cpu_name = cpu_slice_name_json_[iv.task];
-        std::string& line = line_;
-        line.resize(2 * 160 + name.size() + cpu_name.size());
-        char* p = line.data();
+    // its CPU's. Formatted by hand from per-task and per-CPU pieces made
+    // once: these lines are nearly all of a big file.
+    void write_slices(TextOut& out, const OnCpuInterval& iv) {
+        const SlicePieces& task = pieces_[iv.task];
+        const std::string& cpu = cpu_piece(iv.cpu);
         char times[64];
-        char* t = append_text(times, ",\"ph\":\"X\",\"ts\":");
-        t = append_us(t, iv.start_ns);
+        char* t = append_us(times, iv.start_ns);
         t = append_text(t, ",\"dur\":");
         t = append_us(t, duration(iv));
-        t = append_text(t, ",\"pid\":");
-        std::string_view ph_ts_dur(times, static_cast<size_t>(t - times));
+        std::string_view ts_dur(times, static_cast<size_t>(t - times));
 
-        p = append_text(p, "{\"name\":");
-        p = append_text(p, name);
-        p = append_text(p, ",\"cat\":\"oncpu\"");
-        p = append_text(p, ph_ts_dur);
-        p = append_uint(p, task.tgid);
-        p = append_text(p, ",\"tid\":");
-        p = append_uint(p, task.pid);
-        p = append_text(p, ",\"args\":{\"cpu\":");
+        char* start = out.room(task.size() + cpu.size() * 2 + ts_dur.size() * 2 + 32);
+        char* p = append_text(start, task.task_head);
+        p = append_text(p, ts_dur);
+        p = append_text(p, task.task_mid);
         p = append_uint(p, iv.cpu);
-        p = append_text(p, "}},\n{\"name\":");
-        p = append_text(p, cpu_name);
-        p = append_text(p, ",\"cat\":\"cpu\"");
-        p = append_text(p, ph_ts_dur);
-        p = append_uint(p, kPerfettoCpuPid);
-        p = append_text(p, ",\"tid\":");
-        p = append_uint(p, perfetto_cpu_tid(iv.cpu));
-        p = append_text(p, ",\"args\":{\"cpu\":");
-        p = append_uint(p, iv.cpu);
-        p = append_text(p, ",\"pid\":");
-        p = append_uint(p, task.pid);
-        p = append_text(p, ",\"tgid\":");
-        p = append_uint(p, task.tgid);
-        p = append_text(p, "}}");  // the name says the comm
-        out.put(std::string_view(line.data(), static_cast<size_t>(p - line.data())));
+        p = append_text(p, task.cpu_head);
+        p = append_text(p, ts_dur);
+        p = append_text(p, cpu);
+        p = append_text(p, task.cpu_tail);
+        out.wrote(p);
+    }
+
+    // The fixed text around a slice's times, per task.
+    struct SlicePieces {
+        std::string task_head, task_mid, cpu_head, cpu_tail;
+        size_t size() const { return task_head.size() + task_mid.size() + cpu_head.size() + cpu_tail.size(); }
+    };
+    void make_pieces() {
+        for (size_t i = 0; i < model_.tasks.size(); ++i) {
+            const TaskRecord& task = model_.tasks[i];
+            std::string tgid = std::to_string(task.tgid), pid = std::to_string(task.pid);
+            pieces_.push_back(SlicePieces{
+                "{\"name\":" + comm_json_[i] + ",\"cat\":\"oncpu\",\"ph\":\"X\",\"ts\":",
+                ",\"pid\":" + tgid + ",\"tid\":" + pid + ",\"args\":{\"cpu\":",
+                "}},\n{\"name\":" + cpu_slice_name_json_[i] + ",\"cat\":\"cpu\",\"ph\":\"X\",\"ts\":",
+                ",\"pid\":" + pid + ",\"tgid\":" + tgid + "}}",  // the name says the comm
+            });
+        }
+    }
+    // ,"pid":<CPUs>,"tid":<cpu's track>,"args":{"cpu":<cpu>
+    const std::string& cpu_piece(uint32_t cpu) {
+        if (cpu >= cpu_pieces_.size()) cpu_pieces_.resize(cpu + 1);
+        std::string& piece = cpu_pieces_[cpu];
+        if (piece.empty())
+            piece = ",\"pid\":" + std::to_string(kPerfettoCpuPid) + ",\"tid\":" +
+                    std::to_string(perfetto_cpu_tid(cpu)) + ",\"args\":{\"cpu\":" + std::to_string(cpu);
+        return piece;
     }
 
     void add(uint64_t ts_ns, int rank, const ojson& e) {
@@ -232,7 +242,8 @@ private:
     std::vector<std::string> metadata_;
     std::vector<std::string> prebuilt_;
     std::vector<Timed> timed_;   // everything but the on-CPU slices
-    mutable std::string line_;   // reused for each slice's text
+    std::vector<SlicePieces> pieces_;     // per task
+    std::vector<std::string> cpu_pieces_;  // per CPU, made when first needed
 };
 
 // The task that created tasks[child]: the latest task with pid ==

@@ -223,7 +223,15 @@ size_t TraceReader::fill(size_t wanted) {
 }
 
 Result<std::optional<Event>> TraceReader::next() {
-    if (ended_) return std::optional<Event>();
+    Event event;
+    auto more = next(event);
+    if (!more) return more.error();
+    if (!*more) return std::optional<Event>();
+    return std::optional<Event>(std::move(event));
+}
+
+Result<bool> TraceReader::next(Event& event) {
+    if (ended_) return false;
     const uint64_t record_offset = offset_;
     RecordHeader header;
     size_t got = fill(sizeof header);
@@ -244,10 +252,10 @@ Result<std::optional<Event>> TraceReader::next() {
         const uint8_t* record = chunk_.data() + chunk_pos_;
         chunk_pos_ += header.len;
         offset_ += header.len;
-        auto event = decode_event(record, header.len);
-        if (!event) return problem("bad event: " + event.error().what, record_offset);
+        if (Status decoded = decode_event_into(record, header.len, event); !decoded)
+            return problem("bad event: " + decoded.error().what, record_offset);
         ++events_;
-        return std::optional<Event>(std::move(*event));
+        return true;
     }
     if (header.type != kRecordEnd)
         return problem("unknown record type " + std::to_string(header.type), record_offset);
@@ -278,7 +286,7 @@ Result<std::optional<Event>> TraceReader::next() {
     if (chunk_pos_ != chunk_end_ || std::fgetc(file_.get()) != EOF)
         return problem("unexpected data after the end record", offset_);
     ended_ = true;
-    return std::optional<Event>();
+    return false;
 }
 
 }  // namespace cxt

@@ -85,6 +85,9 @@ public:
     // The next event, std::nullopt after the end record, or an error naming
     // the byte offset of the problem.
     Result<std::optional<Event>> next();
+    // The same into `event` (its storage reused): true for an event, false
+    // after the end record.
+    Result<bool> next(Event& event);
     // Valid once next() returned std::nullopt.
     const TraceEnd& end() const { return end_; }
 
