@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_report.h"
+#include "json_writer.h"
 #include "text_summary.h"
 
 namespace cxt {
@@ -118,28 +119,40 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
     return {{"bin_ns", width}, {"avg", avg}, {"max", max}};
 }
 
-json view_data(const RunModel& model, const json& report) {
-    json data = {{"run", report["run"]}, {"summary", report["summary"]}, {"tasks", report["tasks"]},
-                 {"anomalies", report["anomalies"]}};
-    // Each task's creator, as an index for the tree: tasks are in creation
-    // order, so the creator is the latest task seen with that pid.
-    std::unordered_map<uint32_t, size_t> latest_with_pid;
-    for (size_t i = 0; i < model.tasks.size(); ++i) {
-        const TaskRecord& task = model.tasks[i];
-        auto creator = latest_with_pid.find(task.parent_pid);
-        bool has_creator = task.kind != TaskKind::Root && !task.inferred && creator != latest_with_pid.end();
-        data["tasks"][i]["index"] = i;
-        data["tasks"][i]["parent_index"] = has_creator ? static_cast<int64_t>(creator->second) : -1;
-        latest_with_pid[task.pid] = i;
-    }
+// The page's data, as view_data.dump() of a DOM would write it (keys
+// sorted), with the tasks written straight from the model.
+std::string view_data_text(const RunModel& model, const json& report) {
     uint64_t duration = model.run.duration_ns;
+    json timeline;
     if (model.intervals.size() <= kHtmlMaxIntervals)
-        data["timeline"] = {{"mode", "intervals"}, {"intervals", interval_columns(model)}};
+        timeline = {{"mode", "intervals"}, {"intervals", interval_columns(model)}};
     else
-        data["timeline"] = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
-                            {"binned", interval_bins(model, duration)}};
-    data["parallelism_series"] = parallelism_series(model, duration);
-    return data;
+        timeline = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
+                    {"binned", interval_bins(model, duration)}};
+    return render_to_string([&](TextOut& out) {
+        JsonWriter w(out, -1);
+        w.begin_object();
+        w.key("anomalies"), w.value(report.at("anomalies"));
+        w.key("parallelism_series"), w.value(parallelism_series(model, duration));
+        w.key("run"), w.value(report.at("run"));
+        w.key("summary"), w.value(report.at("summary"));
+        w.key("tasks");
+        w.begin_array();
+        // Each task's creator, as an index for the tree: tasks are in
+        // creation order, so the creator is the latest task seen with that pid.
+        std::unordered_map<uint32_t, size_t> latest_with_pid;
+        for (size_t i = 0; i < model.tasks.size(); ++i) {
+            const TaskRecord& task = model.tasks[i];
+            auto creator = latest_with_pid.find(task.parent_pid);
+            bool has_creator = task.kind != TaskKind::Root && !task.inferred && creator != latest_with_pid.end();
+            TaskIndex index{i, has_creator ? static_cast<int64_t>(creator->second) : -1};
+            write_task_json(w, task, &index);
+            latest_with_pid[task.pid] = i;
+        }
+        w.end_array();
+        w.key("timeline"), w.value(timeline);
+        w.end_object();
+    });
 }
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -227,7 +240,7 @@ std::string render_html_report(const RunModel& model) { return render_html_repor
 std::string render_html_report(const RunModel& model, const json& report) {
     const RunInfo& run = model.run;
     std::string title = run.workload.empty() ? command_line(run.command) : run.workload;
-    std::string data = script_safe_json(view_data(model, report).dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string data = script_safe_json(view_data_text(model, report));
 
     std::string page;
     page.reserve(data.size() + 64 * 1024);

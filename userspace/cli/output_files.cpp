@@ -146,8 +146,12 @@ Status write_file_atomically(const std::string& path, const std::string& content
 
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
     ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/perfetto.json"};
-    const nlohmann::json report = report_json(model);  // built once: report.json and the page's data
-    if (Status written = write_file_atomically(paths.json, render_json_report(report), owner); !written)
+    // Built once for report.json and the page's data; the tasks, the bulk,
+    // are written straight from the model.
+    const nlohmann::json report = report_json_without_tasks(model);
+    if (Status written =
+            write_file_atomically(paths.json, owner, [&](TextOut& out) { write_json_report(model, report, out); });
+        !written)
         return written.error();
     if (Status written =
             write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_json(model, out); });
