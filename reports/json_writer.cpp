@@ -48,24 +48,36 @@ void JsonWriter::close(char bracket) {
     out_.put(bracket);
 }
 
-void JsonWriter::string(std::string_view text) {
-    // Plain printable ASCII needs no escaping: by far the common case.
-    bool plain = true;
+namespace {
+// Plain printable ASCII needs no escaping: by far the common case.
+bool plain_ascii(std::string_view text) {
     for (char c : text) {
         auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
-            plain = false;
-            break;
-        }
+        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') return false;
     }
-    if (plain) {
-        out_.put('"');
-        out_.put(text);
-        out_.put('"');
-        return;
-    }
-    // Anything else exactly as nlohmann escapes it (and replaces bad UTF-8).
-    out_.put(nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return true;
+}
+// Anything else exactly as nlohmann escapes it (and replaces bad UTF-8).
+std::string escaped(std::string_view text) {
+    return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
+std::string JsonWriter::quoted(std::string_view text) {
+    if (!plain_ascii(text)) return escaped(text);
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    out.append(text.data(), text.size());
+    out += '"';
+    return out;
+}
+
+void JsonWriter::string(std::string_view text) {
+    if (!plain_ascii(text)) return out_.put(escaped(text));
+    out_.put('"');
+    out_.put(text);
+    out_.put('"');
 }
 
 void JsonWriter::value(const nlohmann::json& j) {

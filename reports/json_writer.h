@@ -43,6 +43,8 @@ public:
         if (maybe) value(*maybe);
         else null();
     }
+    // text as a JSON string literal, quotes included.
+    static std::string quoted(std::string_view text);
     // Any nlohmann value, dumped in place (with invalid UTF-8 replaced).
     void value(const nlohmann::json& j);
 

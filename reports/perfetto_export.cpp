@@ -1,6 +1,7 @@
 #include "perfetto_export.h"
 
 #include "json_report.h"
+#include "json_writer.h"
 
 #include <algorithm>
 #include <charconv>
@@ -29,7 +30,10 @@ ojson or_null(const std::optional<T>& value) {
     return value ? ojson(*value) : ojson(nullptr);
 }
 
-ojson mm_or_null(uint32_t mm) { return mm ? ojson("mm" + std::to_string(mm)) : ojson(nullptr); }
+void write_mm(JsonWriter& w, uint32_t mm) {
+    if (mm) w.value("mm" + std::to_string(mm));
+    else w.null();
+}
 
 // Microseconds with a fractional part: ns / 1000 is exact to the nanosecond
 // in a double for any trace shorter than ~100 days, and nlohmann prints the
@@ -83,7 +87,7 @@ char* append_uint(char* out, uint64_t value) { return std::to_chars(out, out + 2
 
 std::string json_string(const std::string& text) {
     // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.
-    return ojson(text).dump(-1, ' ', false, ojson::error_handler_t::replace);
+    return JsonWriter::quoted(text);
 }
 
 // Collects the trace's events and writes them sorted by time. On-CPU
@@ -99,25 +103,57 @@ public:
         make_pieces();
     }
 
-    void metadata(const char* name, uint32_t pid, std::optional<uint32_t> tid, ojson args) {
-        ojson e = {{"name", name}, {"ph", "M"}, {"pid", pid}};
-        if (tid) e["tid"] = *tid;
-        e["args"] = std::move(args);
-        metadata_.push_back(dump(e));
+    // A metadata ("M") event whose args hold one value.
+    template <typename Value>
+    void metadata(const char* name, uint32_t pid, std::optional<uint32_t> tid, const char* arg, const Value& value) {
+        metadata_.push_back(build([&](JsonWriter& w) {
+            w.begin_object();
+            w.key("name"), w.value(name);
+            w.key("ph"), w.value("M");
+            w.key("pid"), w.value(pid);
+            if (tid) w.key("tid"), w.value(*tid);
+            w.key("args");
+            w.begin_object();
+            w.key(arg), w.value(value);
+            w.end_object();
+            w.end_object();
+        }));
     }
 
-    void instant(const std::string& name, uint32_t pid, uint32_t tid, uint64_t ts_ns, ojson args) {
-        ojson e = {{"name", name}, {"cat", "lifecycle"}, {"ph", "i"}, {"s", "t"}, {"ts", us(ts_ns)},
-                   {"pid", pid},   {"tid", tid},         {"args", std::move(args)}};
-        add(ts_ns, kInstant, std::move(e));
+    // write_args(w) writes the args object's members.
+    template <typename WriteArgs>
+    void instant(const std::string& name, uint32_t pid, uint32_t tid, uint64_t ts_ns, WriteArgs write_args) {
+        add(ts_ns, kInstant, [&](JsonWriter& w) {
+            w.begin_object();
+            w.key("name"), w.value(name);
+            w.key("cat"), w.value("lifecycle");
+            w.key("ph"), w.value("i");
+            w.key("s"), w.value("t");
+            w.key("ts"), w.value(nlohmann::json(us(ts_ns)));
+            w.key("pid"), w.value(pid);
+            w.key("tid"), w.value(tid);
+            w.key("args");
+            w.begin_object();
+            write_args(w);
+            w.end_object();
+            w.end_object();
+        });
     }
 
     // ph "s" (creator side) or "f" (created side, bound to the enclosing slice).
     void flow(const char* phase, uint64_t id, uint32_t pid, uint32_t tid, uint64_t ts_ns) {
-        ojson e = {{"name", "creation"}, {"cat", "creation"}, {"ph", phase}, {"id", id},
-                   {"ts", us(ts_ns)},    {"pid", pid},        {"tid", tid}};
-        if (phase[0] == 'f') e["bp"] = "e";
-        add(ts_ns, kFlow, std::move(e));
+        add(ts_ns, kFlow, [&](JsonWriter& w) {
+            w.begin_object();
+            w.key("name"), w.value("creation");
+            w.key("cat"), w.value("creation");
+            w.key("ph"), w.value(phase);
+            w.key("id"), w.value(id);
+            w.key("ts"), w.value(nlohmann::json(us(ts_ns)));
+            w.key("pid"), w.value(pid);
+            w.key("tid"), w.value(tid);
+            if (phase[0] == 'f') w.key("bp"), w.value("e");
+            w.end_object();
+        });
     }
 
     void render(const ojson& meta, TextOut& out) {
@@ -232,9 +268,22 @@ private:
         return piece;
     }
 
-    void add(uint64_t ts_ns, int rank, const ojson& e) {
+    template <typename Write>
+    void add(uint64_t ts_ns, int rank, Write write) {
         timed_.push_back(Timed{ts_ns, rank, 0, timed_.size(), static_cast<int32_t>(prebuilt_.size())});
-        prebuilt_.push_back(dump(e));
+        prebuilt_.push_back(build(write));
+    }
+
+    // One event's compact JSON text (as ordered_json would dump it: keys in
+    // the order written), through one reused buffer.
+    template <typename Write>
+    std::string build(Write write) {
+        {
+            JsonWriter w(scratch_out_, -1);
+            write(w);
+        }
+        scratch_out_.flush();
+        return std::exchange(scratch_, std::string());
     }
 
     const RunModel& model_;
@@ -244,6 +293,8 @@ private:
     std::vector<Timed> timed_;   // everything but the on-CPU slices
     std::vector<SlicePieces> pieces_;     // per task
     std::vector<std::string> cpu_pieces_;  // per CPU, made when first needed
+    std::string scratch_;
+    TextOut scratch_out_{[this](std::string_view text) { scratch_.append(text.data(), text.size()); }};
 };
 
 // The task that created tasks[child]: the latest task with pid ==
@@ -317,28 +368,28 @@ void write_perfetto_json(const RunModel& model, TextOut& out) {
         // The group is named after its leader when traced.
         auto leader_index = leaders.find(tgid);
         const TaskRecord* leader = &tasks[leader_index != leaders.end() ? leader_index->second : first];
-        events.metadata("process_name", tgid, std::nullopt, {{"name", leader->comm}});
-        events.metadata("process_sort_index", tgid, std::nullopt, {{"sort_index", sort_index++}});
+        events.metadata("process_name", tgid, std::nullopt, "name", leader->comm);
+        events.metadata("process_sort_index", tgid, std::nullopt, "sort_index", sort_index++);
     }
     std::set<std::pair<uint32_t, uint32_t>> named;  // (pid, tid): a reused pid keeps its first name
     for (size_t i = 0; i < tasks.size(); ++i) {
         const TaskRecord& task = tasks[i];
         if (!named.emplace(task.tgid, task.pid).second) continue;
-        events.metadata("thread_name", task.tgid, task.pid, {{"name", thread_name(task)}});
-        events.metadata("thread_sort_index", task.tgid, task.pid, {{"sort_index", static_cast<int>(i)}});
+        events.metadata("thread_name", task.tgid, task.pid, "name", thread_name(task));
+        events.metadata("thread_sort_index", task.tgid, task.pid, "sort_index", static_cast<int>(i));
     }
 
     std::set<uint32_t> cpus;
     for (int cpu = 0; cpu < model.run.cpus; ++cpu) cpus.insert(static_cast<uint32_t>(cpu));
     for (const OnCpuInterval& interval : model.intervals) cpus.insert(interval.cpu);
     if (!cpus.empty()) {
-        events.metadata("process_name", kPerfettoCpuPid, std::nullopt, {{"name", "CPUs"}});
-        events.metadata("process_sort_index", kPerfettoCpuPid, std::nullopt, {{"sort_index", sort_index++}});
+        events.metadata("process_name", kPerfettoCpuPid, std::nullopt, "name", "CPUs");
+        events.metadata("process_sort_index", kPerfettoCpuPid, std::nullopt, "sort_index", sort_index++);
         for (uint32_t cpu : cpus) {
-            events.metadata("thread_name", kPerfettoCpuPid, perfetto_cpu_tid(cpu),
-                            {{"name", "CPU " + std::to_string(cpu)}});
-            events.metadata("thread_sort_index", kPerfettoCpuPid, perfetto_cpu_tid(cpu),
-                            {{"sort_index", static_cast<int>(cpu)}});
+            events.metadata("thread_name", kPerfettoCpuPid, perfetto_cpu_tid(cpu), "name",
+                            "CPU " + std::to_string(cpu));
+            events.metadata("thread_sort_index", kPerfettoCpuPid, perfetto_cpu_tid(cpu), "sort_index",
+                            static_cast<int>(cpu));
         }
     }
 
@@ -359,20 +410,24 @@ void write_perfetto_json(const RunModel& model, TextOut& out) {
         const TaskRecord& task = tasks[i];
         if (task.created_ns) {
             events.instant(std::string("created (") + task_kind_name(task.kind) + ")", task.tgid, task.pid,
-                           *task.created_ns,
-                           {{"kind", task_kind_name(task.kind)},
-                            {"mm", mm_or_null(task.mm)},
-                            {"latency_ns",
-                             {{"syscall", or_null(task.latency.syscall)},
-                              {"first_run", or_null(task.latency.first_run)}}},
-                            {"clone_flags", hex(task.clone_flags)},
-                            {"creation_syscall",
-                             task.creation_syscall.empty() ? ojson(nullptr) : ojson(task.creation_syscall)},
-                            {"pid", task.pid},
-                            {"tgid", task.tgid},
-                            {"ppid", task.ppid},
-                            {"parent_pid", task.parent_pid},
-                            {"wakeup_cpu", or_null(task.wakeup_cpu)}});
+                           *task.created_ns, [&](JsonWriter& w) {
+                               w.key("kind"), w.value(task_kind_name(task.kind));
+                               w.key("mm"), write_mm(w, task.mm);
+                               w.key("latency_ns");
+                               w.begin_object();
+                               w.key("syscall"), w.value(task.latency.syscall);
+                               w.key("first_run"), w.value(task.latency.first_run);
+                               w.end_object();
+                               w.key("clone_flags"), w.value(hex(task.clone_flags));
+                               w.key("creation_syscall");
+                               if (task.creation_syscall.empty()) w.null();
+                               else w.value(task.creation_syscall);
+                               w.key("pid"), w.value(task.pid);
+                               w.key("tgid"), w.value(task.tgid);
+                               w.key("ppid"), w.value(task.ppid);
+                               w.key("parent_pid"), w.value(task.parent_pid);
+                               w.key("wakeup_cpu"), w.value(task.wakeup_cpu);
+                           });
             if (auto creator = creator_of(model, tasks_with_pid[task.parent_pid], i)) {
                 const TaskRecord& c = tasks[*creator];
                 ++flow_id;
@@ -380,20 +435,24 @@ void write_perfetto_json(const RunModel& model, TextOut& out) {
                 events.flow("f", flow_id, task.tgid, task.pid, first_run[i].value_or(*task.created_ns));
             }
         }
-        for (const ExecRecord& exec : task.execs) {
-            ojson args = {{"filename", exec.filename},
-                          {"argv", exec.argv},
-                          {"argc", exec.argc},
-                          {"argv_truncated", exec.argv_truncated},
-                          {"mm", mm_or_null(exec.mm)}};
-            if (exec.pid_before != 0 && exec.pid_before != task.pid) args["pid_before"] = exec.pid_before;
-            events.instant("exec " + basename_of(exec.filename), task.tgid, task.pid, exec.ts_ns, std::move(args));
-        }
+        for (const ExecRecord& exec : task.execs)
+            events.instant("exec " + basename_of(exec.filename), task.tgid, task.pid, exec.ts_ns, [&](JsonWriter& w) {
+                w.key("filename"), w.value(exec.filename);
+                w.key("argv");
+                w.begin_array();
+                for (const std::string& arg : exec.argv) w.value(arg);
+                w.end_array();
+                w.key("argc"), w.value(exec.argc);
+                w.key("argv_truncated"), w.value(exec.argv_truncated);
+                w.key("mm"), write_mm(w, exec.mm);
+                if (exec.pid_before != 0 && exec.pid_before != task.pid) w.key("pid_before"), w.value(exec.pid_before);
+            });
         if (task.exited_ns)
-            events.instant(exit_name(task), task.tgid, task.pid, *task.exited_ns,
-                           {{"exit_code", or_null(task.exit_code)},
-                            {"exit_signal", or_null(task.exit_signal)},
-                            {"core_dumped", task.core_dumped}});
+            events.instant(exit_name(task), task.tgid, task.pid, *task.exited_ns, [&](JsonWriter& w) {
+                w.key("exit_code"), w.value(task.exit_code);
+                w.key("exit_signal"), w.value(task.exit_signal);
+                w.key("core_dumped"), w.value(task.core_dumped);
+            });
     }
 
     events.render(metadata_json(model), out);
