@@ -219,19 +219,26 @@ std::string html_escape(const std::string& text) {
 std::string script_safe_json(const std::string& json_text) {
     std::string out;
     out.reserve(json_text.size());
+    size_t copied = 0;  // json_text[copied, i) still to be appended as is
     for (size_t i = 0; i < json_text.size(); ++i) {
         char c = json_text[i];
+        if (c != '<' && c != '>' && c != '&' && c != '\xE2') continue;
         // '<', '>' and '&' only occur inside JSON strings, where \u escapes
         // mean the same; U+2028/2029 are line breaks to old JS parsers.
-        if (c == '<') out += "\\u003c";
-        else if (c == '>') out += "\\u003e";
-        else if (c == '&') out += "\\u0026";
-        else if (c == '\xE2' && i + 2 < json_text.size() && json_text[i + 1] == '\x80' &&
-                 (json_text[i + 2] == '\xA8' || json_text[i + 2] == '\xA9')) {
-            out += json_text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
-            i += 2;
-        } else out += c;
+        const char* replacement = nullptr;
+        if (c == '<') replacement = "\\u003c";
+        else if (c == '>') replacement = "\\u003e";
+        else if (c == '&') replacement = "\\u0026";
+        else if (i + 2 < json_text.size() && json_text[i + 1] == '\x80' &&
+                 (json_text[i + 2] == '\xA8' || json_text[i + 2] == '\xA9'))
+            replacement = json_text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+        if (!replacement) continue;
+        out.append(json_text, copied, i - copied);
+        out += replacement;
+        if (c == '\xE2') i += 2;
+        copied = i + 1;
     }
+    out.append(json_text, copied, std::string::npos);
     return out;
 }
 

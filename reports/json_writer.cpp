@@ -1,5 +1,7 @@
 #include "json_writer.h"
 
+#include <cstring>
+
 namespace cxt {
 
 void JsonWriter::newline_indent(size_t depth) {
@@ -75,9 +77,16 @@ std::string JsonWriter::quoted(std::string_view text) {
 
 void JsonWriter::string(std::string_view text) {
     if (!plain_ascii(text)) return out_.put(escaped(text));
-    out_.put('"');
-    out_.put(text);
-    out_.put('"');
+    if (text.size() + 2 > TextOut::kChunk) {
+        out_.put('"'), out_.put(text), out_.put('"');
+        return;
+    }
+    char* p = out_.room(text.size() + 2);
+    *p++ = '"';
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+    *p++ = '"';
+    out_.wrote(p);
 }
 
 void JsonWriter::value(const nlohmann::json& j) {
