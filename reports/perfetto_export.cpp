@@ -283,7 +283,9 @@ private:
             write(w);
         }
         scratch_out_.flush();
-        return std::exchange(scratch_, std::string());
+        std::string text = scratch_;  // exact size; scratch_ keeps its capacity
+        scratch_.clear();
+        return text;
     }
 
     const RunModel& model_;

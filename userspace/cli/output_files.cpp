@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <future>
 #include <string_view>
 #include <utility>
 
@@ -149,16 +150,21 @@ Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir,
     // Built once for report.json and the page's data; the tasks, the bulk,
     // are written straight from the model.
     const nlohmann::json report = report_json_without_tasks(model);
-    if (Status written =
-            write_file_atomically(paths.json, owner, [&](TextOut& out) { write_json_report(model, report, out); });
-        !written)
-        return written.error();
-    if (Status written =
-            write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_json(model, out); });
-        !written)
-        return written.error();
-    if (Status written = write_file_atomically(paths.html, render_html_report(model, report), owner); !written)
-        return written.error();
+    // The three files only read the model: written side by side, the run
+    // ends when the longest is done rather than after all three in turn.
+    auto perfetto = std::async(std::launch::async, [&] {
+        return write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_json(model, out); });
+    });
+    auto html = std::async(std::launch::async, [&] {
+        return write_file_atomically(paths.html, render_html_report(model, report), owner);
+    });
+    Status written[] = {
+        write_file_atomically(paths.json, owner, [&](TextOut& out) { write_json_report(model, report, out); }),
+        perfetto.get(),
+        html.get(),
+    };
+    for (const Status& status : written)
+        if (!status) return status.error();
     return paths;
 }
 
