@@ -121,7 +121,7 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
 
 // The page's data, as view_data.dump() of a DOM would write it (keys
 // sorted), with the tasks written straight from the model.
-std::string view_data_text(const RunModel& model, const json& report) {
+void write_view_data(const RunModel& model, const json& report, TextOut& out) {
     uint64_t duration = model.run.duration_ns;
     json timeline;
     if (model.intervals.size() <= kHtmlMaxIntervals)
@@ -129,7 +129,7 @@ std::string view_data_text(const RunModel& model, const json& report) {
     else
         timeline = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
                     {"binned", interval_bins(model, duration)}};
-    return render_to_string([&](TextOut& out) {
+    {
         JsonWriter w(out, -1);
         w.begin_object();
         w.key("anomalies"), w.value(report.at("anomalies"));
@@ -152,7 +152,7 @@ std::string view_data_text(const RunModel& model, const json& report) {
         w.end_array();
         w.key("timeline"), w.value(timeline);
         w.end_object();
-    });
+    }
 }
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -216,9 +216,10 @@ std::string html_escape(const std::string& text) {
     return out;
 }
 
-std::string script_safe_json(const std::string& json_text) {
-    std::string out;
-    out.reserve(json_text.size());
+// script_safe_json, appended to out. Used on chunks of a TextOut, which
+// never splits one put() (a whole JSON string): U+2028's three bytes stay
+// in one chunk.
+void put_script_safe(std::string_view json_text, TextOut& out) {
     size_t copied = 0;  // json_text[copied, i) still to be appended as is
     for (size_t i = 0; i < json_text.size(); ++i) {
         char c = json_text[i];
@@ -233,24 +234,29 @@ std::string script_safe_json(const std::string& json_text) {
                  (json_text[i + 2] == '\xA8' || json_text[i + 2] == '\xA9'))
             replacement = json_text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
         if (!replacement) continue;
-        out.append(json_text, copied, i - copied);
-        out += replacement;
+        out.put(json_text.substr(copied, i - copied));
+        out.put(replacement);
         if (c == '\xE2') i += 2;
         copied = i + 1;
     }
-    out.append(json_text, copied, std::string::npos);
-    return out;
+    out.put(json_text.substr(copied));
+}
+
+std::string script_safe_json(const std::string& json_text) {
+    return render_to_string([&](TextOut& out) { put_script_safe(json_text, out); });
 }
 
 std::string render_html_report(const RunModel& model) { return render_html_report(model, report_json(model)); }
 
 std::string render_html_report(const RunModel& model, const json& report) {
+    return render_to_string([&](TextOut& out) { write_html_report(model, report, out); });
+}
+
+void write_html_report(const RunModel& model, const nlohmann::json& report, TextOut& out) {
     const RunInfo& run = model.run;
     std::string title = run.workload.empty() ? command_line(run.command) : run.workload;
-    std::string data = script_safe_json(view_data_text(model, report));
-
-    std::string page;
-    page.reserve(data.size() + 64 * 1024);
+    std::string page;  // the page around the data
+    page.reserve(64 * 1024);
     page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     // Nothing may be fetched: the report opens offline from file://.
@@ -286,10 +292,16 @@ std::string render_html_report(const RunModel& model, const json& report) {
         page += "<li>" + html_escape(finding.at("text").get<std::string>()) + "</li>";
     page += "</ul></section>\n</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
             "also in report.json.</noscript></main>\n";
-    page += "<script type=\"application/json\" id=\"cxtrace-data\">" + data + "</script>\n<script>\n";
-    page += html_assets::report_js;
-    page += "</script>\n</body>\n</html>\n";
-    return page;
+    page += "<script type=\"application/json\" id=\"cxtrace-data\">";
+    out.put(page);
+    {
+        // The data, the bulk of a page with many tasks, made script-safe as it is written.
+        TextOut data([&](std::string_view chunk) { put_script_safe(chunk, out); });
+        write_view_data(model, report, data);
+    }
+    out.put("</script>\n<script>\n");
+    out.put(html_assets::report_js);
+    out.put("</script>\n</body>\n</html>\n");
 }
 
 }  // namespace cxt

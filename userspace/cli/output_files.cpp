@@ -156,7 +156,7 @@ Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir,
         return write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_json(model, out); });
     });
     auto html = std::async(std::launch::async, [&] {
-        return write_file_atomically(paths.html, render_html_report(model, report), owner);
+        return write_file_atomically(paths.html, owner, [&](TextOut& out) { write_html_report(model, report, out); });
     });
     Status written[] = {
         write_file_atomically(paths.json, owner, [&](TextOut& out) { write_json_report(model, report, out); }),
