@@ -210,7 +210,7 @@ size_t TraceReader::fill(size_t wanted) {
     size_t available = chunk_end_ - chunk_pos_;
     if (available >= wanted) return wanted;
     // Keep the partial record at the front, read the next chunk after it.
-    std::memmove(chunk_.data(), chunk_.data() + chunk_pos_, available);
+    if (available > 0) std::memmove(chunk_.data(), chunk_.data() + chunk_pos_, available);
     chunk_pos_ = 0;
     chunk_end_ = available;
     if (chunk_.size() < std::max(wanted, kReadChunk)) chunk_.resize(std::max(wanted, kReadChunk));
