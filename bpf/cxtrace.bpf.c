@@ -133,10 +133,11 @@ static __always_inline void fill_header(struct cxt_header *h, __u32 kind, __u32 
 	h->size = size;
 }
 
+/* A direct load: task is a BTF pointer here, no probe-read helper call. */
 static __always_inline __u32 task_cpu_of(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->thread_info.cpu))
-		return BPF_CORE_READ(task, thread_info.cpu);
+		return task->thread_info.cpu;
 	return 0;
 }
 
@@ -445,7 +446,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *task)
 	e->exit_code = task->exit_code;
 	/* signal->live reaches 0 for the group's last thread; portable across
 	 * kernels whose tracepoint lacks the group_dead argument. */
-	e->group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
+	e->group_dead = task->signal->live.counter == 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
 	submit_event(e);
 	return 0;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_report.h"
+#include "json_writer.h"
 #include "text_summary.h"
 
 namespace cxt {
@@ -76,13 +77,21 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
     const double width = std::max<double>(1.0, static_cast<double>(duration) / bins);
     std::vector<double> load(bins);
     std::vector<uint32_t> peak(bins);
-    std::vector<std::pair<uint64_t, int>> edges;
-    edges.reserve(model.intervals.size() * 2);
-    for (const OnCpuInterval& iv : model.intervals) {
-        edges.emplace_back(iv.start_ns, +1);
-        edges.emplace_back(iv.end_ns, -1);
+    // Starts and ends, each in time order (intervals are mostly appended in
+    // that order already), merged: at equal times ends come first.
+    const std::vector<OnCpuInterval>& intervals = model.intervals;
+    auto by_start = [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.start_ns < b.start_ns; };
+    std::vector<uint64_t> starts;  // only when the intervals are not in start order
+    if (!std::is_sorted(intervals.begin(), intervals.end(), by_start)) {
+        starts.reserve(intervals.size());
+        for (const OnCpuInterval& iv : intervals) starts.push_back(iv.start_ns);
+        std::sort(starts.begin(), starts.end());
     }
-    std::sort(edges.begin(), edges.end());
+    std::vector<uint64_t> ends;
+    ends.reserve(intervals.size());
+    for (const OnCpuInterval& iv : intervals) ends.push_back(iv.end_ns);
+    if (!std::is_sorted(ends.begin(), ends.end())) std::sort(ends.begin(), ends.end());
+    auto start_at = [&](size_t k) { return starts.empty() ? intervals[k].start_ns : starts[k]; };
     int running = 0;
     uint64_t since = 0;
     auto spread = [&](uint64_t from, uint64_t to, int n) {
@@ -95,10 +104,12 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
             t = end;
         }
     };
-    for (const auto& [at, delta] : edges) {
+    for (size_t s = 0, e = 0; s < intervals.size() || e < ends.size();) {
+        bool is_end = e < ends.size() && (s == intervals.size() || ends[e] <= start_at(s));
+        uint64_t at = is_end ? ends[e++] : start_at(s++);
         if (at > since && running > 0) spread(since, at, running);
         since = std::max(since, at);
-        running += delta;
+        running += is_end ? -1 : +1;
     }
     json avg = json::array(), max = json::array();
     for (size_t b = 0; b < bins; ++b) {
@@ -108,28 +119,40 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
     return {{"bin_ns", width}, {"avg", avg}, {"max", max}};
 }
 
-json view_data(const RunModel& model, const json& report) {
-    json data = {{"run", report["run"]}, {"summary", report["summary"]}, {"tasks", report["tasks"]},
-                 {"anomalies", report["anomalies"]}};
-    // Each task's creator, as an index for the tree: tasks are in creation
-    // order, so the creator is the latest task seen with that pid.
-    std::unordered_map<uint32_t, size_t> latest_with_pid;
-    for (size_t i = 0; i < model.tasks.size(); ++i) {
-        const TaskRecord& task = model.tasks[i];
-        auto creator = latest_with_pid.find(task.parent_pid);
-        bool has_creator = task.kind != TaskKind::Root && !task.inferred && creator != latest_with_pid.end();
-        data["tasks"][i]["index"] = i;
-        data["tasks"][i]["parent_index"] = has_creator ? static_cast<int64_t>(creator->second) : -1;
-        latest_with_pid[task.pid] = i;
-    }
+// The page's data, as view_data.dump() of a DOM would write it (keys
+// sorted), with the tasks written straight from the model.
+void write_view_data(const RunModel& model, const json& report, TextOut& out) {
     uint64_t duration = model.run.duration_ns;
+    json timeline;
     if (model.intervals.size() <= kHtmlMaxIntervals)
-        data["timeline"] = {{"mode", "intervals"}, {"intervals", interval_columns(model)}};
+        timeline = {{"mode", "intervals"}, {"intervals", interval_columns(model)}};
     else
-        data["timeline"] = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
-                            {"binned", interval_bins(model, duration)}};
-    data["parallelism_series"] = parallelism_series(model, duration);
-    return data;
+        timeline = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
+                    {"binned", interval_bins(model, duration)}};
+    {
+        JsonWriter w(out, -1);
+        w.begin_object();
+        w.key("anomalies"), w.value(report.at("anomalies"));
+        w.key("parallelism_series"), w.value(parallelism_series(model, duration));
+        w.key("run"), w.value(report.at("run"));
+        w.key("summary"), w.value(report.at("summary"));
+        w.key("tasks");
+        w.begin_array();
+        // Each task's creator, as an index for the tree: tasks are in
+        // creation order, so the creator is the latest task seen with that pid.
+        std::unordered_map<uint32_t, size_t> latest_with_pid;
+        for (size_t i = 0; i < model.tasks.size(); ++i) {
+            const TaskRecord& task = model.tasks[i];
+            auto creator = latest_with_pid.find(task.parent_pid);
+            bool has_creator = task.kind != TaskKind::Root && !task.inferred && creator != latest_with_pid.end();
+            TaskIndex index{i, has_creator ? static_cast<int64_t>(creator->second) : -1};
+            write_task_json(w, task, &index);
+            latest_with_pid[task.pid] = i;
+        }
+        w.end_array();
+        w.key("timeline"), w.value(timeline);
+        w.end_object();
+    }
 }
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -193,34 +216,47 @@ std::string html_escape(const std::string& text) {
     return out;
 }
 
-std::string script_safe_json(const std::string& json_text) {
-    std::string out;
-    out.reserve(json_text.size());
+// script_safe_json, appended to out. Used on chunks of a TextOut, which
+// never splits one put() (a whole JSON string): U+2028's three bytes stay
+// in one chunk.
+void put_script_safe(std::string_view json_text, TextOut& out) {
+    size_t copied = 0;  // json_text[copied, i) still to be appended as is
     for (size_t i = 0; i < json_text.size(); ++i) {
         char c = json_text[i];
+        if (c != '<' && c != '>' && c != '&' && c != '\xE2') continue;
         // '<', '>' and '&' only occur inside JSON strings, where \u escapes
         // mean the same; U+2028/2029 are line breaks to old JS parsers.
-        if (c == '<') out += "\\u003c";
-        else if (c == '>') out += "\\u003e";
-        else if (c == '&') out += "\\u0026";
-        else if (c == '\xE2' && i + 2 < json_text.size() && json_text[i + 1] == '\x80' &&
-                 (json_text[i + 2] == '\xA8' || json_text[i + 2] == '\xA9')) {
-            out += json_text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
-            i += 2;
-        } else out += c;
+        const char* replacement = nullptr;
+        if (c == '<') replacement = "\\u003c";
+        else if (c == '>') replacement = "\\u003e";
+        else if (c == '&') replacement = "\\u0026";
+        else if (i + 2 < json_text.size() && json_text[i + 1] == '\x80' &&
+                 (json_text[i + 2] == '\xA8' || json_text[i + 2] == '\xA9'))
+            replacement = json_text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+        if (!replacement) continue;
+        out.put(json_text.substr(copied, i - copied));
+        out.put(replacement);
+        if (c == '\xE2') i += 2;
+        copied = i + 1;
     }
-    return out;
+    out.put(json_text.substr(copied));
+}
+
+std::string script_safe_json(const std::string& json_text) {
+    return render_to_string([&](TextOut& out) { put_script_safe(json_text, out); });
 }
 
 std::string render_html_report(const RunModel& model) { return render_html_report(model, report_json(model)); }
 
 std::string render_html_report(const RunModel& model, const json& report) {
+    return render_to_string([&](TextOut& out) { write_html_report(model, report, out); });
+}
+
+void write_html_report(const RunModel& model, const nlohmann::json& report, TextOut& out) {
     const RunInfo& run = model.run;
     std::string title = run.workload.empty() ? command_line(run.command) : run.workload;
-    std::string data = script_safe_json(view_data(model, report).dump(-1, ' ', false, json::error_handler_t::replace));
-
-    std::string page;
-    page.reserve(data.size() + 64 * 1024);
+    std::string page;  // the page around the data
+    page.reserve(64 * 1024);
     page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     // Nothing may be fetched: the report opens offline from file://.
@@ -258,10 +294,16 @@ std::string render_html_report(const RunModel& model, const json& report) {
         page += "<li>" + html_escape(finding.at("text").get<std::string>()) + "</li>";
     page += "</ul></section>\n</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
             "also in report.json.</noscript></main>\n";
-    page += "<script type=\"application/json\" id=\"cxtrace-data\">" + data + "</script>\n<script>\n";
-    page += html_assets::report_js;
-    page += "</script>\n</body>\n</html>\n";
-    return page;
+    page += "<script type=\"application/json\" id=\"cxtrace-data\">";
+    out.put(page);
+    {
+        // The data, the bulk of a page with many tasks, made script-safe as it is written.
+        TextOut data([&](std::string_view chunk) { put_script_safe(chunk, out); });
+        write_view_data(model, report, data);
+    }
+    out.put("</script>\n<script>\n");
+    out.put(html_assets::report_js);
+    out.put("</script>\n</body>\n</html>\n");
 }
 
 }  // namespace cxt

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model.h"
+#include "text_out.h"
 
 namespace cxt {
 
@@ -22,5 +23,7 @@ std::string script_safe_json(const std::string& json_text);
 std::string render_html_report(const RunModel& model);
 // The same, reusing report_json(model) when the caller has built it already.
 std::string render_html_report(const RunModel& model, const nlohmann::json& report);
+// The same, streamed to out (report may lack "tasks": they come from the model).
+void write_html_report(const RunModel& model, const nlohmann::json& report, TextOut& out);
 
 }  // namespace cxt

@@ -2,6 +2,8 @@
 
 #include "findings.h"
 
+#include <algorithm>
+
 namespace cxt {
 
 namespace {
@@ -78,7 +80,105 @@ json task_json(const TaskRecord& task) {
     };
 }
 
+// Keys of a JSON object with numeric names, in nlohmann's (string) order.
+template <typename Map>
+std::vector<std::pair<std::string, uint64_t>> by_name(const Map& numbered) {
+    std::vector<std::pair<std::string, uint64_t>> named;
+    named.reserve(numbered.size());
+    for (const auto& [number, value] : numbered) named.emplace_back(std::to_string(number), value);
+    std::sort(named.begin(), named.end());
+    return named;
+}
+
+void write_named(JsonWriter& w, const std::vector<std::pair<std::string, uint64_t>>& named) {
+    w.begin_object();
+    for (const auto& [name, value] : named) w.key(name), w.value(value);
+    w.end_object();
+}
+
+void write_mm(JsonWriter& w, uint32_t mm) {
+    if (mm) w.value(mm_name(mm));
+    else w.null();
+}
+
 }  // namespace
+
+// task_json() written directly, keys in the sorted order nlohmann keeps.
+void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* index) {
+    w.begin_object();
+    w.key("clone_flags"), w.value(task.clone_flags);
+    w.key("comm"), w.value(task.comm);
+    w.key("context_switches"), w.value(task.switches_in);
+    w.key("core_dumped"), w.value(task.core_dumped);
+    w.key("cpus"), write_named(w, by_name(task.cpu_ns));
+    w.key("created_ns"), w.value(task.created_ns);
+    w.key("creation_syscall");
+    if (task.creation_syscall.empty()) w.null();
+    else w.value(task.creation_syscall);
+    w.key("execs");
+    w.begin_array();
+    for (const ExecRecord& exec : task.execs) {
+        w.begin_object();
+        w.key("argc"), w.value(exec.argc);
+        w.key("argv");
+        w.begin_array();
+        for (const std::string& arg : exec.argv) w.value(arg);
+        w.end_array();
+        w.key("argv_truncated"), w.value(exec.argv_truncated);
+        w.key("filename"), w.value(exec.filename);
+        w.key("filename_truncated"), w.value(exec.filename_truncated);
+        w.key("mm"), write_mm(w, exec.mm);
+        if (exec.pid_before != 0 && exec.pid_before != task.pid) w.key("pid_before"), w.value(exec.pid_before);
+        w.key("ts_ns"), w.value(exec.ts_ns);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("exit_code"), w.value(task.exit_code);
+    w.key("exit_signal"), w.value(task.exit_signal);
+    w.key("exited_ns"), w.value(task.exited_ns);
+    if (index) w.key("index"), w.value(static_cast<uint64_t>(index->index));
+    w.key("inferred"), w.value(task.inferred);
+    w.key("kind"), w.value(task_kind_name(task.kind));
+    w.key("latency_ns");
+    w.begin_object();
+    w.key("first_run"), w.value(task.latency.first_run);
+    w.key("syscall"), w.value(task.latency.syscall);
+    w.end_object();
+    w.key("migrate_events"), w.value(task.migrate_events);
+    w.key("migrations"), w.value(task.migrations);
+    w.key("mm"), write_mm(w, task.mm);
+    w.key("oncpu_ns"), w.value(task.oncpu_ns);
+    if (index) w.key("parent_index"), w.value(index->parent_index);
+    w.key("parent_pid"), w.value(task.parent_pid);
+    w.key("pid"), w.value(task.pid);
+    w.key("pid_namespace");
+    if (task.pid_ns) {
+        w.begin_object();
+        w.key("inode"), w.value(task.pid_ns->inum);
+        w.key("level"), w.value(task.pid_ns->level);
+        w.key("pid"), w.value(task.pid_ns->pid);
+        w.key("ppid"), w.value(task.pid_ns->ppid);
+        w.key("tgid"), w.value(task.pid_ns->tgid);
+        w.end_object();
+    } else {
+        w.null();
+    }
+    w.key("ppid"), w.value(task.ppid);
+    w.key("renames");
+    w.begin_array();
+    for (const CommChange& change : task.renames) {
+        w.begin_object();
+        w.key("comm"), w.value(change.comm);
+        w.key("ts_ns"), w.value(change.ts_ns);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("tgid"), w.value(task.tgid);
+    w.key("wakeup_cpu"), w.value(task.wakeup_cpu);
+    w.key("wakeups"), w.value(task.wakeups);
+    w.key("woken_by"), write_named(w, by_name(task.woken_by));
+    w.end_object();
+}
 
 json run_json(const RunInfo& run) {
     return {{"workload", run.workload},
@@ -102,9 +202,14 @@ json run_json(const RunInfo& run) {
 }
 
 json report_json(const RunModel& model) {
+    json report = report_json_without_tasks(model);
     json tasks = json::array();
     for (const TaskRecord& task : model.tasks) tasks.push_back(task_json(task));
+    report["tasks"] = std::move(tasks);
+    return report;
+}
 
+json report_json_without_tasks(const RunModel& model) {
     json parallelism = json::object();
     for (const auto& [n, ns] : model.summary.parallelism_ns) parallelism[std::to_string(n)] = ns;
 
@@ -116,7 +221,6 @@ json report_json(const RunModel& model) {
     return {
         {"schema", kReportSchema},
         {"run", run_json(model.run)},
-        {"tasks", tasks},
         {"summary",
          {{"tasks", model.summary.tasks},
           {"processes", model.summary.processes},
@@ -142,7 +246,28 @@ json report_json(const RunModel& model) {
     };
 }
 
-std::string render_json_report(const RunModel& model) { return render_json_report(report_json(model)); }
+std::string render_json_report(const RunModel& model) {
+    return render_to_string([&](TextOut& out) { write_json_report(model, report_json_without_tasks(model), out); });
+}
+
+void write_json_report(const RunModel& model, const json& head, TextOut& out) {
+    // As report.dump(2): the keys in order, "tasks" (the bulk) written
+    // task by task between "summary" and nothing else.
+    JsonWriter w(out, 2);
+    w.begin_object();
+    for (const auto& [name, value] : head.items()) {
+        if (name > std::string("tasks")) break;
+        w.key(name), w.value(value);
+    }
+    w.key("tasks");
+    w.begin_array();
+    for (const TaskRecord& task : model.tasks) write_task_json(w, task);
+    w.end_array();
+    for (const auto& [name, value] : head.items())
+        if (name > std::string("tasks")) w.key(name), w.value(value);
+    w.end_object();
+    out.put('\n');
+}
 
 std::string render_json_report(const json& report) {
     // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.

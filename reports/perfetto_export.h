@@ -16,6 +16,7 @@
 #include <string>
 
 #include "model.h"
+#include "text_out.h"
 
 namespace cxt {
 
@@ -31,5 +32,7 @@ constexpr const char* kPerfettoSchema = "cxtrace.perfetto/1";
 // one event per line. Strings from the traced program are escaped, invalid
 // UTF-8 replaced: always valid JSON.
 std::string render_perfetto_json(const RunModel& model);
+// The same, streamed: nothing proportional to the trace is held as text.
+void write_perfetto_json(const RunModel& model, TextOut& out);
 
 }  // namespace cxt

@@ -325,6 +325,25 @@ TEST_CASE("the creation finding states which kind waited longer, never a ratio b
     }
 }
 
+TEST_CASE("report.json written task by task is byte for byte the DOM's dump", "[report]") {
+    RunModel model = sample_model(sample_end());
+    // Numeric keys sort as strings in JSON objects ("10" < "2"), optional
+    // fields both set and unset, a non-leader exec, renames.
+    TaskRecord& task = model.tasks.at(1);
+    task.cpu_ns = {{2, 5}, {10, 7}, {1, 3}};
+    task.woken_by = {{9, 1}, {100, 2}, {42, 3}};
+    task.renames.push_back(CommChange{12, kWeirdComm});
+    task.exit_signal = 9;
+    task.wakeup_cpu = 11;
+    ExecRecord exec;
+    exec.filename = "/bin/back\\slash";
+    exec.argv = kWeirdArgv;
+    exec.pid_before = task.pid + 1;
+    task.execs.push_back(exec);
+    task.pid_ns = NamespaceIds{3, 1, 0, 2, 4026532177u};
+    CHECK(render_json_report(model) == render_json_report(report_json(model)));
+}
+
 TEST_CASE("the text summary reports tasks, losses and completeness", "[report]") {
     SECTION("a complete run") {
         const std::string text = render_text_summary(sample_model(sample_end()));

@@ -6,6 +6,9 @@
 
 #include <cerrno>
 #include <ctime>
+#include <future>
+#include <string_view>
+#include <utility>
 
 #include "html_report.h"
 #include "json_report.h"
@@ -67,42 +70,101 @@ Result<std::string> create_output_dir(const std::string& requested, const std::s
     return Error{"cannot find a free output directory name under " + parent};
 }
 
-Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner) {
-    std::string temp = path + ".partial";
-    unlink(temp.c_str());
-    int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) return os_error("cannot create " + temp);
-    size_t done = 0;
-    while (done < content.size()) {
-        ssize_t wrote = write(fd, content.data() + done, content.size() - done);
-        if (wrote < 0 && errno == EINTR) continue;
-        if (wrote <= 0) {
-            int err = errno;
-            close(fd);
+namespace {
+
+// A file written as PATH.partial and renamed into place by commit(); one
+// never committed is removed. The first write error is kept for commit().
+class AtomicFile {
+public:
+    static Result<AtomicFile> create(const std::string& path) {
+        std::string temp = path + ".partial";
+        unlink(temp.c_str());
+        int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) return os_error("cannot create " + temp);
+        return AtomicFile(path, fd);
+    }
+    AtomicFile(AtomicFile&& other) noexcept
+        : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), error_(other.error_) {}
+    AtomicFile& operator=(AtomicFile&&) = delete;
+    ~AtomicFile() {
+        if (fd_ < 0) return;
+        close(fd_);
+        unlink((path_ + ".partial").c_str());
+    }
+
+    void write(std::string_view data) {
+        while (error_ == 0 && !data.empty()) {
+            ssize_t wrote = ::write(fd_, data.data(), data.size());
+            if (wrote < 0 && errno == EINTR) continue;
+            if (wrote <= 0) {
+                error_ = wrote < 0 ? errno : EIO;
+                break;
+            }
+            data.remove_prefix(static_cast<size_t>(wrote));
+        }
+    }
+
+    // No fsync: reports are derived from trace.cxt (itself not synced) and
+    // can be rendered again with `cxtrace report`; syncing a 1 GB
+    // perfetto.json took longer than all the rest of the work. The rename
+    // alone means no reader ever sees a half-written file.
+    Status commit(const OutputOwner& owner) {
+        std::string temp = path_ + ".partial";
+        int fd = std::exchange(fd_, -1);
+        if (error_ != 0 || close(fd) != 0) {
+            int err = error_ != 0 ? error_ : errno;
             unlink(temp.c_str());
             return os_error("cannot write " + temp, err);
         }
-        done += static_cast<size_t>(wrote);
+        give_to_owner(temp, owner);
+        if (rename(temp.c_str(), path_.c_str()) != 0) return os_error("cannot rename " + temp + " to " + path_);
+        return Status::success();
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        unlink(temp.c_str());
-        return os_error("cannot write " + temp);
+
+private:
+    AtomicFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+    std::string path_;
+    int fd_;
+    int error_ = 0;
+};
+
+}  // namespace
+
+Status write_file_atomically(const std::string& path, const OutputOwner& owner,
+                             const std::function<void(TextOut&)>& produce) {
+    auto file = AtomicFile::create(path);
+    if (!file) return file.error();
+    {
+        TextOut out([&](std::string_view chunk) { file->write(chunk); });
+        produce(out);
     }
-    give_to_owner(temp, owner);
-    if (rename(temp.c_str(), path.c_str()) != 0) return os_error("cannot rename " + temp + " to " + path);
-    return Status::success();
+    return file->commit(owner);
+}
+
+Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner) {
+    return write_file_atomically(path, owner, [&](TextOut& out) { out.put(content); });
 }
 
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
     ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/perfetto.json"};
-    const nlohmann::json report = report_json(model);  // built once: report.json and the page's data
-    const std::pair<const std::string&, std::string> outputs[] = {
-        {paths.json, render_json_report(report)},
-        {paths.perfetto, render_perfetto_json(model)},
-        {paths.html, render_html_report(model, report)},
+    // Built once for report.json and the page's data; the tasks, the bulk,
+    // are written straight from the model.
+    const nlohmann::json report = report_json_without_tasks(model);
+    // The three files only read the model: written side by side, the run
+    // ends when the longest is done rather than after all three in turn.
+    auto perfetto = std::async(std::launch::async, [&] {
+        return write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_json(model, out); });
+    });
+    auto html = std::async(std::launch::async, [&] {
+        return write_file_atomically(paths.html, owner, [&](TextOut& out) { write_html_report(model, report, out); });
+    });
+    Status written[] = {
+        write_file_atomically(paths.json, owner, [&](TextOut& out) { write_json_report(model, report, out); }),
+        perfetto.get(),
+        html.get(),
     };
-    for (const auto& [path, content] : outputs)
-        if (Status written = write_file_atomically(path, content, owner); !written) return written.error();
+    for (const Status& status : written)
+        if (!status) return status.error();
     return paths;
 }
 

@@ -2,12 +2,14 @@
 // through a planted symlink, and owned by the user behind sudo.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "held_command.h"
 #include "model.h"
 #include "result.h"
+#include "text_out.h"
 
 namespace cxt {
 
@@ -20,6 +22,9 @@ struct OutputOwner {
 Result<std::string> create_output_dir(const std::string& requested, const std::string& label, const OutputOwner& owner);
 
 Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner);
+// The same for text produced piece by piece (written as it comes).
+Status write_file_atomically(const std::string& path, const OutputOwner& owner,
+                             const std::function<void(TextOut&)>& produce);
 void give_to_owner(const std::string& path, const OutputOwner& owner);
 
 struct ReportPaths {

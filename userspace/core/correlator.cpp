@@ -72,19 +72,32 @@ Correlator::Correlator(const TraceMeta& meta) : meta_(meta) {
     parallelism_since_ = meta.trace_start_ns;
 }
 
+void Correlator::expect_events(uint64_t events) {
+    // One interval per switch at most, plus one per task closed at the end.
+    model_.intervals.reserve(static_cast<size_t>(events) + 1024);
+}
+
 void Correlator::add(Event event) {
     ++events_;
     if (event.ts_ns < newest_ts_) ++model_.anomalies.reordered_events;
     newest_ts_ = std::max(newest_ts_, event.ts_ns);
 
     // Nearly sorted input: the insertion point is almost always the end.
-    auto pos = reorder_.end();
-    while (pos != reorder_.begin() && std::prev(pos)->ts_ns > event.ts_ns) --pos;
-    reorder_.insert(pos, std::move(event));
+    if (reorder_.size() == reorder_head_ || reorder_.back().ts_ns <= event.ts_ns) {
+        reorder_.push_back(std::move(event));
+    } else {
+        auto head = reorder_.begin() + static_cast<std::ptrdiff_t>(reorder_head_);
+        auto pos = reorder_.end();
+        while (pos != head && std::prev(pos)->ts_ns > event.ts_ns) --pos;
+        reorder_.insert(pos, std::move(event));
+    }
 
-    while (!reorder_.empty() && reorder_.front().ts_ns + kReorderWindowNs < newest_ts_) {
-        process(reorder_.front());
-        reorder_.pop_front();
+    while (reorder_head_ < reorder_.size() && reorder_[reorder_head_].ts_ns + kReorderWindowNs < newest_ts_)
+        process(reorder_[reorder_head_++]);
+    // Drop what was processed once it is half the buffer: amortised O(1).
+    if (reorder_head_ >= 1024 && reorder_head_ * 2 >= reorder_.size()) {
+        reorder_.erase(reorder_.begin(), reorder_.begin() + static_cast<std::ptrdiff_t>(reorder_head_));
+        reorder_head_ = 0;
     }
 }
 
@@ -352,8 +365,9 @@ void Correlator::on_exit(const Event& e, const Exit& body) {
 }
 
 RunModel Correlator::finish(const TraceEnd& end) {
-    for (const Event& event : reorder_) process(event);
+    for (size_t i = reorder_head_; i < reorder_.size(); ++i) process(reorder_[i]);
     reorder_.clear();
+    reorder_head_ = 0;
 
     uint64_t end_ts = std::max(end.trace_end_ns, processed_ts_);
     advance_parallelism(end_ts);  // before closing: tasks still running count until the end
@@ -398,11 +412,13 @@ Result<RunModel> correlate_trace_file(const std::string& path) {
     auto reader = TraceReader::open(path);
     if (!reader) return reader.error();
     Correlator correlator(reader->meta());
+    correlator.expect_events(reader->max_events());
+    Event event;
     for (;;) {
-        auto event = reader->next();
-        if (!event) return event.error();
-        if (!*event) break;
-        correlator.add(std::move(**event));
+        auto more = reader->next(event);
+        if (!more) return more.error();
+        if (!*more) break;
+        correlator.add(std::move(event));
     }
     return correlator.finish(reader->end());
 }

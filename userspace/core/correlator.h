@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +22,10 @@ public:
 
     explicit Correlator(const TraceMeta& meta);
 
+    // A hint that at most about `events` events will come: the interval list
+    // is sized once (untouched capacity costs no memory) instead of growing
+    // by copies that briefly hold it twice.
+    void expect_events(uint64_t events);
     void add(Event event);
     RunModel finish(const TraceEnd& end);
 
@@ -59,7 +62,11 @@ private:
     void note_running(uint32_t task, const Event& event);
 
     TraceMeta meta_;
-    std::deque<Event> reorder_;  // sorted by ts, arrival order within equal ts
+    // Sorted by ts, arrival order within equal ts, from reorder_head_ on: a
+    // vector consumed from the front (a deque of events this size
+    // allocates every few events).
+    std::vector<Event> reorder_;
+    size_t reorder_head_ = 0;
     uint64_t newest_ts_ = 0;
     uint64_t processed_ts_ = 0;
     uint64_t events_ = 0;

@@ -55,13 +55,12 @@ std::string bounded_string(const char (&chars)[N]) {
 }
 
 template <typename Raw>
-Result<Raw> read_fixed(const uint8_t* data, size_t size, const char* name) {
+Status read_fixed(const uint8_t* data, size_t size, const char* name, Raw& raw) {
     if (size != sizeof(Raw))
         return Error{std::string(name) + " event has " + std::to_string(size) + " bytes, expected " +
                      std::to_string(sizeof(Raw))};
-    Raw raw;
     std::memcpy(&raw, data, sizeof(Raw));
-    return raw;
+    return Status::success();
 }
 
 Result<Syscall> checked_syscall(uint32_t code) {
@@ -123,7 +122,7 @@ Result<size_t> raw_event_size(const uint8_t* data, size_t size) {
     return static_cast<size_t>(header.size);
 }
 
-Result<Event> decode_event(const uint8_t* data, size_t size) {
+Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
     auto stored = raw_event_size(data, size);
     if (!stored) return stored.error();
     if (*stored != size)
@@ -131,7 +130,6 @@ Result<Event> decode_event(const uint8_t* data, size_t size) {
     cxt_header header;
     std::memcpy(&header, data, sizeof header);
 
-    Event event;
     event.kind = static_cast<EventKind>(header.kind);
     event.cpu = header.cpu;
     event.ts_ns = header.ts_ns;
@@ -140,87 +138,93 @@ Result<Event> decode_event(const uint8_t* data, size_t size) {
 
     switch (header.kind) {
         case CXT_EV_SYSCALL_ENTER: {
-            auto raw = read_fixed<cxt_syscall_enter>(data, size, "syscall_enter");
-            if (!raw) return raw.error();
-            auto sc = checked_syscall(raw->syscall);
+            cxt_syscall_enter raw;
+            if (Status read = read_fixed(data, size, "syscall_enter", raw); !read) return read;
+            auto sc = checked_syscall(raw.syscall);
             if (!sc) return sc.error();
-            event.body = SyscallEnter{*sc, raw->mm_id, raw->clone_flags};
-            return event;
+            event.body.emplace<SyscallEnter>(SyscallEnter{*sc, raw.mm_id, raw.clone_flags});
+            return Status::success();
         }
         case CXT_EV_SYSCALL_EXIT: {
-            auto raw = read_fixed<cxt_syscall_exit>(data, size, "syscall_exit");
-            if (!raw) return raw.error();
-            auto sc = checked_syscall(raw->syscall);
+            cxt_syscall_exit raw;
+            if (Status read = read_fixed(data, size, "syscall_exit", raw); !read) return read;
+            auto sc = checked_syscall(raw.syscall);
             if (!sc) return sc.error();
-            event.body = SyscallExit{*sc, raw->ret};
-            return event;
+            event.body.emplace<SyscallExit>(SyscallExit{*sc, raw.ret});
+            return Status::success();
         }
         case CXT_EV_TASK_NEW: {
-            auto raw = read_fixed<cxt_task_new>(data, size, "task_new");
-            if (!raw) return raw.error();
-            event.body = TaskNew{raw->clone_flags, raw->child_start_ns, raw->child_pid, raw->child_tgid,
-                                 raw->child_ppid, raw->child_mm_id, raw->creator_mm_id,
-                                 bounded_string(raw->child_comm)};
-            return event;
+            cxt_task_new raw;
+            if (Status read = read_fixed(data, size, "task_new", raw); !read) return read;
+            event.body.emplace<TaskNew>(TaskNew{raw.clone_flags, raw.child_start_ns, raw.child_pid,
+                                                raw.child_tgid, raw.child_ppid, raw.child_mm_id,
+                                                raw.creator_mm_id, bounded_string(raw.child_comm)});
+            return Status::success();
         }
         case CXT_EV_WAKEUP_NEW: {
-            auto raw = read_fixed<cxt_wakeup_new>(data, size, "wakeup_new");
-            if (!raw) return raw.error();
-            event.body = WakeupNew{raw->target_cpu};
-            return event;
+            cxt_wakeup_new raw;
+            if (Status read = read_fixed(data, size, "wakeup_new", raw); !read) return read;
+            event.body.emplace<WakeupNew>(WakeupNew{raw.target_cpu});
+            return Status::success();
         }
         case CXT_EV_SWITCH: {
-            auto raw = read_fixed<cxt_switch>(data, size, "switch");
-            if (!raw) return raw.error();
-            event.body = Switch{raw->prev_pid,
-                                raw->prev_tgid,
-                                raw->next_pid,
-                                raw->next_tgid,
-                                raw->prev_state,
-                                (raw->flags & CXT_SWITCH_PREV_TRACKED) != 0,
-                                (raw->flags & CXT_SWITCH_NEXT_TRACKED) != 0,
-                                (raw->flags & CXT_SWITCH_PREV_DEAD) != 0};
-            return event;
+            cxt_switch raw;
+            if (Status read = read_fixed(data, size, "switch", raw); !read) return read;
+            event.body.emplace<Switch>(Switch{raw.prev_pid,
+                                              raw.prev_tgid,
+                                              raw.next_pid,
+                                              raw.next_tgid,
+                                              raw.prev_state,
+                                              (raw.flags & CXT_SWITCH_PREV_TRACKED) != 0,
+                                              (raw.flags & CXT_SWITCH_NEXT_TRACKED) != 0,
+                                              (raw.flags & CXT_SWITCH_PREV_DEAD) != 0});
+            return Status::success();
         }
         case CXT_EV_MIGRATE: {
-            auto raw = read_fixed<cxt_migrate>(data, size, "migrate");
-            if (!raw) return raw.error();
-            event.body = Migrate{raw->orig_cpu, raw->dest_cpu};
-            return event;
+            cxt_migrate raw;
+            if (Status read = read_fixed(data, size, "migrate", raw); !read) return read;
+            event.body.emplace<Migrate>(Migrate{raw.orig_cpu, raw.dest_cpu});
+            return Status::success();
         }
         case CXT_EV_EXEC: {
             auto exec = decode_exec(data, size);
             if (!exec) return exec.error();
             event.body = std::move(*exec);
-            return event;
+            return Status::success();
         }
         case CXT_EV_EXIT: {
-            auto raw = read_fixed<cxt_exit>(data, size, "exit");
-            if (!raw) return raw.error();
-            event.body = Exit{raw->exit_code, raw->group_dead != 0, bounded_string(raw->comm)};
-            return event;
+            cxt_exit raw;
+            if (Status read = read_fixed(data, size, "exit", raw); !read) return read;
+            event.body.emplace<Exit>(Exit{raw.exit_code, raw.group_dead != 0, bounded_string(raw.comm)});
+            return Status::success();
         }
         case CXT_EV_RENAME: {
-            auto raw = read_fixed<cxt_rename>(data, size, "rename");
-            if (!raw) return raw.error();
-            event.body = Rename{bounded_string(raw->old_comm), bounded_string(raw->new_comm)};
-            return event;
+            cxt_rename raw;
+            if (Status read = read_fixed(data, size, "rename", raw); !read) return read;
+            event.body.emplace<Rename>(Rename{bounded_string(raw.old_comm), bounded_string(raw.new_comm)});
+            return Status::success();
         }
         case CXT_EV_WAKEUP: {
-            auto raw = read_fixed<cxt_wakeup>(data, size, "wakeup");
-            if (!raw) return raw.error();
-            event.body = Wakeup{raw->waker_pid, raw->waker_tgid, raw->target_cpu};
-            return event;
+            cxt_wakeup raw;
+            if (Status read = read_fixed(data, size, "wakeup", raw); !read) return read;
+            event.body.emplace<Wakeup>(Wakeup{raw.waker_pid, raw.waker_tgid, raw.target_cpu});
+            return Status::success();
         }
         case CXT_EV_PID_NS: {
-            auto raw = read_fixed<cxt_pid_ns>(data, size, "pid_ns");
-            if (!raw) return raw.error();
-            event.body = PidNs{raw->ns_pid, raw->ns_tgid, raw->ns_ppid, raw->level, raw->ns_inum};
-            return event;
+            cxt_pid_ns raw;
+            if (Status read = read_fixed(data, size, "pid_ns", raw); !read) return read;
+            event.body.emplace<PidNs>(PidNs{raw.ns_pid, raw.ns_tgid, raw.ns_ppid, raw.level, raw.ns_inum});
+            return Status::success();
         }
         default:
             return Error{"unknown event kind " + std::to_string(header.kind)};
     }
+}
+
+Result<Event> decode_event(const uint8_t* data, size_t size) {
+    Event event;
+    if (Status decoded = decode_event_into(data, size, event); !decoded) return decoded.error();
+    return event;
 }
 
 }  // namespace cxt

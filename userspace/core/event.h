@@ -108,6 +108,8 @@ struct Event {
 // Decodes one raw event record. Checks sizes against the ABI; a record that
 // does not match is an error naming what is wrong, never a crash.
 Result<Event> decode_event(const uint8_t* data, size_t size);
+// The same into an existing event (its storage reused): the reading loop's form.
+Status decode_event_into(const uint8_t* data, size_t size, Event& event);
 
 // The kind named by a raw record's header, if it is a known one.
 std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size);

@@ -1,8 +1,11 @@
 #include "trace_file.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <limits>
 #include <type_traits>
 #include <nlohmann/json.hpp>
@@ -198,39 +201,71 @@ Result<TraceReader> TraceReader::open_stream(FilePtr file, const std::string& na
     if (reader.meta_.cpus <= 0 || reader.meta_.cpus > 65536)
         return reader.problem("metadata has an implausible CPU count", sizeof header);
     reader.offset_ = sizeof header + header.meta_len;
+    struct stat st;
+    if (fstat(fileno(reader.file_.get()), &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) > reader.offset_)
+        reader.max_events_ = (static_cast<uint64_t>(st.st_size) - reader.offset_) /
+                             (sizeof(RecordHeader) + sizeof(cxt_header) + 8);  // the smallest record
     return reader;
 }
 
+size_t TraceReader::fill(size_t wanted) {
+    size_t available = chunk_end_ - chunk_pos_;
+    if (available >= wanted) return wanted;
+    // Keep the partial record at the front, read the next chunk after it.
+    if (available > 0) std::memmove(chunk_.data(), chunk_.data() + chunk_pos_, available);
+    chunk_pos_ = 0;
+    chunk_end_ = available;
+    if (chunk_.size() < std::max(wanted, kReadChunk)) chunk_.resize(std::max(wanted, kReadChunk));
+    while (chunk_end_ < wanted) {
+        size_t got = std::fread(chunk_.data() + chunk_end_, 1, chunk_.size() - chunk_end_, file_.get());
+        if (got == 0) break;
+        chunk_end_ += got;
+    }
+    return std::min(wanted, chunk_end_);
+}
+
 Result<std::optional<Event>> TraceReader::next() {
-    if (ended_) return std::optional<Event>();
+    Event event;
+    auto more = next(event);
+    if (!more) return more.error();
+    if (!*more) return std::optional<Event>();
+    return std::optional<Event>(std::move(event));
+}
+
+Result<bool> TraceReader::next(Event& event) {
+    if (ended_) return false;
     const uint64_t record_offset = offset_;
     RecordHeader header;
-    size_t got = std::fread(&header, 1, sizeof header, file_.get());
+    size_t got = fill(sizeof header);
     if (got == 0)
         return problem("truncated: the file ends after " + std::to_string(events_) +
                            " events without its end record (was the run cut off?)",
                        record_offset);
     if (got != sizeof header) return problem("truncated record header", record_offset);
+    std::memcpy(&header, chunk_.data() + chunk_pos_, sizeof header);
+    chunk_pos_ += sizeof header;
     offset_ += sizeof header;
 
     if (header.type == kRecordEvent) {
         if (header.len > kMaxEventBytes || header.len < sizeof(cxt_header))
             return problem("event record length " + std::to_string(header.len) + " is out of range", record_offset);
-        buffer_.resize(header.len);
-        if (std::fread(buffer_.data(), 1, header.len, file_.get()) != header.len)
+        if (fill(header.len) != header.len)
             return problem("truncated event record (" + std::to_string(header.len) + " bytes expected)", record_offset);
+        const uint8_t* record = chunk_.data() + chunk_pos_;
+        chunk_pos_ += header.len;
         offset_ += header.len;
-        auto event = decode_event(buffer_.data(), buffer_.size());
-        if (!event) return problem("bad event: " + event.error().what, record_offset);
+        if (Status decoded = decode_event_into(record, header.len, event); !decoded)
+            return problem("bad event: " + decoded.error().what, record_offset);
         ++events_;
-        return std::optional<Event>(std::move(*event));
+        return true;
     }
     if (header.type != kRecordEnd)
         return problem("unknown record type " + std::to_string(header.type), record_offset);
     if (header.len > kMaxJsonBytes) return problem("end record length is implausible", record_offset);
-    std::string json(header.len, '\0');
-    if (std::fread(json.data(), 1, json.size(), file_.get()) != json.size())
-        return problem("truncated end record", record_offset);
+    if (fill(header.len) != header.len) return problem("truncated end record", record_offset);
+    std::string json(reinterpret_cast<const char*>(chunk_.data() + chunk_pos_), header.len);
+    chunk_pos_ += header.len;
     offset_ += header.len;
     try {
         auto j = nlohmann::json::parse(json);
@@ -252,9 +287,10 @@ Result<std::optional<Event>> TraceReader::next() {
         return problem("end record counts " + std::to_string(end_.events) + " events but the file holds " +
                            std::to_string(events_),
                        record_offset);
-    if (std::fgetc(file_.get()) != EOF) return problem("unexpected data after the end record", offset_);
+    if (chunk_pos_ != chunk_end_ || std::fgetc(file_.get()) != EOF)
+        return problem("unexpected data after the end record", offset_);
     ended_ = true;
-    return std::optional<Event>();
+    return false;
 }
 
 }  // namespace cxt

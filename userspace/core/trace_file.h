@@ -81,15 +81,23 @@ public:
     static Result<TraceReader> open_stream(FilePtr file, const std::string& name);
 
     const TraceMeta& meta() const { return meta_; }
+    // The most events the file can hold, from its size (0 when unknown).
+    uint64_t max_events() const { return max_events_; }
     // The next event, std::nullopt after the end record, or an error naming
     // the byte offset of the problem.
     Result<std::optional<Event>> next();
+    // The same into `event` (its storage reused): true for an event, false
+    // after the end record.
+    Result<bool> next(Event& event);
     // Valid once next() returned std::nullopt.
     const TraceEnd& end() const { return end_; }
 
 private:
     TraceReader(std::string path, FilePtr file) : path_(std::move(path)), file_(std::move(file)) {}
     Error problem(const std::string& what, uint64_t offset) const;
+    // Makes up to `wanted` bytes available at chunk_pos_; returns how many.
+    size_t fill(size_t wanted);
+    static constexpr size_t kReadChunk = 1 << 20;  // records are read in chunks, not one fread each
 
     std::string path_;
     FilePtr file_;
@@ -98,7 +106,9 @@ private:
     TraceMeta meta_;
     TraceEnd end_;
     bool ended_ = false;
-    std::vector<uint8_t> buffer_;
+    std::vector<uint8_t> chunk_;
+    size_t chunk_pos_ = 0, chunk_end_ = 0;
+    uint64_t max_events_ = 0;
 };
 
 }  // namespace cxt

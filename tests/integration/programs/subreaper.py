@@ -14,9 +14,9 @@ print(f"subreaper: pid={reaper}", flush=True)
 
 middle = os.fork()
 if middle == 0:
+    creator = os.getpid()  # not the grandchild's getppid(): it may be adopted already
     grandchild = os.fork()
     if grandchild == 0:
-        creator = os.getppid()
         deadline = time.monotonic() + 5
         while os.getppid() == creator and time.monotonic() < deadline:
             time.sleep(0.001)
