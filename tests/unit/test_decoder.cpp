@@ -477,3 +477,13 @@ TEST_CASE("a pid_ns event carries the ids a task sees inside its namespace", "[d
     CHECK(std::string(event_kind_name(event.kind)) == "pid_ns");
     CHECK_FALSE(decode_event(record.data(), record.size() - 8).ok());
 }
+
+TEST_CASE("a task's last switch-out is recognised in the raw record", "[decoder]") {
+    Record last = switch_out(5, 0, 42, 42, kTaskDead);
+    CHECK(raw_is_final_switch_out(last.data(), last.size(), 42));
+    CHECK_FALSE(raw_is_final_switch_out(last.data(), last.size(), 43));
+    Record preempted = switch_out(5, 0, 42, 42);
+    CHECK_FALSE(raw_is_final_switch_out(preempted.data(), preempted.size(), 42));
+    Record other_kind = wakeup(5, 42, 42, 1, 9, 8, 0);
+    CHECK_FALSE(raw_is_final_switch_out(other_kind.data(), other_kind.size(), 42));
+}

@@ -224,9 +224,12 @@ int run_command(const RunOptions& options) {
     uint64_t events = 0;
     std::array<uint64_t, kEventKindCount> received_by_kind{};
     Status write_status;
+    const auto root_pid = static_cast<uint32_t>(command->pid());
+    bool root_switched_out = false;  // for the last time: nothing more will come from it
     auto sink = [&](const uint8_t* data, size_t size) {
         ++events;
         if (auto kind = raw_event_kind(data, size)) ++received_by_kind[static_cast<size_t>(*kind)];
+        root_switched_out = root_switched_out || raw_is_final_switch_out(data, size, root_pid);
         if (writer && write_status) write_status = writer->append_raw(data, size);
     };
     TracerOptions tracer_options{options.ring_buffer_bytes, options.max_tasks, options.verbose};
@@ -251,7 +254,7 @@ int run_command(const RunOptions& options) {
     meta.started_at = iso8601_now();
     meta.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
     meta.kernel = kernel_release();
-    meta.root_pid = static_cast<uint32_t>(command->pid());
+    meta.root_pid = root_pid;
     meta.launcher_pid = static_cast<uint32_t>(getpid());
     meta.ring_buffer_bytes = options.ring_buffer_bytes;
     meta.trace_start_ns = monotonic_ns();
@@ -328,9 +331,12 @@ int run_command(const RunOptions& options) {
         status.update(events, lost_so_far);
     }
     // The root's final switch-out lands just after its parent is told it
-    // exited; give it a moment, then take everything buffered. The trace
-    // ends at the exit (or the last event, if later).
-    usleep(10'000);
+    // exited; wait for it a moment (10 ms at most), taking everything
+    // buffered. The trace ends at the exit (or the last event, if later).
+    for (int waited_ms = 0; waited_ms < 10 && !root_switched_out; ++waited_ms) {
+        usleep(1'000);
+        (void)(*tracer)->drain();
+    }
     (void)(*tracer)->drain();
     TraceEnd end;
     end.trace_end_ns = exited_at;

@@ -111,6 +111,13 @@ std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size) {
     return static_cast<EventKind>(header.kind);
 }
 
+bool raw_is_final_switch_out(const uint8_t* data, size_t size, uint32_t pid) {
+    if (size != sizeof(cxt_switch)) return false;
+    cxt_switch raw;
+    std::memcpy(&raw, data, sizeof raw);
+    return raw.h.kind == CXT_EV_SWITCH && raw.prev_pid == pid && (raw.flags & CXT_SWITCH_PREV_DEAD) != 0;
+}
+
 Result<size_t> raw_event_size(const uint8_t* data, size_t size) {
     if (size < sizeof(cxt_header))
         return Error{"event of " + std::to_string(size) + " bytes is shorter than its header"};

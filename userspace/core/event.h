@@ -114,6 +114,9 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event);
 // The kind named by a raw record's header, if it is a known one.
 std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size);
 
+// Whether a raw record is the switch-out for the last time (TASK_DEAD) of pid.
+bool raw_is_final_switch_out(const uint8_t* data, size_t size, uint32_t pid);
+
 // Size in bytes of the stored form of a raw record (from its header), or an
 // error when the header is unusable. Lets the recorder copy records verbatim.
 Result<size_t> raw_event_size(const uint8_t* data, size_t size);
