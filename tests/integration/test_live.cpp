@@ -284,11 +284,38 @@ TEST_CASE("bad input gets a clear error and the right exit status", "[live][erro
         CHECK(outcome.err.find("unknown workload 'no-such-workload'") != std::string::npos);
         CHECK(outcome.err.find("process-vs-thread") != std::string::npos);
     }
-    SECTION("bad option values exit 2") {
-        CHECK(live::cxtrace({"run", "--ring-buffer-size", "3", "--", "/bin/true"}).status == 2);
-        CHECK(live::cxtrace({"run", "--ring-buffer-size", "lots", "--", "/bin/true"}).status == 2);
+    SECTION("bad option values exit 2 with a message naming the option") {
+        const std::vector<std::pair<std::string, std::string>> bad = {
+            {"--ring-buffer-size", "3"},           {"--ring-buffer-size", "lots"},
+            {"--ring-buffer-size", "-1"},          {"--ring-buffer-size", "2G"},
+            {"--ring-buffer-size", "96K"},         // not a power of two
+            {"--ring-buffer-size", "17179869185G"},  // wraps to 1G if the multiply overflows
+            {"--max-tasks", "-1"},                 {"--max-tasks", "0"},
+            {"--max-tasks", "99999999999"},        {"--max-tasks", "many"},
+        };
+        for (const auto& [option, value] : bad) {
+            auto outcome = live::cxtrace({"run", option, value, "--", "/bin/true"});
+            INFO(option << " " << value << ": " << outcome.err);
+            CHECK(outcome.status == 2);
+            CHECK(outcome.err.find(option) != std::string::npos);
+        }
         CHECK(live::cxtrace({"frobnicate"}).status == 2);
         CHECK(live::cxtrace({"run", "--"}).status == 2);
+        CHECK(live::cxtrace({"run", "--no-such-option", "--", "/bin/true"}).status == 2);
+        CHECK(live::cxtrace({"report"}).status == 2);  // the trace file is required
+    }
+    SECTION("a bundled workload's bad option values exit 2 before anything is traced") {
+        for (const std::vector<std::string>& args :
+             {std::vector<std::string>{"process-vs-thread", "-n", "-5"}, {"process-vs-thread", "-n", "99999999999"},
+              {"worker-pool", "--workers", "0"}, {"cpu-bound", "--workers", "100000"}}) {
+            std::vector<std::string> argv{"run", "-o", tmp / "never"};
+            argv.insert(argv.end(), args.begin(), args.end());
+            auto outcome = live::cxtrace(argv);
+            INFO(outcome.err);
+            CHECK(outcome.status == 2);
+            CHECK(outcome.err.find("not in range") != std::string::npos);
+            CHECK_FALSE(live::file_exists(tmp / "never"));
+        }
     }
     SECTION("a damaged trace file is refused with what and where") {
         std::string random_path = tmp / "random.cxt";
