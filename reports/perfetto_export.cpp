@@ -1,16 +1,17 @@
 #include "perfetto_export.h"
 
 #include "json_report.h"
-#include "json_writer.h"
+#include "proto_encoder.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
-#include <string_view>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
+#include <queue>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -22,23 +23,77 @@ namespace cxt {
 
 namespace {
 
-// Key order kept as written: name, cat, ph, ts, dur, pid, tid, ... reads well.
-using ojson = nlohmann::ordered_json;
+// Field numbers, checked against the upstream Perfetto protos
+// (github.com/google/perfetto, protos/perfetto/trace/...). Only what we write.
+namespace fld {
+// trace.proto: message Trace
+constexpr uint32_t kTracePacket = 1;  // repeated TracePacket packet
+// trace_packet.proto: message TracePacket
+constexpr uint32_t kTimestamp = 8;                  // optional uint64
+constexpr uint32_t kTrustedPacketSequenceId = 10;  // uint32 (oneof)
+constexpr uint32_t kTrackEvent = 11;                // TrackEvent (oneof data)
+constexpr uint32_t kInternedData = 12;              // optional InternedData
+constexpr uint32_t kSequenceFlags = 13;             // optional uint32, SequenceFlags bits
+constexpr uint32_t kTrackDescriptor = 60;           // TrackDescriptor (oneof data)
+constexpr uint64_t kSeqIncrementalStateCleared = 1;
+constexpr uint64_t kSeqNeedsIncrementalState = 2;
+// track_event/track_descriptor.proto: message TrackDescriptor
+constexpr uint32_t kTdUuid = 1;        // optional uint64
+constexpr uint32_t kTdName = 2;        // string
+constexpr uint32_t kTdProcess = 3;     // ProcessDescriptor
+constexpr uint32_t kTdThread = 4;      // ThreadDescriptor
+constexpr uint32_t kTdParentUuid = 5;  // optional uint64
+// track_event/process_descriptor.proto: message ProcessDescriptor
+constexpr uint32_t kPdPid = 1;              // int32
+constexpr uint32_t kPdLegacySortIndex = 3;  // int32
+constexpr uint32_t kPdProcessName = 6;      // string
+// track_event/thread_descriptor.proto: message ThreadDescriptor
+constexpr uint32_t kThPid = 1;              // int32
+constexpr uint32_t kThTid = 2;              // int32
+constexpr uint32_t kThLegacySortIndex = 3;  // int32
+constexpr uint32_t kThThreadName = 5;       // string
+// track_event/track_event.proto: message TrackEvent
+constexpr uint32_t kTeCategoryIids = 3;         // repeated uint64 (interned EventCategory)
+constexpr uint32_t kTeDebugAnnotations = 4;     // repeated DebugAnnotation
+constexpr uint32_t kTeType = 9;                 // Type enum
+constexpr uint32_t kTeNameIid = 10;             // uint64 (interned EventName)
+constexpr uint32_t kTeTrackUuid = 11;           // optional uint64
+constexpr uint32_t kTeCategories = 22;          // repeated string
+constexpr uint32_t kTeName = 23;                // string
+constexpr uint32_t kTeFlowIds = 47;             // repeated fixed64
+constexpr uint32_t kTeTerminatingFlowIds = 48;  // repeated fixed64
+constexpr uint64_t kTypeSliceBegin = 1, kTypeSliceEnd = 2, kTypeInstant = 3;
+// track_event/track_event.proto: EventCategory and EventName (interned)
+constexpr uint32_t kInternedIid = 1;   // optional uint64 iid
+constexpr uint32_t kInternedName = 2;  // optional string name
+// interned_data/interned_data.proto: message InternedData
+constexpr uint32_t kIdEventCategories = 1;       // repeated EventCategory
+constexpr uint32_t kIdEventNames = 2;            // repeated EventName
+constexpr uint32_t kIdDebugAnnotationNames = 3;  // repeated DebugAnnotationName {iid = 1, name = 2}
+// track_event/debug_annotation.proto: message DebugAnnotation
+constexpr uint32_t kDaNameIid = 1;          // uint64 (interned DebugAnnotationName)
+constexpr uint32_t kDaBoolValue = 2;        // bool
+constexpr uint32_t kDaIntValue = 4;         // int64
+constexpr uint32_t kDaStringValue = 6;      // string
+constexpr uint32_t kDaNestedValue = 8;      // NestedValue
+constexpr uint32_t kDaLegacyJsonValue = 9;  // string
+constexpr uint32_t kDaName = 10;            // string
+// debug_annotation.proto: message DebugAnnotation.NestedValue
+constexpr uint32_t kNvNestedType = 1;   // NestedType: UNSPECIFIED 0, DICT 1, ARRAY 2
+constexpr uint32_t kNvDictKeys = 2;     // repeated string
+constexpr uint32_t kNvDictValues = 3;   // repeated NestedValue
+constexpr uint32_t kNvArrayValues = 4;  // repeated NestedValue
+constexpr uint32_t kNvIntValue = 5;     // int64
+constexpr uint32_t kNvStringValue = 8;  // string
+constexpr uint64_t kNestedDict = 1, kNestedArray = 2;
+}  // namespace fld
 
-template <typename T>
-ojson or_null(const std::optional<T>& value) {
-    return value ? ojson(*value) : ojson(nullptr);
-}
-
-void write_mm(JsonWriter& w, uint32_t mm) {
-    if (mm) w.value("mm" + std::to_string(mm));
-    else w.null();
-}
-
-// Microseconds with a fractional part: ns / 1000 is exact to the nanosecond
-// in a double for any trace shorter than ~100 days, and nlohmann prints the
-// shortest form that reads back as the same double (at most 3 decimals).
-double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+constexpr uint64_t kSequenceId = 1;  // the one packet sequence of the file
+// Interned ids: categories and annotation names are fixed; event names are
+// numbered from kFirstNameIid as met.
+constexpr uint64_t kCatOncpu = 1, kCatCpu = 2;
+constexpr uint64_t kAnnCpu = 1, kAnnPid = 2, kAnnTgid = 3;
+constexpr uint64_t kFirstNameIid = 1;
 
 std::string hex(uint64_t value) {
     char buf[32];
@@ -52,251 +107,108 @@ std::string basename_of(const std::string& path) {
     return base.empty() ? path : base;
 }
 
-// Events with a timestamp, ordered by time. At equal times slices come
-// before instants and flow ends, so that an instant or a flow end at a
-// slice's start binds to (nests in) that slice, in Perfetto and in
-// chrome://tracing alike; longer slices before shorter ones so equal-start
-// slices nest.
-enum Rank : int { kSlice = 0, kInstant = 1, kFlow = 2 };
+uint64_t duration(const OnCpuInterval& iv) { return iv.end_ns > iv.start_ns ? iv.end_ns - iv.start_ns : 0; }
 
-struct Timed {
-    uint64_t ts_ns;
-    int rank;
-    uint64_t dur_ns;
-    size_t seq;
-    int32_t prebuilt;  // index into the prebuilt JSON texts
-};
-
-// Microseconds with exactly three decimals: nanosecond precision as text.
-char* append_us(char* out, uint64_t ns) {
-    out = std::to_chars(out, out + 24, ns / 1000).ptr;
-    uint64_t frac = ns % 1000;
-    out[0] = '.';
-    out[1] = static_cast<char>('0' + frac / 100);
-    out[2] = static_cast<char>('0' + frac / 10 % 10);
-    out[3] = static_cast<char>('0' + frac % 10);
-    return out + 4;
-}
-
-char* append_text(char* out, std::string_view text) {
-    std::memcpy(out, text.data(), text.size());
-    return out + text.size();
-}
-
-char* append_uint(char* out, uint64_t value) { return std::to_chars(out, out + 24, value).ptr; }
-
-std::string json_string(const std::string& text) {
-    // Invalid UTF-8 from the traced program (comm, argv) is replaced, not fatal.
-    return JsonWriter::quoted(text);
-}
-
-// Collects the trace's events and writes them sorted by time. On-CPU
-// slices, the bulk of any trace, are kept as interval indices and written
-// straight to text: a million of them must not become a million JSON objects.
-class Events {
+// Debug annotations of an instant, with names not interned.
+class Annotations {
 public:
-    explicit Events(const RunModel& model) : model_(model) {
-        for (const TaskRecord& task : model.tasks) {
-            comm_json_.push_back(json_string(task.comm));
-            cpu_slice_name_json_.push_back(json_string(task.comm + " " + std::to_string(task.pid)));
+    void add_int(const std::string& name, int64_t value) { annotation(name).sint(fld::kDaIntValue, value); }
+    void add_bool(const std::string& name, bool value) { annotation(name).boolean(fld::kDaBoolValue, value); }
+    void add_string(const std::string& name, const std::string& value) {
+        annotation(name).bytes(fld::kDaStringValue, valid_utf8(value));
+    }
+    template <typename T>
+    void add_int(const std::string& name, const std::optional<T>& value) {  // null: left out
+        if (value) add_int(name, static_cast<int64_t>(*value));
+    }
+    void add_strings(const std::string& name, const std::vector<std::string>& values) {
+        pb::Message nested;
+        nested.uint(fld::kNvNestedType, fld::kNestedArray);
+        for (const std::string& v : values) {
+            pb::Message item;
+            item.bytes(fld::kNvStringValue, valid_utf8(v));
+            nested.message(fld::kNvArrayValues, item);
         }
-        make_pieces();
+        annotation(name).message(fld::kDaNestedValue, nested);
     }
-
-    // A metadata ("M") event whose args hold one value.
-    template <typename Value>
-    void metadata(const char* name, uint32_t pid, std::optional<uint32_t> tid, const char* arg, const Value& value) {
-        metadata_.push_back(build([&](JsonWriter& w) {
-            w.begin_object();
-            w.key("name"), w.value(name);
-            w.key("ph"), w.value("M");
-            w.key("pid"), w.value(pid);
-            if (tid) w.key("tid"), w.value(*tid);
-            w.key("args");
-            w.begin_object();
-            w.key(arg), w.value(value);
-            w.end_object();
-            w.end_object();
-        }));
-    }
-
-    // write_args(w) writes the args object's members.
-    template <typename WriteArgs>
-    void instant(const std::string& name, uint32_t pid, uint32_t tid, uint64_t ts_ns, WriteArgs write_args) {
-        add(ts_ns, kInstant, [&](JsonWriter& w) {
-            w.begin_object();
-            w.key("name"), w.value(name);
-            w.key("cat"), w.value("lifecycle");
-            w.key("ph"), w.value("i");
-            w.key("s"), w.value("t");
-            w.key("ts"), w.value(nlohmann::json(us(ts_ns)));
-            w.key("pid"), w.value(pid);
-            w.key("tid"), w.value(tid);
-            w.key("args");
-            w.begin_object();
-            write_args(w);
-            w.end_object();
-            w.end_object();
-        });
-    }
-
-    // ph "s" (creator side) or "f" (created side, bound to the enclosing slice).
-    void flow(const char* phase, uint64_t id, uint32_t pid, uint32_t tid, uint64_t ts_ns) {
-        add(ts_ns, kFlow, [&](JsonWriter& w) {
-            w.begin_object();
-            w.key("name"), w.value("creation");
-            w.key("cat"), w.value("creation");
-            w.key("ph"), w.value(phase);
-            w.key("id"), w.value(id);
-            w.key("ts"), w.value(nlohmann::json(us(ts_ns)));
-            w.key("pid"), w.value(pid);
-            w.key("tid"), w.value(tid);
-            if (phase[0] == 'f') w.key("bp"), w.value("e");
-            w.end_object();
-        });
-    }
-
-    void render(const ojson& meta, TextOut& out) {
-        std::sort(timed_.begin(), timed_.end(), [](const Timed& a, const Timed& b) {
-            return std::make_tuple(a.ts_ns, a.rank, ~a.dur_ns, a.seq) <
-                   std::make_tuple(b.ts_ns, b.rank, ~b.dur_ns, b.seq);
-        });
-        // On-CPU slices by (start, longest first, index): the order they
-        // had when each was a Timed entry; they are usually already in it.
-        const std::vector<OnCpuInterval>& intervals = model_.intervals;
-        auto slice_before = [&](uint32_t a, uint32_t b) {
-            const OnCpuInterval &x = intervals[a], &y = intervals[b];
-            if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
-            uint64_t dx = duration(x), dy = duration(y);
-            if (dx != dy) return dx > dy;
-            return a < b;
-        };
-        std::vector<uint32_t> order;  // stays empty when the intervals are in order already
-        for (uint32_t i = 1; i < intervals.size(); ++i)
-            if (slice_before(i, i - 1)) {
-                order.resize(intervals.size());
-                for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
-                std::sort(order.begin(), order.end(), slice_before);
-                break;
+    // A dictionary of integers; a null member is left out.
+    void add_int_dict(const std::string& name, const std::vector<std::pair<std::string, std::optional<uint64_t>>>& members) {
+        pb::Message nested;
+        nested.uint(fld::kNvNestedType, fld::kNestedDict);
+        for (const auto& [key, value] : members)
+            if (value) nested.bytes(fld::kNvDictKeys, key);
+        for (const auto& [key, value] : members)
+            if (value) {
+                pb::Message item;
+                item.sint(fld::kNvIntValue, static_cast<int64_t>(*value));
+                nested.message(fld::kNvDictValues, item);
             }
-
-        out.put("{\"traceEvents\":[");
-        bool first = true;
-        auto next = [&] {
-            out.put(first ? "\n" : ",\n");
-            first = false;
-        };
-        for (const std::string& e : metadata_) next(), out.put(e);
-        size_t slice = 0, other = 0;
-        while (slice < intervals.size() || other < timed_.size()) {
-            uint32_t interval = 0;
-            if (slice < intervals.size()) interval = order.empty() ? static_cast<uint32_t>(slice) : order[slice];
-            // A slice goes first at equal times: it ranks before instants and flows.
-            bool take_slice = slice < intervals.size() &&
-                              (other == timed_.size() || intervals[interval].start_ns <= timed_[other].ts_ns);
-            if (!take_slice) {
-                next();
-                out.put(prebuilt_[static_cast<size_t>(timed_[other++].prebuilt)]);
-                continue;
-            }
-            ++slice;
-            const OnCpuInterval& iv = intervals[interval];
-            if (iv.task >= model_.tasks.size()) continue;
-            next();
-            write_slices(out, iv);
-        }
-        // displayTimeUnit after traceEvents: some older Perfetto versions
-        // read timestamps as ns when it came first; current ones ignore it.
-        out.put("\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":");
-        out.put(dump(meta));
-        out.put("}\n");
+        annotation(name).message(fld::kDaNestedValue, nested);
+    }
+    void add_json(const std::string& name, const std::string& json_text) {
+        annotation(name).bytes(fld::kDaLegacyJsonValue, json_text);
+    }
+    // Appends them to a TrackEvent.
+    void write_to(pb::Message& event) {
+        flush();
+        for (const pb::Message& a : done_) event.message(fld::kTeDebugAnnotations, a);
     }
 
 private:
-    static std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+    pb::Message& annotation(const std::string& name) {
+        flush();
+        current_.clear();
+        current_.bytes(fld::kDaName, name);
+        open_ = true;
+        return current_;
+    }
+    void flush() {
+        if (open_) done_.push_back(current_);
+        open_ = false;
+    }
+    pb::Message current_;
+    bool open_ = false;
+    std::vector<pb::Message> done_;
+};
 
-    static uint64_t duration(const OnCpuInterval& iv) { return iv.end_ns > iv.start_ns ? iv.end_ns - iv.start_ns : 0; }
+// Writes the packets of the trace to `out`.
+class TraceWriter {
+public:
+    explicit TraceWriter(TextOut& out) : out_(out) {}
 
-    // One interval as two complete ("X") events: on its task's track and on
-    // its CPU's. Formatted by hand from per-task and per-CPU pieces made
-    // once: these lines are nearly all of a big file.
-    void write_slices(TextOut& out, const OnCpuInterval& iv) {
-        const SlicePieces& task = pieces_[iv.task];
-        const std::string& cpu = cpu_piece(iv.cpu);
-        char times[64];
-        char* t = append_us(times, iv.start_ns);
-        t = append_text(t, ",\"dur\":");
-        t = append_us(t, duration(iv));
-        std::string_view ts_dur(times, static_cast<size_t>(t - times));
-
-        char* start = out.room(task.size() + cpu.size() * 2 + ts_dur.size() * 2 + 32);
-        char* p = append_text(start, task.task_head);
-        p = append_text(p, ts_dur);
-        p = append_text(p, task.task_mid);
-        p = append_uint(p, iv.cpu);
-        p = append_text(p, task.cpu_head);
-        p = append_text(p, ts_dur);
-        p = append_text(p, cpu);
-        p = append_text(p, task.cpu_tail);
-        out.wrote(p);
+    // One TracePacket with the given body (its fields), as Trace.packet.
+    void packet(std::string_view body) {
+        char head[2 * pb::kMaxVarint];
+        out_.put(std::string_view(head, static_cast<size_t>(pb::put_len(head, fld::kTracePacket, body.size()) - head)));
+        out_.put(body);
     }
 
-    // The fixed text around a slice's times, per task.
-    struct SlicePieces {
-        std::string task_head, task_mid, cpu_head, cpu_tail;
-        size_t size() const { return task_head.size() + task_mid.size() + cpu_head.size() + cpu_tail.size(); }
-    };
-    void make_pieces() {
-        for (size_t i = 0; i < model_.tasks.size(); ++i) {
-            const TaskRecord& task = model_.tasks[i];
-            std::string tgid = std::to_string(task.tgid), pid = std::to_string(task.pid);
-            pieces_.push_back(SlicePieces{
-                "{\"name\":" + comm_json_[i] + ",\"cat\":\"oncpu\",\"ph\":\"X\",\"ts\":",
-                ",\"pid\":" + tgid + ",\"tid\":" + pid + ",\"args\":{\"cpu\":",
-                "}},\n{\"name\":" + cpu_slice_name_json_[i] + ",\"cat\":\"cpu\",\"ph\":\"X\",\"ts\":",
-                ",\"pid\":" + pid + ",\"tgid\":" + tgid + "}}",  // the name says the comm
-            });
+    // A packet holding a TrackEvent (already encoded) at ts.
+    void event(uint64_t ts, bool uses_interned, std::string_view track_event) {
+        char head[64];
+        char* p = pb::put_uint(head, fld::kTimestamp, ts);
+        p = pb::put_uint(p, fld::kTrustedPacketSequenceId, kSequenceId);
+        if (uses_interned) p = pb::put_uint(p, fld::kSequenceFlags, fld::kSeqNeedsIncrementalState);
+        p = pb::put_len(p, fld::kTrackEvent, track_event.size());
+        const size_t head_size = static_cast<size_t>(p - head);
+        const size_t body = head_size + track_event.size();
+        if (body + 16 <= 4096) {  // the usual case: formatted in place
+            char* o = out_.room(body + 16);
+            o = pb::put_len(o, fld::kTracePacket, body);
+            std::memcpy(o, head, head_size);
+            std::memcpy(o + head_size, track_event.data(), track_event.size());
+            out_.wrote(o + body);
+            return;
         }
-    }
-    // ,"pid":<CPUs>,"tid":<cpu's track>,"args":{"cpu":<cpu>
-    const std::string& cpu_piece(uint32_t cpu) {
-        if (cpu >= cpu_pieces_.size()) cpu_pieces_.resize(cpu + 1);
-        std::string& piece = cpu_pieces_[cpu];
-        if (piece.empty())
-            piece = ",\"pid\":" + std::to_string(kPerfettoCpuPid) + ",\"tid\":" +
-                    std::to_string(perfetto_cpu_tid(cpu)) + ",\"args\":{\"cpu\":" + std::to_string(cpu);
-        return piece;
+        char trace_head[2 * pb::kMaxVarint];
+        out_.put(std::string_view(trace_head,
+                                  static_cast<size_t>(pb::put_len(trace_head, fld::kTracePacket, body) - trace_head)));
+        out_.put(std::string_view(head, head_size));
+        out_.put(track_event);
     }
 
-    template <typename Write>
-    void add(uint64_t ts_ns, int rank, Write write) {
-        timed_.push_back(Timed{ts_ns, rank, 0, timed_.size(), static_cast<int32_t>(prebuilt_.size())});
-        prebuilt_.push_back(build(write));
-    }
-
-    // One event's compact JSON text (as ordered_json would dump it: keys in
-    // the order written), through one reused buffer.
-    template <typename Write>
-    std::string build(Write write) {
-        {
-            JsonWriter w(scratch_out_, -1);
-            write(w);
-        }
-        scratch_out_.flush();
-        std::string text = scratch_;  // exact size; scratch_ keeps its capacity
-        scratch_.clear();
-        return text;
-    }
-
-    const RunModel& model_;
-    std::vector<std::string> comm_json_, cpu_slice_name_json_;  // per task, JSON-quoted
-    std::vector<std::string> metadata_;
-    std::vector<std::string> prebuilt_;
-    std::vector<Timed> timed_;   // everything but the on-CPU slices
-    std::vector<SlicePieces> pieces_;     // per task
-    std::vector<std::string> cpu_pieces_;  // per CPU, made when first needed
-    std::string scratch_;
-    TextOut scratch_out_{[this](std::string_view text) { scratch_.append(text.data(), text.size()); }};
+private:
+    TextOut& out_;
 };
 
 // The task that created tasks[child]: the latest task with pid ==
@@ -329,135 +241,467 @@ std::string exit_name(const TaskRecord& task) {
     return "exit";
 }
 
-ojson metadata_json(const RunModel& model) {
-    // The run's facts as in report.json, then what is particular to this file.
-    ojson metadata = ojson::parse(run_json(model.run).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    metadata.update(ojson{
-        {"tool", "cxtrace"},
-        {"schema", kPerfettoSchema},
-        {"time_unit", "ts and dur in microseconds (3 decimals: ns precision) since the start of tracing"},
-        {"tasks", model.tasks.size()},
-        {"intervals", model.intervals.size()},
-        {"anomalies", model.anomalies.total()},
-        {"cpu_tracks",
-         "pid " + std::to_string(kPerfettoCpuPid) + " (\"CPUs\"): one track per CPU, tid " +
-             std::to_string(kPerfettoCpuPid) + " + 1 + cpu"},
-    });
-    return metadata;
+std::string mm_name(uint32_t mm) { return "mm" + std::to_string(mm); }
+
+// An event other than an on-CPU slice: an instant, with its TrackEvent
+// encoded when collected. Written in (ts, seq) order.
+struct Timed {
+    uint64_t ts_ns;
+    size_t seq;
+    std::string track_event;
+};
+
+class Exporter {
+public:
+    Exporter(const RunModel& model, TextOut& out) : model_(model), writer_(out) {}
+
+    void run() {
+        make_tracks();
+        make_flows();
+        make_instants();
+        write_header();
+        write_events();
+    }
+
+private:
+    // --- tracks -------------------------------------------------------------
+    void make_tracks() {
+        const std::vector<TaskRecord>& tasks = model_.tasks;
+        std::map<uint32_t, size_t> process_order;  // tgid -> first task of that group
+        for (size_t i = 0; i < tasks.size(); ++i) process_order.emplace(tasks[i].tgid, i);
+        std::vector<std::pair<size_t, uint32_t>> processes;  // (first task, tgid), in creation order
+        for (const auto& [tgid, first] : process_order) processes.emplace_back(first, tgid);
+        std::sort(processes.begin(), processes.end());
+        std::map<uint32_t, size_t> leaders;  // tgid -> its first traced leader (pid == tgid)
+        for (size_t i = 0; i < tasks.size(); ++i)
+            if (tasks[i].pid == tasks[i].tgid) leaders.emplace(tasks[i].tgid, i);
+
+        int sort_index = 0;
+        std::map<uint32_t, uint64_t> process_uuid;
+        for (const auto& [first, tgid] : processes) {
+            // The group is named after its leader when traced.
+            auto leader_index = leaders.find(tgid);
+            const TaskRecord* leader = &tasks[leader_index != leaders.end() ? leader_index->second : first];
+            const uint64_t uuid = next_uuid_++;
+            process_uuid[tgid] = uuid;
+            descriptors_.push_back(process_track(uuid, tgid, valid_utf8(leader->comm), sort_index++));
+        }
+        // One thread track per (tgid, pid): a reused pid keeps its first name.
+        std::map<std::pair<uint32_t, uint32_t>, uint64_t> thread_uuid;
+        task_track_.resize(tasks.size());
+        for (size_t i = 0; i < tasks.size(); ++i) {
+            const TaskRecord& task = tasks[i];
+            auto [it, fresh] = thread_uuid.emplace(std::make_pair(task.tgid, task.pid), 0);
+            if (fresh) {
+                it->second = next_uuid_++;
+                descriptors_.push_back(thread_track(it->second, process_uuid.at(task.tgid), task.tgid, task.pid,
+                                                    valid_utf8(thread_name(task)), static_cast<int>(i)));
+            }
+            task_track_[i] = it->second;
+        }
+
+        std::set<uint32_t> cpus;
+        for (int cpu = 0; cpu < model_.run.cpus; ++cpu) cpus.insert(static_cast<uint32_t>(cpu));
+        for (const OnCpuInterval& interval : model_.intervals) cpus.insert(interval.cpu);
+        if (!cpus.empty()) {
+            const uint64_t cpus_uuid = next_uuid_++;
+            descriptors_.push_back(process_track(cpus_uuid, kPerfettoCpuPid, "CPUs", sort_index++));
+            cpu_track_.assign(*cpus.rbegin() + 1, 0);
+            for (uint32_t cpu : cpus) {
+                cpu_track_[cpu] = next_uuid_++;
+                descriptors_.push_back(thread_track(cpu_track_[cpu], cpus_uuid, kPerfettoCpuPid,
+                                                    perfetto_cpu_tid(cpu), "CPU " + std::to_string(cpu),
+                                                    static_cast<int>(cpu)));
+            }
+        }
+        run_track_ = next_uuid_++;
+        pb::Message run;
+        run.uint(fld::kTdUuid, run_track_).bytes(fld::kTdName, "cxtrace run");
+        descriptors_.push_back(run);
+
+        // Slice names, interned: "<comm>" on a task's track, "<comm> <pid>" on a CPU's.
+        std::unordered_map<std::string, uint64_t> iids;
+        auto intern = [&](std::string name) {
+            auto [it, fresh] = iids.emplace(std::move(name), 0);
+            if (fresh) {
+                it->second = kFirstNameIid + names_.size();
+                names_.push_back(it->first);
+            }
+            return it->second;
+        };
+        task_name_iid_.resize(tasks.size());
+        cpu_name_iid_.resize(tasks.size());
+        for (size_t i = 0; i < tasks.size(); ++i) {
+            task_name_iid_[i] = intern(valid_utf8(tasks[i].comm));
+            cpu_name_iid_[i] = intern(valid_utf8(tasks[i].comm + " " + std::to_string(tasks[i].pid)));
+        }
+    }
+
+    static pb::Message process_track(uint64_t uuid, uint32_t pid, const std::string& name, int sort_index) {
+        pb::Message process;
+        process.sint(fld::kPdPid, static_cast<int32_t>(pid))
+            .bytes(fld::kPdProcessName, name)
+            .sint(fld::kPdLegacySortIndex, sort_index);
+        pb::Message track;
+        track.uint(fld::kTdUuid, uuid).message(fld::kTdProcess, process);
+        return track;
+    }
+
+    static pb::Message thread_track(uint64_t uuid, uint64_t parent, uint32_t pid, uint32_t tid,
+                                    const std::string& name, int sort_index) {
+        pb::Message thread;
+        thread.sint(fld::kThPid, static_cast<int32_t>(pid))
+            .sint(fld::kThTid, static_cast<int32_t>(tid))
+            .bytes(fld::kThThreadName, name)
+            .sint(fld::kThLegacySortIndex, sort_index);
+        pb::Message track;
+        track.uint(fld::kTdUuid, uuid).uint(fld::kTdParentUuid, parent).message(fld::kTdThread, thread);
+        return track;
+    }
+
+    // --- flows: creator's slice around the creation -> created's first slice
+    struct FlowEnd {
+        uint64_t id;
+        bool terminating;
+    };
+    struct Request {  // a flow to start on the creator's track
+        size_t creator;
+        uint64_t ts;
+        uint64_t id;
+        bool bound;
+    };
+    struct CreatorInstant {
+        size_t creator;
+        uint64_t ts;
+        uint64_t flow;
+    };
+    static constexpr uint32_t kNone = ~uint32_t{0};
+
+    void make_flows() {
+        const std::vector<TaskRecord>& tasks = model_.tasks;
+        const std::vector<OnCpuInterval>& intervals = model_.intervals;
+        first_interval_.assign(tasks.size(), kNone);
+        for (uint32_t i = 0; i < intervals.size(); ++i) {
+            const OnCpuInterval& iv = intervals[i];
+            if (iv.task >= tasks.size()) continue;
+            uint32_t& first = first_interval_[iv.task];
+            if (first == kNone || iv.start_ns < intervals[first].start_ns) first = i;
+        }
+        std::unordered_map<uint32_t, std::vector<size_t>> tasks_with_pid;
+        for (size_t i = 0; i < tasks.size(); ++i) tasks_with_pid[tasks[i].pid].push_back(i);
+
+        std::vector<Request> requests;
+        uint64_t flow_id = 0;
+        for (size_t i = 0; i < tasks.size(); ++i) {
+            const TaskRecord& task = tasks[i];
+            if (!task.created_ns) continue;
+            auto creator = creator_of(model_, tasks_with_pid[task.parent_pid], i);
+            if (!creator) continue;
+            ++flow_id;
+            requests.push_back(Request{*creator, *task.created_ns, flow_id, false});
+            if (first_interval_[i] != kNone) slice_flows_[first_interval_[i]].push_back(FlowEnd{flow_id, true});
+            else created_flow_[i] = flow_id;  // on its "created" instant
+        }
+        if (requests.empty()) return;
+        std::sort(requests.begin(), requests.end(),
+                  [](const Request& a, const Request& b) { return std::tie(a.creator, a.ts) < std::tie(b.creator, b.ts); });
+        std::unordered_map<size_t, std::pair<size_t, size_t>> by_creator;  // creator -> [begin, end) in requests
+        for (size_t k = 0; k < requests.size(); ++k) {
+            auto [it, fresh] = by_creator.emplace(requests[k].creator, std::make_pair(k, k + 1));
+            if (!fresh) it->second.second = k + 1;
+        }
+        // The creator's on-CPU slice enclosing the creation carries the flow's start.
+        for (uint32_t i = 0; i < intervals.size(); ++i) {
+            const OnCpuInterval& iv = intervals[i];
+            auto range = by_creator.find(iv.task);
+            if (range == by_creator.end()) continue;
+            auto begin = requests.begin() + static_cast<ptrdiff_t>(range->second.first);
+            auto end = requests.begin() + static_cast<ptrdiff_t>(range->second.second);
+            auto k = std::lower_bound(begin, end, iv.start_ns, [](const Request& r, uint64_t ts) { return r.ts < ts; });
+            for (; k != end && k->ts <= iv.start_ns + duration(iv); ++k)
+                if (!k->bound) {
+                    k->bound = true;
+                    slice_flows_[i].push_back(FlowEnd{k->id, false});
+                }
+        }
+        // Not on CPU at its creation (as far as the trace shows): an instant
+        // on the creator's track at the creation carries it.
+        for (const Request& r : requests)
+            if (!r.bound) creator_instants_.push_back({r.creator, r.ts, r.id});
+    }
+
+    // --- instants --------------------------------------------------------------
+    template <typename Fill>
+    void instant(uint64_t track, const std::string& name, uint64_t ts, std::optional<uint64_t> flow, bool terminating,
+                 Fill fill) {
+        pb::Message event;
+        event.uint(fld::kTeType, fld::kTypeInstant)
+            .uint(fld::kTeTrackUuid, track)
+            .bytes(fld::kTeCategories, "lifecycle")
+            .bytes(fld::kTeName, valid_utf8(name));
+        Annotations annotations;
+        fill(annotations);
+        annotations.write_to(event);
+        if (flow) event.fixed64(terminating ? fld::kTeTerminatingFlowIds : fld::kTeFlowIds, *flow);
+        timed_.push_back(Timed{ts, timed_.size(), event.data()});
+    }
+
+    void make_instants() {
+        // The run's facts, as report.json's "run", and what is particular to this file.
+        instant(run_track_, "cxtrace run", 0, std::nullopt, false, [&](Annotations& a) {
+            a.add_string("tool", "cxtrace");
+            a.add_string("schema", kPerfettoSchema);
+            a.add_json("run", run_json(model_.run).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            a.add_string("time_unit", "TracePacket.timestamp: ns since the start of tracing");
+            a.add_int("tasks", static_cast<int64_t>(model_.tasks.size()));
+            a.add_int("intervals", static_cast<int64_t>(model_.intervals.size()));
+            a.add_int("anomalies", static_cast<int64_t>(model_.anomalies.total()));
+            a.add_string("cpu_tracks", "pid " + std::to_string(kPerfettoCpuPid) + " (\"CPUs\"): one thread track per CPU, tid " +
+                                           std::to_string(kPerfettoCpuPid) + " + 1 + cpu");
+        });
+        const std::vector<TaskRecord>& tasks = model_.tasks;
+        for (size_t i = 0; i < tasks.size(); ++i) {
+            const TaskRecord& task = tasks[i];
+            const uint64_t track = task_track_[i];
+            if (task.created_ns) {
+                std::optional<uint64_t> flow;
+                if (auto it = created_flow_.find(i); it != created_flow_.end()) flow = it->second;
+                instant(track, std::string("created (") + task_kind_name(task.kind) + ")", *task.created_ns, flow, true,
+                        [&](Annotations& a) {
+                            a.add_string("kind", task_kind_name(task.kind));
+                            if (task.mm) a.add_string("mm", mm_name(task.mm));
+                            a.add_int_dict("latency_ns", {{"syscall", task.latency.syscall},
+                                                          {"first_run", task.latency.first_run}});
+                            a.add_string("clone_flags", hex(task.clone_flags));
+                            if (!task.creation_syscall.empty()) a.add_string("creation_syscall", task.creation_syscall);
+                            a.add_int("pid", task.pid);
+                            a.add_int("tgid", task.tgid);
+                            a.add_int("ppid", task.ppid);
+                            a.add_int("parent_pid", task.parent_pid);
+                            a.add_int("wakeup_cpu", task.wakeup_cpu);
+                        });
+            }
+            for (const ExecRecord& exec : task.execs)
+                instant(track, "exec " + basename_of(exec.filename), exec.ts_ns, std::nullopt, false, [&](Annotations& a) {
+                    a.add_string("filename", exec.filename);
+                    a.add_strings("argv", exec.argv);
+                    a.add_int("argc", exec.argc);
+                    a.add_bool("argv_truncated", exec.argv_truncated);
+                    if (exec.mm) a.add_string("mm", mm_name(exec.mm));
+                    if (exec.pid_before != 0 && exec.pid_before != task.pid) a.add_int("pid_before", exec.pid_before);
+                });
+            if (task.exited_ns)
+                instant(track, exit_name(task), *task.exited_ns, std::nullopt, false, [&](Annotations& a) {
+                    a.add_int("exit_code", task.exit_code);
+                    a.add_int("exit_signal", task.exit_signal);
+                    a.add_bool("core_dumped", task.core_dumped);
+                });
+        }
+        for (const CreatorInstant& c : creator_instants_)
+            instant(task_track_[c.creator], "creates " + std::to_string(model_.tasks[c.creator].pid), c.ts, c.flow, false,
+                    [](Annotations&) {});
+        std::sort(timed_.begin(), timed_.end(),
+                  [](const Timed& a, const Timed& b) { return std::tie(a.ts_ns, a.seq) < std::tie(b.ts_ns, b.seq); });
+    }
+
+    // --- the file ----------------------------------------------------------------
+    void write_header() {
+        // First packet: clears the sequence's incremental state and interns
+        // the names the slices use.
+        pb::Message interned;
+        auto entry = [](uint64_t iid, const std::string& name) {
+            pb::Message m;
+            m.uint(fld::kInternedIid, iid).bytes(fld::kInternedName, name);
+            return m;
+        };
+        interned.message(fld::kIdEventCategories, entry(kCatOncpu, "oncpu"));
+        interned.message(fld::kIdEventCategories, entry(kCatCpu, "cpu"));
+        for (size_t k = 0; k < names_.size(); ++k) interned.message(fld::kIdEventNames, entry(kFirstNameIid + k, names_[k]));
+        interned.message(fld::kIdDebugAnnotationNames, entry(kAnnCpu, "cpu"));
+        interned.message(fld::kIdDebugAnnotationNames, entry(kAnnPid, "pid"));
+        interned.message(fld::kIdDebugAnnotationNames, entry(kAnnTgid, "tgid"));
+        pb::Message first;
+        first.uint(fld::kTimestamp, 0)
+            .uint(fld::kTrustedPacketSequenceId, kSequenceId)
+            .uint(fld::kSequenceFlags, fld::kSeqIncrementalStateCleared)
+            .message(fld::kInternedData, interned);
+        writer_.packet(first.data());
+        // Then every track, before any event on it.
+        for (const pb::Message& track : descriptors_) {
+            pb::Message packet;
+            packet.uint(fld::kTimestamp, 0)
+                .uint(fld::kTrustedPacketSequenceId, kSequenceId)
+                .message(fld::kTrackDescriptor, track);
+            writer_.packet(packet.data());
+        }
+    }
+
+    // BEGIN of interval i on its task's track and on its CPU's.
+    void write_begins(uint32_t i) {
+        const OnCpuInterval& iv = model_.intervals[i];
+        const TaskRecord& task = model_.tasks[iv.task];
+        char buf[160];
+        // Task track: type, track, category, name, annotation cpu.
+        char* p = pb::put_uint(buf, fld::kTeType, fld::kTypeSliceBegin);
+        p = pb::put_uint(p, fld::kTeTrackUuid, task_track_[iv.task]);
+        p = pb::put_uint(p, fld::kTeCategoryIids, kCatOncpu);
+        p = pb::put_uint(p, fld::kTeNameIid, task_name_iid_[iv.task]);
+        p = annotation(p, kAnnCpu, iv.cpu);
+        auto flows = slice_flows_.find(i);
+        if (flows == slice_flows_.end()) {
+            writer_.event(iv.start_ns, true, std::string_view(buf, static_cast<size_t>(p - buf)));
+        } else {
+            std::string event(buf, static_cast<size_t>(p - buf));
+            pb::Message ids;
+            for (const FlowEnd& f : flows->second)
+                ids.fixed64(f.terminating ? fld::kTeTerminatingFlowIds : fld::kTeFlowIds, f.id);
+            event += ids.data();
+            writer_.event(iv.start_ns, true, event);
+        }
+        // CPU track: annotations cpu, pid, tgid.
+        p = pb::put_uint(buf, fld::kTeType, fld::kTypeSliceBegin);
+        p = pb::put_uint(p, fld::kTeTrackUuid, cpu_track_[iv.cpu]);
+        p = pb::put_uint(p, fld::kTeCategoryIids, kCatCpu);
+        p = pb::put_uint(p, fld::kTeNameIid, cpu_name_iid_[iv.task]);
+        p = annotation(p, kAnnCpu, iv.cpu);
+        p = annotation(p, kAnnPid, task.pid);
+        p = annotation(p, kAnnTgid, task.tgid);
+        writer_.event(iv.start_ns, true, std::string_view(buf, static_cast<size_t>(p - buf)));
+    }
+
+    void write_ends(uint32_t i) {
+        const OnCpuInterval& iv = model_.intervals[i];
+        const uint64_t end = iv.start_ns + duration(iv);
+        for (uint64_t track : {task_track_[iv.task], cpu_track_[iv.cpu]}) {
+            char buf[32];
+            char* p = pb::put_uint(buf, fld::kTeType, fld::kTypeSliceEnd);
+            p = pb::put_uint(p, fld::kTeTrackUuid, track);
+            writer_.event(end, false, std::string_view(buf, static_cast<size_t>(p - buf)));
+        }
+    }
+
+    // A DebugAnnotation with an interned name and an int value.
+    static char* annotation(char* p, uint64_t name_iid, uint64_t value) {
+        char body[2 * pb::kMaxVarint + 4];
+        char* b = pb::put_uint(body, fld::kDaNameIid, name_iid);
+        b = pb::put_uint(b, fld::kDaIntValue, value);
+        p = pb::put_len(p, fld::kTeDebugAnnotations, static_cast<size_t>(b - body));
+        std::memcpy(p, body, static_cast<size_t>(b - body));
+        return p + (b - body);
+    }
+
+    // Everything in time order; at equal times slice ends first (a slice
+    // ending where the next begins), then begins (longest first), then
+    // instants (which so nest in a slice that begins with them).
+    void write_events() {
+        const std::vector<OnCpuInterval>& intervals = model_.intervals;
+        auto slice_before = [&](uint32_t a, uint32_t b) {
+            const OnCpuInterval &x = intervals[a], &y = intervals[b];
+            if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
+            uint64_t dx = duration(x), dy = duration(y);
+            if (dx != dy) return dx > dy;
+            return a < b;
+        };
+        std::vector<uint32_t> order;  // stays empty when the intervals are in order already
+        for (uint32_t i = 1; i < intervals.size(); ++i)
+            if (slice_before(i, i - 1)) {
+                order.resize(intervals.size());
+                for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+                std::sort(order.begin(), order.end(), slice_before);
+                break;
+            }
+        using End = std::pair<uint64_t, uint32_t>;  // (end ns, interval)
+        std::priority_queue<End, std::vector<End>, std::greater<End>> open;
+        size_t slice = 0, other = 0;
+        const uint64_t kNever = ~uint64_t{0};
+        for (;;) {
+            uint32_t next = 0;
+            uint64_t begin_ts = kNever;
+            while (slice < intervals.size()) {
+                next = order.empty() ? static_cast<uint32_t>(slice) : order[slice];
+                if (intervals[next].task < model_.tasks.size()) {
+                    begin_ts = intervals[next].start_ns;
+                    break;
+                }
+                ++slice;  // not a task of the model: skipped
+            }
+            const uint64_t end_ts = open.empty() ? kNever : open.top().first;
+            const uint64_t other_ts = other < timed_.size() ? timed_[other].ts_ns : kNever;
+            if (end_ts == kNever && begin_ts == kNever && other_ts == kNever) break;
+            if (end_ts <= begin_ts && end_ts <= other_ts) {
+                write_ends(open.top().second);
+                open.pop();
+            } else if (begin_ts <= other_ts) {
+                ++slice;
+                write_begins(next);
+                if (duration(intervals[next]) == 0) write_ends(next);
+                else open.emplace(intervals[next].start_ns + duration(intervals[next]), next);
+            } else {
+                writer_.event(timed_[other].ts_ns, false, timed_[other].track_event);
+                ++other;
+            }
+        }
+    }
+
+
+    const RunModel& model_;
+    TraceWriter writer_;
+    uint64_t next_uuid_ = 1;
+    std::vector<pb::Message> descriptors_;
+    std::vector<uint64_t> task_track_;  // per task: its thread track
+    std::vector<uint64_t> cpu_track_;   // per cpu
+    uint64_t run_track_ = 0;
+    std::vector<std::string> names_;  // interned event names, iid kFirstNameIid + index
+    std::vector<uint64_t> task_name_iid_, cpu_name_iid_;
+    std::vector<uint32_t> first_interval_;
+    std::unordered_map<uint32_t, std::vector<FlowEnd>> slice_flows_;  // interval -> flows on its task-track BEGIN
+    std::unordered_map<size_t, uint64_t> created_flow_;               // task that never ran -> flow to its instant
+    std::vector<CreatorInstant> creator_instants_;
+    std::vector<Timed> timed_;
+};
+
+bool is_valid_utf8(std::string_view s) {
+    size_t i = 0;
+    const size_t n = s.size();
+    while (i < n) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+        else return false;
+        if (i + len > n) return false;
+        for (size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
 }
 
 }  // namespace
 
-std::string render_perfetto_json(const RunModel& model) {
-    return render_to_string([&](TextOut& out) { write_perfetto_json(model, out); });
+std::string valid_utf8(const std::string& text) {
+    if (is_valid_utf8(text)) return text;
+    // The same replacement as report.json's: through nlohmann's dump.
+    const std::string quoted = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return nlohmann::json::parse(quoted).get<std::string>();
 }
 
-void write_perfetto_json(const RunModel& model, TextOut& out) {
-    Events events(model);
-    const std::vector<TaskRecord>& tasks = model.tasks;
-
-    // --- names and order of the tracks -----------------------------------
-    std::map<uint32_t, size_t> process_order;  // tgid -> first task of that group
-    for (size_t i = 0; i < tasks.size(); ++i) process_order.emplace(tasks[i].tgid, i);
-    std::vector<std::pair<size_t, uint32_t>> processes;  // (first task, tgid), in creation order
-    for (const auto& [tgid, first] : process_order) processes.emplace_back(first, tgid);
-    std::sort(processes.begin(), processes.end());
-    std::map<uint32_t, size_t> leaders;  // tgid -> its first traced leader (pid == tgid)
-    for (size_t i = 0; i < tasks.size(); ++i)
-        if (tasks[i].pid == tasks[i].tgid) leaders.emplace(tasks[i].tgid, i);
-    int sort_index = 0;
-    for (const auto& [first, tgid] : processes) {
-        // The group is named after its leader when traced.
-        auto leader_index = leaders.find(tgid);
-        const TaskRecord* leader = &tasks[leader_index != leaders.end() ? leader_index->second : first];
-        events.metadata("process_name", tgid, std::nullopt, "name", leader->comm);
-        events.metadata("process_sort_index", tgid, std::nullopt, "sort_index", sort_index++);
-    }
-    std::set<std::pair<uint32_t, uint32_t>> named;  // (pid, tid): a reused pid keeps its first name
-    for (size_t i = 0; i < tasks.size(); ++i) {
-        const TaskRecord& task = tasks[i];
-        if (!named.emplace(task.tgid, task.pid).second) continue;
-        events.metadata("thread_name", task.tgid, task.pid, "name", thread_name(task));
-        events.metadata("thread_sort_index", task.tgid, task.pid, "sort_index", static_cast<int>(i));
-    }
-
-    std::set<uint32_t> cpus;
-    for (int cpu = 0; cpu < model.run.cpus; ++cpu) cpus.insert(static_cast<uint32_t>(cpu));
-    for (const OnCpuInterval& interval : model.intervals) cpus.insert(interval.cpu);
-    if (!cpus.empty()) {
-        events.metadata("process_name", kPerfettoCpuPid, std::nullopt, "name", "CPUs");
-        events.metadata("process_sort_index", kPerfettoCpuPid, std::nullopt, "sort_index", sort_index++);
-        for (uint32_t cpu : cpus) {
-            events.metadata("thread_name", kPerfettoCpuPid, perfetto_cpu_tid(cpu), "name",
-                            "CPU " + std::to_string(cpu));
-            events.metadata("thread_sort_index", kPerfettoCpuPid, perfetto_cpu_tid(cpu), "sort_index",
-                            static_cast<int>(cpu));
-        }
-    }
-
-    // --- on-CPU intervals: per task and per CPU ---------------------------
-    std::vector<std::optional<uint64_t>> first_run(tasks.size());
-    for (uint32_t i = 0; i < model.intervals.size(); ++i) {
-        const OnCpuInterval& interval = model.intervals[i];
-        if (interval.task >= tasks.size()) continue;
-        auto& first = first_run[interval.task];
-        if (!first || interval.start_ns < *first) first = interval.start_ns;
-    }
-
-    // --- lifecycle: creation, execs, exit; creator -> created flows --------
-    std::unordered_map<uint32_t, std::vector<size_t>> tasks_with_pid;
-    for (size_t i = 0; i < tasks.size(); ++i) tasks_with_pid[tasks[i].pid].push_back(i);
-    uint64_t flow_id = 0;
-    for (size_t i = 0; i < tasks.size(); ++i) {
-        const TaskRecord& task = tasks[i];
-        if (task.created_ns) {
-            events.instant(std::string("created (") + task_kind_name(task.kind) + ")", task.tgid, task.pid,
-                           *task.created_ns, [&](JsonWriter& w) {
-                               w.key("kind"), w.value(task_kind_name(task.kind));
-                               w.key("mm"), write_mm(w, task.mm);
-                               w.key("latency_ns");
-                               w.begin_object();
-                               w.key("syscall"), w.value(task.latency.syscall);
-                               w.key("first_run"), w.value(task.latency.first_run);
-                               w.end_object();
-                               w.key("clone_flags"), w.value(hex(task.clone_flags));
-                               w.key("creation_syscall");
-                               if (task.creation_syscall.empty()) w.null();
-                               else w.value(task.creation_syscall);
-                               w.key("pid"), w.value(task.pid);
-                               w.key("tgid"), w.value(task.tgid);
-                               w.key("ppid"), w.value(task.ppid);
-                               w.key("parent_pid"), w.value(task.parent_pid);
-                               w.key("wakeup_cpu"), w.value(task.wakeup_cpu);
-                           });
-            if (auto creator = creator_of(model, tasks_with_pid[task.parent_pid], i)) {
-                const TaskRecord& c = tasks[*creator];
-                ++flow_id;
-                events.flow("s", flow_id, c.tgid, c.pid, *task.created_ns);
-                events.flow("f", flow_id, task.tgid, task.pid, first_run[i].value_or(*task.created_ns));
-            }
-        }
-        for (const ExecRecord& exec : task.execs)
-            events.instant("exec " + basename_of(exec.filename), task.tgid, task.pid, exec.ts_ns, [&](JsonWriter& w) {
-                w.key("filename"), w.value(exec.filename);
-                w.key("argv");
-                w.begin_array();
-                for (const std::string& arg : exec.argv) w.value(arg);
-                w.end_array();
-                w.key("argc"), w.value(exec.argc);
-                w.key("argv_truncated"), w.value(exec.argv_truncated);
-                w.key("mm"), write_mm(w, exec.mm);
-                if (exec.pid_before != 0 && exec.pid_before != task.pid) w.key("pid_before"), w.value(exec.pid_before);
-            });
-        if (task.exited_ns)
-            events.instant(exit_name(task), task.tgid, task.pid, *task.exited_ns, [&](JsonWriter& w) {
-                w.key("exit_code"), w.value(task.exit_code);
-                w.key("exit_signal"), w.value(task.exit_signal);
-                w.key("core_dumped"), w.value(task.core_dumped);
-            });
-    }
-
-    events.render(metadata_json(model), out);
+std::string render_perfetto_trace(const RunModel& model) {
+    return render_to_string([&](TextOut& out) { write_perfetto_trace(model, out); });
 }
+
+void write_perfetto_trace(const RunModel& model, TextOut& out) { Exporter(model, out).run(); }
 
 }  // namespace cxt

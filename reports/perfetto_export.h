@@ -1,15 +1,26 @@
-// perfetto.json: the run as Chrome trace-event JSON, for Perfetto UI
-// (ui.perfetto.dev, legacy JSON importer) and chrome://tracing.
+// perfetto.pftrace: the run as a native Perfetto trace (a `Trace` protobuf,
+// TrackEvent format), for Perfetto UI (ui.perfetto.dev) and trace_processor.
+// Hand-encoded with reports/proto_encoder.h; no protobuf library.
 //
 // Two views of the same on-CPU intervals:
-//  - per task: one track per task (pid = tgid, tid = pid), an "X" slice
-//    (cat "oncpu") per on-CPU interval, instants (cat "lifecycle") for
-//    creation, each exec and exit, and a flow arrow (cat "creation") from
-//    the creator to the task it created;
-//  - per CPU: a pseudo-process "CPUs" (pid kPerfettoCpuPid) with one track
-//    per CPU where each interval appears again as "<comm> <pid>" (cat "cpu").
-// Timestamps and durations are microseconds relative to the start of
-// tracing, with three decimals (nanosecond precision).
+//  - per task: a process track per thread group (ProcessDescriptor, named
+//    after its leader) and a thread track per task (ThreadDescriptor: pid =
+//    tgid, tid = pid, "<comm> [<kind>]"); a slice (category "oncpu", named
+//    after the comm, debug annotation cpu) per on-CPU interval; instants
+//    (category "lifecycle") for creation, each exec and exit, with their
+//    facts as debug annotations; a flow (creator -> created) from the
+//    creator's on-CPU slice around the creation to the created task's first
+//    slice (or its "created" instant when it never ran);
+//  - per CPU: a pseudo-process "CPUs" (pid kPerfettoCpuPid) with one thread
+//    track per CPU where each interval appears again as "<comm> <pid>"
+//    (category "cpu", annotations cpu, pid, tgid).
+// Plus a track "cxtrace run" with one instant at 0 carrying the run's facts.
+//
+// Timestamps are TracePacket.timestamp in nanoseconds since the start of
+// tracing (absolute, not delta-encoded). Slices are BEGIN/END pairs; packets
+// are written in time order (at equal times: slice ends, then begins, then
+// instants). One packet sequence; slice and category names and the slices'
+// annotation names are interned up front in the first packet.
 #pragma once
 
 #include <cstdint>
@@ -20,19 +31,26 @@
 
 namespace cxt {
 
-// Above any pid Linux hands out (pid_max <= 2^22), so never a real task.
+constexpr const char* kPerfettoFileName = "perfetto.pftrace";
+
+// Above any pid Linux hands out (pid_max <= 2^22), so never a real task;
+// below 2^31, so a valid int32 pid in a ProcessDescriptor.
 constexpr uint32_t kPerfettoCpuPid = 2'000'000'000;
 // Track (tid) of CPU n in the "CPUs" pseudo-process. Not n itself: Perfetto
 // treats tids as system-wide and reserves tid 0 for the idle task.
 constexpr uint32_t perfetto_cpu_tid(uint32_t cpu) { return kPerfettoCpuPid + 1 + cpu; }
 
-constexpr const char* kPerfettoSchema = "cxtrace.perfetto/1";
+constexpr const char* kPerfettoSchema = "cxtrace.perfetto/2";
 
-// The whole file: {"traceEvents":[...],"displayTimeUnit":"ns","metadata":{...}},
-// one event per line. Strings from the traced program are escaped, invalid
-// UTF-8 replaced: always valid JSON.
-std::string render_perfetto_json(const RunModel& model);
-// The same, streamed: nothing proportional to the trace is held as text.
-void write_perfetto_json(const RunModel& model, TextOut& out);
+// The whole file as one string (tests, small outputs). Strings from the
+// traced program have invalid UTF-8 replaced (U+FFFD, as report.json does):
+// every protobuf string field is valid UTF-8.
+std::string render_perfetto_trace(const RunModel& model);
+// The same, streamed: nothing proportional to the intervals is held.
+void write_perfetto_trace(const RunModel& model, TextOut& out);
+
+// text with invalid UTF-8 sequences replaced by U+FFFD exactly as
+// nlohmann::json's error_handler_t::replace does (text itself when valid).
+std::string valid_utf8(const std::string& text);
 
 }  // namespace cxt

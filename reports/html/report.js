@@ -293,7 +293,7 @@
         lane.task.forEach((task, i) => { if (task >= 0) lanes[cpu].push([task, i * b.bin_ns, i * b.bin_ns + b.bin_ns * lane.permille[i] / 1000]); });
       });
       controls.appendChild(el("span", { class: "note" }, "This run had " + tl.intervals_total + " on-CPU intervals: the timeline shows " + b.bins +
-        " bins per CPU (the task that ran most in each). perfetto.json has every interval."));
+        " bins per CPU (the task that ran most in each). perfetto.pftrace has every interval."));
     }
     controls.appendChild(el("button", { onclick: () => { view = [0, duration]; draw(); } }, "reset zoom"));
     controls.appendChild(el("button", { onclick: () => zoom(0.5, 0.5) }, "zoom in"));

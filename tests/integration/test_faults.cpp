@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "live_run.h"
+#include "perfetto_trace.h"
 
 using nlohmann::json;
 
@@ -285,10 +286,10 @@ TEST_CASE("a command that creates nothing gives a valid and small report", "[liv
     CHECK(report.at("run").at("complete") == true);
     CHECK(report.at("run").at("exit_code") == 0);
     CHECK(report.at("summary").at("creation_latency_ns").empty());
-    for (const char* file : {"report.json", "perfetto.json", "trace.cxt"})
+    for (const char* file : {"report.json", "perfetto.pftrace", "trace.cxt"})
         CHECK(live::read_file(tmp / (std::string("out/") + file)).size() < 16 * 1024);
     CHECK(live::read_file(tmp / "out/report.html").size() < 64 * 1024);  // the page's own CSS and script
-    CHECK(live::read_json(tmp / "out/perfetto.json").at("traceEvents").is_array());
+    CHECK_NOTHROW(cxt::pftrace::decode(live::read_file(tmp / "out/perfetto.pftrace")));
 }
 
 TEST_CASE("CAP_BPF and CAP_PERFMON are enough: no root needed", "[live][security]") {

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "live_run.h"
+#include "perfetto_trace.h"
 
 using nlohmann::json;
 
@@ -212,7 +213,7 @@ TEST_CASE("every bundled workload's report renders in headless Chromium", "[live
         REQUIRE(outcome.status == 0);
         REQUIRE(live::file_exists(tmp / (w.name + "/report.html")));
         REQUIRE_NOTHROW(reports[i] = live::read_json(tmp / (w.name + "/report.json")));
-        REQUIRE_NOTHROW(live::read_json(tmp / (w.name + "/perfetto.json")));
+        REQUIRE_NOTHROW(cxt::pftrace::decode(live::read_file(tmp / (w.name + "/perfetto.pftrace"))));
     }
     const double traced = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -279,9 +280,10 @@ TEST_CASE("hostile names in argv, comm and file name stay text in report.html", 
     INFO("stdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
     REQUIRE(outcome.status == 0);
 
-    json report, perfetto;
+    json report;
+    cxt::pftrace::Trace perfetto;  // decoding checks every string is valid UTF-8
     REQUIRE_NOTHROW(report = live::read_json(tmp / "out/report.json"));
-    REQUIRE_NOTHROW(perfetto = live::read_json(tmp / "out/perfetto.json"));
+    REQUIRE_NOTHROW(perfetto = cxt::pftrace::decode(live::read_file(tmp / "out/perfetto.pftrace")));
     CHECK(report.at("run").at("command") == json(command));
 
     // report.json holds the strings exactly: the exec with the hostile argv.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "live_run.h"
+#include "perfetto_trace.h"
 
 using nlohmann::json;
 
@@ -73,7 +74,7 @@ TEST_CASE("the default workload's report matches what it printed", "[live][workl
     REQUIRE(outcome.status == 0);
     REQUIRE(last_line(outcome.out) == "report: " + (tmp / "out") + "/report.html");
     CHECK(live::file_exists(tmp / "out/report.json"));
-    CHECK(live::file_exists(tmp / "out/perfetto.json"));
+    CHECK(live::file_exists(tmp / "out/perfetto.pftrace"));
 
     Printed printed = parse_workload_output(outcome.out);
     REQUIRE(printed.main_pid > 0);
@@ -173,15 +174,16 @@ TEST_CASE("the default workload's report matches what it printed", "[live][workl
         CHECK(parallel_total == run.at("duration_ns").get<int64_t>());
         CHECK(report.at("summary").at("max_parallelism").get<int>() >= 1);
     }
-    SECTION("perfetto.json's on-CPU slices add up to the report's on-CPU time") {
-        json trace = live::read_json(tmp / "out/perfetto.json");
+    SECTION("perfetto.pftrace's on-CPU slices add up to the report's on-CPU time") {
+        cxt::pftrace::Trace trace;
+        REQUIRE_NOTHROW(trace = cxt::pftrace::decode(live::read_file(tmp / "out/perfetto.pftrace")));
         std::map<int64_t, std::pair<int64_t, int64_t>> slices;  // tid -> (sum of dur in ns, slices)
-        for (const auto& event : trace.at("traceEvents")) {
-            if (event.at("ph") != "X" || event.at("cat") != "oncpu") continue;
-            const double dur_us = event.at("dur").get<double>();
-            REQUIRE(dur_us >= 0);
-            auto& [sum, count] = slices[event.at("tid").get<int64_t>()];
-            sum += static_cast<int64_t>(dur_us * 1000.0 + 0.5);
+        for (const auto& slice : trace.slices) {
+            if (std::find(slice.categories.begin(), slice.categories.end(), "oncpu") == slice.categories.end()) continue;
+            const auto& track = trace.track(slice.track);
+            REQUIRE(track.thread);
+            auto& [sum, count] = slices[track.tid];
+            sum += static_cast<int64_t>(slice.dur);
             ++count;
         }
         std::map<int64_t, int64_t> oncpu;  // tid -> oncpu_ns (summed should a pid be reused)
@@ -191,7 +193,7 @@ TEST_CASE("the default workload's report matches what it printed", "[live][workl
             REQUIRE(slices.count(tid) == 1);
             const auto [sum, count] = slices.at(tid);
             CHECK(count > 0);
-            CHECK(std::abs(sum - ns) <= count);  // at most 1 ns of rounding per slice
+            CHECK(sum == ns);  // nanoseconds, no rounding
         }
         CHECK(slices.size() == oncpu.size());
     }

@@ -1,25 +1,32 @@
-// perfetto.json: Chrome trace-event JSON of the run model, checked on a
-// synthetic stream and on a recorded trace.
+// perfetto.pftrace: the native Perfetto trace (TrackEvent protobuf) of the
+// run model, read back with the tests' own decoder (tests/support), checked
+// on a synthetic stream and on a recorded trace; and, as an independent
+// witness, decoded by protoc against a schema subset (tests/support/perfetto_subset.proto).
 #include <catch2/catch.hpp>
 
-#include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
+#include <cctype>
+#include <sys/wait.h>
 #include <tuple>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "correlator.h"
 #include "event_builder.h"
 #include "perfetto_export.h"
+#include "perfetto_trace.h"
 
 using namespace cxt;
 using namespace cxt::test;
 using nlohmann::json;
+namespace pft = cxt::pftrace;
 
 namespace {
-
-
 
 const std::string kHostileComm = std::string("a\"</script>\x01\xff", 14);  // fits the 16-byte comm
 const std::string kHostileFile = "/tmp/</script><b>\"x\\y\xff\xfe";
@@ -107,108 +114,157 @@ RunModel perfetto_model() {
     return perfetto_stream().correlate(end);
 }
 
-// Microseconds (a JSON float) back to nanoseconds.
-uint64_t ns_of(const json& us) {
-    REQUIRE(us.is_number());
-    return static_cast<uint64_t>(std::llround(us.get<double>() * 1000.0));
+pft::Trace decode(const std::string& bytes) {
+    pft::Trace trace;
+    try {
+        trace = pft::decode(bytes);
+    } catch (const std::exception& e) {
+        FAIL(e.what());
+    }
+    return trace;
 }
 
-std::vector<json> events_where(const json& trace, const std::string& ph, const std::string& cat = "") {
-    std::vector<json> found;
-    for (const json& e : trace.at("traceEvents"))
-        if (e.at("ph") == ph && (cat.empty() || e.value("cat", "") == cat)) found.push_back(e);
-    return found;
-}
-
-const json& metadata_event(const json& trace, const std::string& name, uint32_t pid,
-                           std::optional<uint32_t> tid = std::nullopt) {
-    const json* found = nullptr;
-    for (const json& e : trace.at("traceEvents"))
-        if (e.at("ph") == "M" && e.at("name") == name && e.at("pid") == pid &&
-            (!tid || (e.contains("tid") && e.at("tid") == *tid))) {
+// The thread track of (tgid, pid) / of a CPU, and the process track of a pid.
+const pft::Track& thread_track(const pft::Trace& trace, uint32_t pid, uint32_t tid) {
+    const pft::Track* found = nullptr;
+    for (const auto& [uuid, t] : trace.tracks)
+        if (t.thread && static_cast<uint32_t>(t.pid) == pid && static_cast<uint32_t>(t.tid) == tid) {
             REQUIRE(found == nullptr);
-            found = &e;
+            found = &t;
         }
-    INFO(name << " for pid " << pid << " tid " << (tid ? std::to_string(*tid) : "-"));
+    INFO("thread track " << pid << "/" << tid);
     REQUIRE(found != nullptr);
     return *found;
 }
 
-// Sum of "dur" (ns) and count of "X" slices of one category, per (pid, tid).
-std::map<std::pair<uint32_t, uint32_t>, std::pair<uint64_t, uint64_t>> slice_sums(const json& trace,
+const pft::Track& process_track(const pft::Trace& trace, uint32_t pid) {
+    const pft::Track* found = nullptr;
+    for (const auto& [uuid, t] : trace.tracks)
+        if (t.process && static_cast<uint32_t>(t.pid) == pid) {
+            REQUIRE(found == nullptr);
+            found = &t;
+        }
+    INFO("process track " << pid);
+    REQUIRE(found != nullptr);
+    return *found;
+}
+
+bool has_category(const std::vector<std::string>& categories, const std::string& cat) {
+    return std::find(categories.begin(), categories.end(), cat) != categories.end();
+}
+
+std::vector<pft::Slice> slices_of(const pft::Trace& trace, const std::string& cat) {
+    std::vector<pft::Slice> found;
+    for (const pft::Slice& s : trace.slices)
+        if (has_category(s.categories, cat)) found.push_back(s);
+    return found;
+}
+
+// Sum of durations (ns) and count of slices of one category, per (pid, tid) of their track.
+std::map<std::pair<uint32_t, uint32_t>, std::pair<uint64_t, uint64_t>> slice_sums(const pft::Trace& trace,
                                                                                   const std::string& cat) {
     std::map<std::pair<uint32_t, uint32_t>, std::pair<uint64_t, uint64_t>> sums;
-    for (const json& e : events_where(trace, "X", cat)) {
-        auto& [sum, count] = sums[{e.at("pid").get<uint32_t>(), e.at("tid").get<uint32_t>()}];
-        sum += ns_of(e.at("dur"));
+    for (const pft::Slice& s : slices_of(trace, cat)) {
+        const pft::Track& t = trace.track(s.track);
+        REQUIRE(t.thread);
+        auto& [sum, count] = sums[{static_cast<uint32_t>(t.pid), static_cast<uint32_t>(t.tid)}];
+        sum += s.dur;
         ++count;
     }
     return sums;
 }
 
-bool differs_by_at_most(uint64_t a, uint64_t b, uint64_t tolerance) {
-    return (a > b ? a - b : b - a) <= tolerance;
+int64_t int_arg(const pft::Args& args, const std::string& name) {
+    INFO("arg " << name);
+    REQUIRE(args.count(name) == 1);
+    REQUIRE(args.at(name).kind == pft::Value::Int);
+    return args.at(name).i;
+}
+
+std::string string_arg(const pft::Args& args, const std::string& name) {
+    INFO("arg " << name);
+    REQUIRE(args.count(name) == 1);
+    REQUIRE(args.at(name).kind == pft::Value::String);
+    return args.at(name).s;
+}
+
+// A flow: where it starts (the event carrying it in flow_ids) and ends
+// (terminating_flow_ids), as (track pid, track tid, event ts).
+struct FlowPoint {
+    uint32_t pid, tid;
+    uint64_t ts;
+    const pft::Event* event;
+};
+
+void collect_flows(const pft::Trace& trace, std::map<uint64_t, FlowPoint>& starts, std::map<uint64_t, FlowPoint>& ends) {
+    for (const pft::Event& e : trace.events) {
+        const pft::Track& t = trace.track(e.track);
+        for (uint64_t id : e.flow_ids)
+            CHECK(starts.emplace(id, FlowPoint{uint32_t(t.pid), uint32_t(t.tid), e.ts, &e}).second);
+        for (uint64_t id : e.terminating_flow_ids)
+            CHECK(ends.emplace(id, FlowPoint{uint32_t(t.pid), uint32_t(t.tid), e.ts, &e}).second);
+    }
 }
 
 }  // namespace
 
-TEST_CASE("perfetto.json: tracks, slices, instants and flows of a synthetic run", "[perfetto]") {
+TEST_CASE("perfetto.pftrace: tracks, slices, instants and flows of a synthetic run", "[perfetto]") {
     const RunModel model = perfetto_model();
     REQUIRE(model.anomalies.total() == 0);
     REQUIRE(model.tasks.size() == 6);
-    const std::string text = render_perfetto_json(model);
-    json trace;
-    REQUIRE_NOTHROW(trace = json::parse(text));
+    const std::string bytes = render_perfetto_trace(model);
+    const pft::Trace trace = decode(bytes);
 
-    SECTION("the outer object") {
-        REQUIRE(trace.at("traceEvents").is_array());
-        CHECK(trace.at("displayTimeUnit") == "ns");
-        CHECK(trace.at("metadata").at("schema") == kPerfettoSchema);
-        CHECK(trace.at("metadata").at("workload") == "unit-test");
-        CHECK(trace.at("metadata").at("root_pid") == kRoot);
-        // traceEvents first: older Perfetto versions honoured displayTimeUnit
-        // (as the unit of ts) only when it came before the events.
-        CHECK(text.rfind("{\"traceEvents\":[", 0) == 0);
-        for (const json& e : trace.at("traceEvents")) {
-            CHECK(e.at("ph").is_string());
-            CHECK(e.at("pid").is_number_integer());
-            if (e.at("ph") != "M") {
-                CHECK(e.at("ts").is_number_float());
-                CHECK(e.at("tid").is_number_integer());
-                CHECK(e.at("cat").is_string());
-            }
-        }
+    SECTION("the run's facts") {
+        const pft::Event* run = nullptr;
+        for (const pft::Event& e : trace.instants)
+            if (e.name == "cxtrace run") run = &e;
+        REQUIRE(run != nullptr);
+        CHECK(run->ts == 0);
+        CHECK(trace.track(run->track).name == "cxtrace run");
+        CHECK(string_arg(run->args, "schema") == kPerfettoSchema);
+        CHECK(string_arg(run->args, "tool") == "cxtrace");
+        CHECK(int_arg(run->args, "intervals") == static_cast<int64_t>(model.intervals.size()));
+        REQUIRE(run->args.at("run").kind == pft::Value::Json);
+        const json facts = json::parse(run->args.at("run").s);
+        CHECK(facts.at("workload") == "unit-test");
+        CHECK(facts.at("root_pid") == kRoot);
+        // The first packet clears the incremental state; the file is a Trace
+        // (field 1, length-delimited = 0x0a) from its first byte.
+        REQUIRE(!bytes.empty());
+        CHECK(bytes[0] == '\x0a');
     }
 
     SECTION("process and thread names, root first") {
         const TaskRecord& root = only_task(model, kRoot);
-        CHECK(metadata_event(trace, "process_name", kRoot).at("args").at("name") == as_written(root.comm));
-        CHECK(metadata_event(trace, "process_name", 102).at("args").at("name") == "victim");
-        CHECK(metadata_event(trace, "process_name", kPerfettoCpuPid).at("args").at("name") == "CPUs");
+        CHECK(process_track(trace, kRoot).process_name == as_written(root.comm));
+        CHECK(process_track(trace, 102).process_name == "victim");
+        CHECK(process_track(trace, kPerfettoCpuPid).process_name == "CPUs");
         for (const TaskRecord& task : model.tasks) {
             INFO("pid " << task.pid);
-            const json& name = metadata_event(trace, "thread_name", task.tgid, task.pid);
-            CHECK(name.at("args").at("name") ==
-                  as_written(task.comm) + " [" + task_kind_name(task.kind) + "]");
-            CHECK(metadata_event(trace, "thread_sort_index", task.tgid, task.pid).at("args").contains("sort_index"));
+            const pft::Track& t = thread_track(trace, task.tgid, task.pid);
+            CHECK(t.thread_name == as_written(task.comm) + " [" + task_kind_name(task.kind) + "]");
+            CHECK(t.sort_index.has_value());
+            CHECK(t.parent == process_track(trace, task.tgid).uuid);
         }
-        CHECK(metadata_event(trace, "thread_name", 102, 102).at("args").at("name") == "victim [process]");
-        CHECK(metadata_event(trace, "thread_name", kRoot, 101).at("args").at("name") == "worker [thread]");
+        CHECK(thread_track(trace, 102, 102).thread_name == "victim [process]");
+        CHECK(thread_track(trace, kRoot, 101).thread_name == "worker [thread]");
 
-        int root_index = metadata_event(trace, "process_sort_index", kRoot).at("args").at("sort_index");
+        const int root_index = process_track(trace, kRoot).sort_index.value();
         CHECK(root_index == 0);
         for (uint32_t tgid : {102u, 103u, 104u, 106u, kPerfettoCpuPid})
-            CHECK(metadata_event(trace, "process_sort_index", tgid).at("args").at("sort_index").get<int>() >
-                  root_index);
-        CHECK(metadata_event(trace, "thread_sort_index", kRoot, kRoot).at("args").at("sort_index") == 0);
-        CHECK(metadata_event(trace, "thread_sort_index", kRoot, 101).at("args").at("sort_index").get<int>() > 0);
+            CHECK(process_track(trace, tgid).sort_index.value() > root_index);
+        CHECK(thread_track(trace, kRoot, kRoot).sort_index == 0);
+        CHECK(thread_track(trace, kRoot, 101).sort_index.value() > 0);
 
-        for (uint32_t cpu : {0u, 1u, 2u, 3u})
-            CHECK(metadata_event(trace, "thread_name", kPerfettoCpuPid, perfetto_cpu_tid(cpu)).at("args").at("name") ==
-                  "CPU " + std::to_string(cpu));
+        for (uint32_t cpu : {0u, 1u, 2u, 3u}) {
+            const pft::Track& t = thread_track(trace, kPerfettoCpuPid, perfetto_cpu_tid(cpu));
+            CHECK(t.thread_name == "CPU " + std::to_string(cpu));
+            CHECK(t.parent == process_track(trace, kPerfettoCpuPid).uuid);
+        }
     }
 
-    SECTION("on-CPU slices: one per interval, in microseconds, adding up to oncpu_ns") {
+    SECTION("on-CPU slices: one per interval, in nanoseconds, adding up to oncpu_ns") {
         const auto per_task = slice_sums(trace, "oncpu");
         for (const TaskRecord& task : model.tasks) {
             INFO("pid " << task.pid);
@@ -218,7 +274,7 @@ TEST_CASE("perfetto.json: tracks, slices, instants and flows of a synthetic run"
                 continue;
             }
             REQUIRE(found != per_task.end());
-            CHECK(differs_by_at_most(found->second.first, task.oncpu_ns, found->second.second));
+            CHECK(found->second.first == task.oncpu_ns);  // exact: no unit conversion any more
         }
         CHECK(per_task.count({103, 103}) == 0);  // never ran
         CHECK(only_task(model, 104).oncpu_ns == (92'000 - 90'007) + (101'234 - 100'001));
@@ -228,122 +284,136 @@ TEST_CASE("perfetto.json: tracks, slices, instants and flows of a synthetic run"
         std::multiset<std::tuple<uint32_t, uint32_t, uint64_t, uint64_t>> expected, oncpu, by_cpu;
         for (const OnCpuInterval& i : model.intervals)
             expected.emplace(model.tasks[i.task].pid, i.cpu, i.start_ns, i.end_ns - i.start_ns);
-        for (const json& e : events_where(trace, "X", "oncpu")) {
-            CHECK(e.at("name") == as_written(only_task(model, e.at("tid").get<uint32_t>()).comm));
-            oncpu.emplace(e.at("tid").get<uint32_t>(), e.at("args").at("cpu").get<uint32_t>(), ns_of(e.at("ts")),
-                          ns_of(e.at("dur")));
+        for (const pft::Slice& s : slices_of(trace, "oncpu")) {
+            const pft::Track& t = trace.track(s.track);
+            CHECK(s.name == as_written(only_task(model, uint32_t(t.tid)).comm));
+            oncpu.emplace(uint32_t(t.tid), uint32_t(int_arg(s.args, "cpu")), s.ts, s.dur);
         }
-        for (const json& e : events_where(trace, "X", "cpu")) {
-            const uint32_t cpu = e.at("args").at("cpu");
-            CHECK(e.at("pid") == kPerfettoCpuPid);
-            CHECK(e.at("tid") == perfetto_cpu_tid(cpu));
-            const uint32_t pid = e.at("args").at("pid");
-            CHECK(e.at("name") == as_written(only_task(model, pid).comm) + " " + std::to_string(pid));
-            by_cpu.emplace(pid, cpu, ns_of(e.at("ts")), ns_of(e.at("dur")));
+        for (const pft::Slice& s : slices_of(trace, "cpu")) {
+            const uint32_t cpu = uint32_t(int_arg(s.args, "cpu"));
+            const pft::Track& t = trace.track(s.track);
+            CHECK(uint32_t(t.pid) == kPerfettoCpuPid);
+            CHECK(uint32_t(t.tid) == perfetto_cpu_tid(cpu));
+            const uint32_t pid = uint32_t(int_arg(s.args, "pid"));
+            CHECK(int_arg(s.args, "tgid") == only_task(model, pid).tgid);
+            CHECK(s.name == as_written(only_task(model, pid).comm) + " " + std::to_string(pid));
+            by_cpu.emplace(pid, cpu, s.ts, s.dur);
         }
         CHECK(oncpu == expected);
         CHECK(by_cpu == expected);
-        CHECK(events_where(trace, "X").size() == 2 * model.intervals.size());
+        CHECK(trace.slices.size() == 2 * model.intervals.size());
 
-        // Units: 102 ran on cpu 1 from 75.001 us for 5.122 us.
+        // Units: 102 ran on cpu 1 from 75.001 us for 5.122 us, in ns.
         bool seen = false;
-        for (const json& e : events_where(trace, "X", "oncpu"))
-            if (e.at("tid") == 102) {
+        for (const pft::Slice& s : slices_of(trace, "oncpu"))
+            if (trace.track(s.track).tid == 102) {
                 seen = true;
-                CHECK(e.at("ts").get<double>() == Approx(75.001).margin(1e-9));
-                CHECK(e.at("dur").get<double>() == Approx(5.122).margin(1e-9));
+                CHECK(s.ts == 75'001);
+                CHECK(s.dur == 5'122);
             }
         CHECK(seen);
-        CHECK(text.find("\"ts\":75.001") != std::string::npos);
-        CHECK(text.find("\"dur\":5.122") != std::string::npos);
     }
 
-    SECTION("timed events are in time order") {
-        double last = -1;
-        for (const json& e : trace.at("traceEvents")) {
-            if (e.at("ph") == "M") continue;
-            CHECK(e.at("ts").get<double>() >= last);
-            last = e.at("ts").get<double>();
+    SECTION("events are in time order") {
+        uint64_t last = 0;
+        for (const pft::Event& e : trace.events) {
+            CHECK(e.ts >= last);
+            last = e.ts;
         }
     }
 
     SECTION("instants: creation, exec, exit") {
-        std::map<std::pair<uint32_t, std::string>, json> instants;  // (tid, name) -> event
-        for (const json& e : events_where(trace, "i", "lifecycle")) {
-            CHECK(e.at("s") == "t");
-            CHECK(instants.emplace(std::make_pair(e.at("tid").get<uint32_t>(), e.at("name").get<std::string>()), e)
-                      .second);
+        std::map<std::pair<uint32_t, std::string>, const pft::Event*> instants;  // (tid, name) -> event
+        for (const pft::Event& e : trace.instants) {
+            if (e.name == "cxtrace run") continue;
+            CHECK(has_category(e.categories, "lifecycle"));
+            const pft::Track& t = trace.track(e.track);
+            CHECK(instants.emplace(std::make_pair(uint32_t(t.tid), e.name), &e).second);
         }
-        const json& created = instants.at({102, "created (process)"});
-        CHECK(created.at("pid") == 102);
-        CHECK(ns_of(created.at("ts")) == 71 * kUs);
-        const json& args = created.at("args");
-        CHECK(args.at("kind") == "process");
-        CHECK(args.at("mm") == "mm" + std::to_string(only_task(model, 102).mm));
-        CHECK(args.at("latency_ns").at("syscall") == 3 * kUs);
-        CHECK(args.at("latency_ns").at("first_run") == 75'001 - 70'000);
-        CHECK(args.at("clone_flags") == "0x1200011");
-        CHECK(args.at("creation_syscall") == "clone");
+        const pft::Event& created = *instants.at({102, "created (process)"});
+        CHECK(trace.track(created.track).pid == 102);
+        CHECK(created.ts == 71 * kUs);
+        const pft::Args& args = created.args;
+        CHECK(string_arg(args, "kind") == "process");
+        CHECK(string_arg(args, "mm") == "mm" + std::to_string(only_task(model, 102).mm));
+        REQUIRE(args.at("latency_ns").kind == pft::Value::Dict);
+        CHECK(args.at("latency_ns").dict.at("syscall").i == 3 * kUs);
+        CHECK(args.at("latency_ns").dict.at("first_run").i == 75'001 - 70'000);
+        CHECK(string_arg(args, "clone_flags") == "0x1200011");
+        CHECK(string_arg(args, "creation_syscall") == "clone");
+        CHECK(int_arg(args, "ppid") == kRoot);
+        CHECK(int_arg(args, "parent_pid") == kRoot);
 
-        const json& thread = instants.at({101, "created (thread)"});
-        CHECK(thread.at("pid") == kRoot);
-        CHECK(thread.at("args").at("kind") == "thread");
-        CHECK(instants.count({103, "created (process)"}) == 1);
-        CHECK(instants.at({103, "created (process)"}).at("args").at("latency_ns").at("first_run").is_null());
+        const pft::Event& thread = *instants.at({101, "created (thread)"});
+        CHECK(trace.track(thread.track).pid == kRoot);
+        CHECK(string_arg(thread.args, "kind") == "thread");
+        REQUIRE(instants.count({103, "created (process)"}) == 1);
+        // A null (never ran) is left out.
+        CHECK(instants.at({103, "created (process)"})->args.at("latency_ns").dict.count("first_run") == 0);
         CHECK(instants.count({kRoot, "created (root)"}) == 0);  // its creation was before tracing
 
         // Basename: after the last '/', here the one in "</script>".
         const std::string exec_name = "exec " + as_written("script><b>\"x\\y\xff\xfe");
         REQUIRE(instants.count({kRoot, exec_name}) == 1);
-        const json& exec = instants.at({kRoot, exec_name});
-        CHECK(ns_of(exec.at("ts")) == 20 * kUs);
-        CHECK(exec.at("args").at("filename") == as_written(kHostileFile));
-        REQUIRE(exec.at("args").at("argv").size() == kHostileArgv.size());
-        for (size_t i = 0; i < kHostileArgv.size(); ++i)
-            CHECK(exec.at("args").at("argv")[i] == as_written(kHostileArgv[i]));
-        CHECK(exec.at("args").at("mm") == "mm" + std::to_string(only_task(model, kRoot).execs.at(0).mm));
+        const pft::Event& exec = *instants.at({kRoot, exec_name});
+        CHECK(exec.ts == 20 * kUs);
+        CHECK(string_arg(exec.args, "filename") == as_written(kHostileFile));
+        REQUIRE(exec.args.at("argv").kind == pft::Value::Array);
+        const auto& argv = exec.args.at("argv").items;
+        REQUIRE(argv.size() == kHostileArgv.size());
+        for (size_t i = 0; i < kHostileArgv.size(); ++i) CHECK(argv[i].s == as_written(kHostileArgv[i]));
+        CHECK(string_arg(exec.args, "mm") == "mm" + std::to_string(only_task(model, kRoot).execs.at(0).mm));
 
-        const json& killed = instants.at({102, "exit (signal 9)"});
-        CHECK(ns_of(killed.at("ts")) == 80 * kUs);
-        CHECK(killed.at("args").at("exit_signal") == 9);
-        CHECK(killed.at("args").at("exit_code").is_null());
-        CHECK(instants.at({104, "exit (code 3)"}).at("args").at("exit_code") == 3);
+        const pft::Event& killed = *instants.at({102, "exit (signal 9)"});
+        CHECK(killed.ts == 80 * kUs);
+        CHECK(int_arg(killed.args, "exit_signal") == 9);
+        CHECK(killed.args.count("exit_code") == 0);  // null: left out
+        CHECK(int_arg(instants.at({104, "exit (code 3)"})->args, "exit_code") == 3);
         CHECK(instants.count({101, "exit (code 0)"}) == 1);
         CHECK(instants.count({103, "exit (code 0)"}) == 0);  // never exited
     }
 
-    SECTION("flows pair up and point from creator to created") {
-        std::map<uint64_t, json> starts, finishes;
-        for (const json& e : events_where(trace, "s", "creation")) CHECK(starts.emplace(e.at("id").get<uint64_t>(), e).second);
-        for (const json& e : events_where(trace, "f", "creation")) CHECK(finishes.emplace(e.at("id").get<uint64_t>(), e).second);
+    SECTION("flows pair up and point from the creator's slice to the created task's first one") {
+        std::map<uint64_t, FlowPoint> starts, ends;
+        collect_flows(trace, starts, ends);
         REQUIRE(starts.size() == 5);  // every task but the root
-        REQUIRE(finishes.size() == starts.size());
+        REQUIRE(ends.size() == starts.size());
 
-        // child tid -> (creator pid, creator tid, flow start ns, flow end ns)
+        // child tid -> (creator pid, creator tid, flow start ts, flow end ts)
         std::map<uint32_t, std::tuple<uint32_t, uint32_t, uint64_t, uint64_t>> arrows;
         for (const auto& [id, s] : starts) {
-            REQUIRE(finishes.count(id) == 1);
-            const json& f = finishes.at(id);
-            CHECK(f.at("bp") == "e");
-            CHECK(f.at("name") == s.at("name"));  // Perfetto pairs v1 flows by (id, cat, name)
-            CHECK(ns_of(s.at("ts")) <= ns_of(f.at("ts")));
-            arrows[f.at("tid").get<uint32_t>()] = {s.at("pid").get<uint32_t>(), s.at("tid").get<uint32_t>(),
-                                                  ns_of(s.at("ts")), ns_of(f.at("ts"))};
-            CHECK(f.at("pid") == only_task(model, f.at("tid").get<uint32_t>()).tgid);
+            REQUIRE(ends.count(id) == 1);
+            const FlowPoint& f = ends.at(id);
+            CHECK(s.ts <= f.ts);
+            arrows[f.tid] = {s.pid, s.tid, s.ts, f.ts};
+            CHECK(f.pid == only_task(model, f.tid).tgid);
+            // The start is on the creator's on-CPU slice that encloses the creation.
+            CHECK(s.event->type == 1);
+            CHECK(has_category(s.event->categories, "oncpu"));
+            const TaskRecord& child = only_task(model, f.tid);
+            bool encloses = false;
+            for (const pft::Slice& x : slices_of(trace, "oncpu"))
+                if (x.track == s.event->track && x.ts == s.ts)
+                    encloses = x.ts <= *child.created_ns && *child.created_ns <= x.ts + x.dur;
+            CHECK(encloses);
         }
         using A = std::tuple<uint32_t, uint32_t, uint64_t, uint64_t>;
-        CHECK(arrows.at(101) == A{kRoot, kRoot, 31 * kUs, 40 * kUs});
-        CHECK(arrows.at(106) == A{kRoot, 101, 45 * kUs, 47 * kUs});  // from the thread's own track
-        CHECK(arrows.at(102) == A{kRoot, kRoot, 71 * kUs, 75'001});
-        CHECK(arrows.at(104) == A{102, 102, 78'500, 90'007});
-        CHECK(arrows.at(103) == A{kRoot, kRoot, 85 * kUs, 85 * kUs});  // never ran: at its creation
+        // Creator slices: root [5, 100) us; thread 101 [40, 60) us; 102 [75.001, 80.123) us.
+        CHECK(arrows.at(101) == A{kRoot, kRoot, 5 * kUs, 40 * kUs});
+        CHECK(arrows.at(106) == A{kRoot, 101, 40 * kUs, 47 * kUs});  // from the thread's own track
+        CHECK(arrows.at(102) == A{kRoot, kRoot, 5 * kUs, 75'001});
+        CHECK(arrows.at(104) == A{102, 102, 75'001, 90'007});
+        CHECK(arrows.at(103) == A{kRoot, kRoot, 5 * kUs, 85 * kUs});  // never ran: to its "created" instant
+        CHECK(ends.at(starts.rbegin()->first).event != nullptr);
+        for (const auto& [id, f] : ends)
+            CHECK(f.event->type == (f.tid == 103 ? 3 : 1));
     }
 }
 
-TEST_CASE("perfetto.json: a creator is the task alive with that pid at the time", "[perfetto]") {
+TEST_CASE("perfetto.pftrace: a creator is the task alive with that pid at the time", "[perfetto]") {
     // Process 102 is created, exits; pid 102 is reused by a second process,
     // which creates 103. The arrow to 103 starts on the second 102's
-    // slice, at 103's creation.
+    // slice, which holds 103's creation.
     StreamBuilder s;
     s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
     NewTask proc;
@@ -371,34 +441,33 @@ TEST_CASE("perfetto.json: a creator is the task alive with that pid at the time"
     const RunModel model = s.correlate(test_end(at(1 * kMs)));
     REQUIRE(tasks_with_pid(model, 102).size() == 2);
 
-    const json trace = json::parse(render_perfetto_json(model));
-    std::map<uint64_t, json> starts;
-    for (const json& e : events_where(trace, "s", "creation")) starts.emplace(e.at("id").get<uint64_t>(), e);
+    const pft::Trace trace = decode(render_perfetto_trace(model));
+    std::map<uint64_t, FlowPoint> starts, ends;
+    collect_flows(trace, starts, ends);
     bool found = false;
-    for (const json& f : events_where(trace, "f", "creation"))
-        if (f.at("tid") == 103) {
+    for (const auto& [id, f] : ends)
+        if (f.tid == 103) {
             found = true;
-            const json& start = starts.at(f.at("id").get<uint64_t>());
-            CHECK(start.at("tid") == 102);
-            CHECK(ns_of(start.at("ts")) == 25 * kUs);
-            // Inside the second 102's slice [21, 30) us, not the first's.
+            REQUIRE(starts.count(id) == 1);
+            const FlowPoint& start = starts.at(id);
+            CHECK(start.tid == 102);
+            // The second 102's slice [21, 30) us, not the first's [11, 13).
+            CHECK(start.ts == 21 * kUs);
             bool enclosed = false;
-            for (const json& x : events_where(trace, "X", "oncpu"))
-                if (x.at("tid") == 102 && ns_of(x.at("ts")) <= 25 * kUs &&
-                    ns_of(x.at("ts")) + ns_of(x.at("dur")) >= 25 * kUs) {
-                    enclosed = true;
-                    CHECK(ns_of(x.at("ts")) == 21 * kUs);
+            for (const pft::Slice& x : slices_of(trace, "oncpu"))
+                if (trace.track(x.track).tid == 102 && x.ts == start.ts) {
+                    enclosed = x.ts <= 25 * kUs && x.ts + x.dur >= 25 * kUs;
                 }
             CHECK(enclosed);
         }
     CHECK(found);
 }
 
-TEST_CASE("perfetto.json: hostile strings from the traced program stay valid JSON", "[perfetto]") {
+TEST_CASE("perfetto.pftrace: hostile strings from the traced program stay valid UTF-8", "[perfetto]") {
     const std::vector<std::string> nasty = {
         "\"",         "\\",        "</script>",  "<!--",           std::string("\0nul", 4), "\x01\x02\x1f\x7f",
         "\n\r\t\b\f", "\xff\xfe",  "\xc3\x28",   "\xe2\x82",       "\xf0\x9f\x98",          "\xed\xa0\x80",
-        "ok \xe2\x9c\x93", "{\"traceEvents\":[", "]}",
+        "ok \xe2\x9c\x93", "{\"traceEvents\":[", "]}", "\xc0\xaf", "\xf4\x90\x80\x80",
     };
     RunModel model;
     model.run.workload = "w\"</script>\xff";
@@ -426,31 +495,40 @@ TEST_CASE("perfetto.json: hostile strings from the traced program stay valid JSO
         model.intervals.push_back(
             OnCpuInterval{static_cast<uint32_t>(i), static_cast<uint32_t>(i % 2), 100 * i + 3, 100 * i + 10});
     }
-    const std::string text = render_perfetto_json(model);
-    json trace;
-    REQUIRE_NOTHROW(trace = json::parse(text));  // strict: invalid UTF-8 would throw
-    bool raw_control = false;  // control characters are escaped
-    for (unsigned char c : text) raw_control |= c < 0x20 && c != '\n';
-    CHECK_FALSE(raw_control);
-    CHECK(trace.at("metadata").at("command").size() == nasty.size());
-    CHECK(trace.at("metadata").at("workload") == as_written(model.run.workload));
+    for (const std::string& s : nasty) CHECK(valid_utf8(s) == as_written(s));
+    // The decoder rejects any string field that is not valid UTF-8.
+    const pft::Trace trace = decode(render_perfetto_trace(model));
+    const pft::Event* run = nullptr;
+    for (const pft::Event& e : trace.instants)
+        if (e.name == "cxtrace run") run = &e;
+    REQUIRE(run != nullptr);
+    const json facts = json::parse(run->args.at("run").s);  // strict: invalid UTF-8 would throw
+    CHECK(facts.at("command").size() == nasty.size());
+    CHECK(facts.at("workload") == as_written(model.run.workload));
     for (size_t i = 0; i < nasty.size(); ++i) {
         INFO("string " << i);
         const uint32_t pid = static_cast<uint32_t>(200 + i);
-        CHECK(metadata_event(trace, "process_name", pid).at("args").at("name") == as_written(nasty[i]));
+        CHECK(process_track(trace, pid).process_name == as_written(nasty[i]));
+        const pft::Event* exec = nullptr;
+        for (const pft::Event& e : trace.instants)
+            if (trace.track(e.track).tid == int32_t(pid) && e.name.rfind("exec ", 0) == 0) exec = &e;
+        REQUIRE(exec != nullptr);
+        CHECK(exec->args.at("filename").s == as_written("/x/" + nasty[i]));
+        REQUIRE(exec->args.at("argv").items.size() == nasty.size());
+        for (size_t k = 0; k < nasty.size(); ++k) CHECK(exec->args.at("argv").items[k].s == as_written(nasty[k]));
     }
-    CHECK(events_where(trace, "X", "oncpu").size() == nasty.size());
-    CHECK(events_where(trace, "i", "lifecycle").size() == 3 * nasty.size() - 1);  // the root: no creation
+    CHECK(slices_of(trace, "oncpu").size() == nasty.size());
+    CHECK(trace.instants.size() == 1 + 3 * nasty.size() - 1);  // the run; the root: no creation
 }
 
-TEST_CASE("perfetto.json of the recorded process-vs-thread -n 5 run", "[perfetto]") {
+TEST_CASE("perfetto.pftrace of the recorded process-vs-thread -n 5 run", "[perfetto]") {
     auto result = correlate_trace_file(CXTRACE_TEST_DATA "/process-vs-thread-n5.cxt");
     INFO((result ? std::string("ok") : result.error().message()));
     REQUIRE(result.ok());
     const RunModel& model = result.value();
-    const json trace = json::parse(render_perfetto_json(model));
+    const pft::Trace trace = decode(render_perfetto_trace(model));
 
-    // Per track (a reused pid shares one): slices add up to the tasks' oncpu_ns.
+    // Per track (a reused pid shares one): slices add up to the tasks' oncpu_ns, exactly.
     std::map<std::pair<uint32_t, uint32_t>, uint64_t> oncpu;
     for (const TaskRecord& task : model.tasks) oncpu[{task.tgid, task.pid}] += task.oncpu_ns;
     const auto per_task = slice_sums(trace, "oncpu");
@@ -461,7 +539,7 @@ TEST_CASE("perfetto.json of the recorded process-vs-thread -n 5 run", "[perfetto
             continue;
         }
         REQUIRE(per_task.count(track) == 1);
-        CHECK(differs_by_at_most(per_task.at(track).first, ns, per_task.at(track).second));
+        CHECK(per_task.at(track).first == ns);
     }
     CHECK(per_task.size() <= oncpu.size());
 
@@ -473,14 +551,99 @@ TEST_CASE("perfetto.json of the recorded process-vs-thread -n 5 run", "[perfetto
         total_cpu += sum.first;
         slices += sum.second;
     }
-    CHECK(differs_by_at_most(total_cpu, total_task, slices));
+    CHECK(total_cpu == total_task);
     CHECK(slices == model.intervals.size());
 
     // Every created task has an arrow from the root.
-    size_t arrows = 0;
-    for (const json& s : events_where(trace, "s", "creation")) {
-        CHECK(s.at("tid") == model.run.root_pid);
-        ++arrows;
+    std::map<uint64_t, FlowPoint> starts, ends;
+    collect_flows(trace, starts, ends);
+    for (const auto& [id, s] : starts) CHECK(s.tid == model.run.root_pid);
+    CHECK(starts.size() == model.tasks.size() - 1);
+    CHECK(ends.size() == starts.size());
+}
+
+namespace {
+
+std::string run_capture(const std::string& command, int& status) {
+    std::string output;
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
+    status = pclose(pipe);
+    return output;
+}
+
+}  // namespace
+
+TEST_CASE("perfetto.pftrace: protoc decodes it with the upstream field numbers", "[perfetto][protoc]") {
+    // An independent witness: protoc (Debian package protobuf-compiler,
+    // installed by scripts/install-deps) decodes the file against
+    // tests/support/perfetto_subset.proto. Missing protoc fails the test.
+    int status = 0;
+    const std::string protoc = run_capture("command -v protoc", status);
+    if (status != 0 || protoc.empty())
+        FAIL("protoc not found: install the Debian package protobuf-compiler (scripts/install-deps)");
+
+    const RunModel model = perfetto_model();
+    char path[] = "/tmp/cxtrace-pftrace-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    {
+        std::ofstream file(path, std::ios::binary);
+        file << render_perfetto_trace(model);
     }
-    CHECK(arrows == model.tasks.size() - 1);
+    const std::string dir = CXTRACE_TEST_SUPPORT;
+    const std::string text = run_capture("protoc --proto_path='" + dir + "' --decode=perfetto.protos.Trace '" + dir +
+                                             "/perfetto_subset.proto' < '" + std::string(path) + "' 2>&1",
+                                         status);
+    std::remove(path);
+    INFO(text.substr(0, 4000));
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+
+    // Every field is known to the schema: protoc prints unknown ones by number.
+    std::istringstream lines(text);
+    std::string line;
+    size_t unknown = 0, packets = 0;
+    while (std::getline(lines, line)) {
+        const size_t first = line.find_first_not_of(' ');
+        if (first != std::string::npos && std::isdigit(static_cast<unsigned char>(line[first]))) ++unknown;
+        if (line == "packet {") ++packets;
+    }
+    CHECK(unknown == 0);
+    CHECK(packets > 0);
+
+    auto has = [&](const std::string& needle) {
+        INFO("looking for: " << needle);
+        CHECK(text.find(needle) != std::string::npos);
+    };
+    has("sequence_flags: 1\n");
+    has("trusted_packet_sequence_id: 1\n");
+    has("interned_data {");
+    has("event_names {");
+    has("debug_annotation_names {");
+    has("track_descriptor {");
+    has("process_name: \"CPUs\"");
+    has("process_name: \"victim\"");
+    has("thread_name: \"victim [process]\"");
+    has("thread_name: \"CPU 3\"");
+    has("pid: " + std::to_string(kPerfettoCpuPid));
+    has("tid: " + std::to_string(perfetto_cpu_tid(3)));
+    has("type: TYPE_SLICE_BEGIN");
+    has("type: TYPE_SLICE_END");
+    has("type: TYPE_INSTANT");
+    has("timestamp: 75001\n");   // 102 switched in at 75.001 us
+    has("timestamp: 80123\n");   // ... and out at 80.123 us
+    has("name: \"created (process)\"");
+    has("name: \"exit (signal 9)\"");
+    has("flow_ids: ");
+    has("terminating_flow_ids: ");
+    has("nested_type: ARRAY");
+    has("nested_type: DICT");
+    has("legacy_json_value: ");
+    has("categories: \"lifecycle\"");
+    has("category_iids: 1");
 }

@@ -106,8 +106,8 @@ public:
 
     // No fsync: reports are derived from trace.cxt (itself not synced) and
     // can be rendered again with `cxtrace report`; syncing a 1 GB
-    // perfetto.json took longer than all the rest of the work. The rename
-    // alone means no reader ever sees a half-written file.
+    // perfetto.json (the former JSON export) took longer than all the rest
+    // of the work. The rename alone means no reader ever sees a half-written file.
     Status commit(const OutputOwner& owner) {
         std::string temp = path_ + ".partial";
         int fd = std::exchange(fd_, -1);
@@ -146,14 +146,14 @@ Status write_file_atomically(const std::string& path, const std::string& content
 }
 
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
-    ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/perfetto.json"};
+    ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/" + kPerfettoFileName};
     // Built once for report.json and the page's data; the tasks, the bulk,
     // are written straight from the model.
     const nlohmann::json report = report_json_without_tasks(model);
     // The three files only read the model: written side by side, the run
     // ends when the longest is done rather than after all three in turn.
     auto perfetto = std::async(std::launch::async, [&] {
-        return write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_json(model, out); });
+        return write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_trace(model, out); });
     });
     auto html = std::async(std::launch::async, [&] {
         return write_file_atomically(paths.html, owner, [&](TextOut& out) { write_html_report(model, report, out); });
@@ -170,7 +170,7 @@ Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir,
 
 std::string report_locations(const ReportPaths& paths, const std::string& trace_path) {
     return "  trace:    " + trace_path + "\n  json:     " + paths.json + "\n  perfetto: " + paths.perfetto +
-           " (open in ui.perfetto.dev)\nreport: " + paths.html + "\n";
+           " (open it at https://ui.perfetto.dev)\nreport: " + paths.html + "\n";
 }
 
 }  // namespace cxt

@@ -30,7 +30,7 @@ void give_to_owner(const std::string& path, const OutputOwner& owner);
 struct ReportPaths {
     std::string json, html, perfetto;
 };
-// Writes report.json, perfetto.json and report.html into dir.
+// Writes report.json, perfetto.pftrace and report.html into dir.
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner);
 // The lines that tell the user where everything is; the HTML report last.
 std::string report_locations(const ReportPaths& paths, const std::string& trace_path);
