@@ -3,8 +3,9 @@
  * one command and its descendants, and streams fixed-layout events
  * (cxtrace_events.h) through one BPF ring buffer.
  *
- * Only BTF tracepoints (tp_btf) are used: they need no tracefs mount and
- * hand us typed task_struct pointers.
+ * BTF tracepoints (tp_btf) everywhere but syscall entry/exit: they need no
+ * tracefs mount and hand us typed task_struct pointers. Syscalls use the
+ * per-syscall classic tracepoints when their ids can be read (see below).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -154,28 +155,87 @@ static __always_inline __u32 cxt_syscall_of(long nr)
 	}
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+static __always_inline void syscall_enter(__u32 syscall, __u64 first_arg)
 {
-	__u32 syscall = cxt_syscall_of(nr);
 	struct task_struct *task;
 	struct cxt_syscall_enter *e;
-	__u64 pid_tgid;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!syscall)
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
 	if (!is_tracked((__u32)pid_tgid))
-		return 0;
+		return;
 	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_ENTER);
 	if (!e)
-		return 0;
+		return;
 	fill_header(&e->h, CXT_EV_SYSCALL_ENTER, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
 	task = bpf_get_current_task_btf();
 	e->syscall = syscall;
 	e->mm_id = mm_id_of(task->mm, false);
-	e->clone_flags = syscall == CXT_SYS_CLONE ? regs->di : 0;
+	e->clone_flags = syscall == CXT_SYS_CLONE ? first_arg : 0;
 	submit_event(e);
+}
+
+static __always_inline void syscall_exit(__u32 syscall, long ret)
+{
+	struct cxt_syscall_exit *e;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!is_tracked((__u32)pid_tgid))
+		return;
+	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_EXIT);
+	if (!e)
+		return;
+	fill_header(&e->h, CXT_EV_SYSCALL_EXIT, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
+	e->syscall = syscall;
+	e->pad = 0;
+	e->ret = ret;
+	submit_event(e);
+}
+
+/* Syscall entry and exit, two ways; userspace loads one pair (see
+ * bpf_tracer.cpp).
+ *
+ * Preferred: the classic per-syscall tracepoints syscalls:sys_enter_clone,
+ * sys_exit_clone, ... for the six syscalls, so no program runs for any other
+ * syscall on the machine. Their ids come from tracefs, so userspace attaches
+ * these by hand (bare SEC("tracepoint"): one program, several perf events).
+ * The kernel refuses a program that reads past a tracepoint's record, and
+ * fork/vfork have no arguments: only clone's program reads args[0]. */
+SEC("tracepoint")
+int on_sys_enter_clone_tp(struct syscall_trace_enter *ctx)
+{
+	syscall_enter(CXT_SYS_CLONE, ctx->args[0]);
+	return 0;
+}
+
+SEC("tracepoint")
+int on_sys_enter_tp(struct syscall_trace_enter *ctx)
+{
+	__u32 syscall = cxt_syscall_of(ctx->nr);
+
+	if (syscall)
+		syscall_enter(syscall, 0);
+	return 0;
+}
+
+SEC("tracepoint")
+int on_sys_exit_tp(struct syscall_trace_exit *ctx)
+{
+	__u32 syscall = cxt_syscall_of(ctx->nr);
+
+	if (syscall)
+		syscall_exit(syscall, ctx->ret);
+	return 0;
+}
+
+/* Fallback without tracefs: the global BTF tracepoints, which fire for every
+ * syscall of every task and filter by number first. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	__u32 syscall = cxt_syscall_of(nr);
+
+	if (syscall)
+		syscall_enter(syscall, regs->di);
 	return 0;
 }
 
@@ -183,22 +243,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u32 syscall = cxt_syscall_of(regs->orig_ax);
-	struct cxt_syscall_exit *e;
-	__u64 pid_tgid;
 
-	if (!syscall)
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (!is_tracked((__u32)pid_tgid))
-		return 0;
-	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_EXIT);
-	if (!e)
-		return 0;
-	fill_header(&e->h, CXT_EV_SYSCALL_EXIT, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
-	e->syscall = syscall;
-	e->pad = 0;
-	e->ret = ret;
-	submit_event(e);
+	if (syscall)
+		syscall_exit(syscall, ret);
 	return 0;
 }
 
