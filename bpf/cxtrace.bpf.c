@@ -142,6 +142,17 @@ static __always_inline void fill_header(struct cxt_header *h, __u32 kind, __u32 
 	h->size = size;
 }
 
+/* task->comm as two direct 8-byte loads from the BTF pointer instead of a
+ * string probe-read helper call. The kernel keeps comm NUL-terminated and
+ * NUL-padded (strscpy_pad), so the 16 bytes are the same string. */
+static __always_inline void copy_comm(char *out, struct task_struct *task)
+{
+	const __u64 *words = (const __u64 *)task->comm;
+
+	((__u64 *)out)[0] = words[0];
+	((__u64 *)out)[1] = words[1];
+}
+
 /* A direct load: task is a BTF pointer here, no probe-read helper call. */
 static __always_inline __u32 task_cpu_of(struct task_struct *task)
 {
@@ -322,9 +333,12 @@ int BPF_PROG(on_task_newtask, struct task_struct *task, __u64 clone_flags)
 	e->child_tgid = task->tgid;
 	e->child_ppid = task->real_parent->tgid;
 	e->creator_mm_id = mm_id_of(creator->mm, false);
-	e->child_mm_id = mm_id_of(task->mm, !(clone_flags & CLONE_VM));
+	/* CLONE_VM: the child runs in the creator's mm, no second lookup. */
+	e->child_mm_id = (clone_flags & CLONE_VM) && task->mm == creator->mm
+				 ? e->creator_mm_id
+				 : mm_id_of(task->mm, !(clone_flags & CLONE_VM));
 	e->pad = 0;
-	bpf_probe_read_kernel_str(e->child_comm, sizeof(e->child_comm), task->comm);
+	copy_comm(e->child_comm, task);
 	submit_event(e);
 	send_pid_ns(task);
 	return 0;
@@ -456,7 +470,7 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	e->argc = bprm->argc;
 	e->flags = 0;
 	e->pad = 0;
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	copy_comm(e->comm, task);
 
 	copied = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
 	if (copied < 0) {
@@ -502,7 +516,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *task)
 	/* signal->live reaches 0 for the group's last thread; portable across
 	 * kernels whose tracepoint lacks the group_dead argument. */
 	e->group_dead = task->signal->live.counter == 0;
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	copy_comm(e->comm, task);
 	submit_event(e);
 	return 0;
 }
@@ -520,7 +534,7 @@ int BPF_PROG(on_task_rename, struct task_struct *task, const char *comm)
 	if (!e)
 		return 0;
 	fill_header(&e->h, CXT_EV_RENAME, sizeof(*e), task->pid, task->tgid);
-	bpf_probe_read_kernel_str(e->old_comm, sizeof(e->old_comm), task->comm);
+	copy_comm(e->old_comm, task);
 	bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), comm);
 	submit_event(e);
 	return 0;
