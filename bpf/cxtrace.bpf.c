@@ -30,14 +30,17 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by userspace between open and load. */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader past this much data */
 
-/* Tasks we follow: pid -> 1. Seeded by userspace with the held command,
- * extended on task_newtask, pruned when a task switches out dead. Sized by
- * userspace (--max-tasks). */
+/* Tasks we follow: one bit per pid (bit pid % 64 of word pid / 64), for
+ * every pid the kernel can hand out (PID_MAX_LIMIT, 4 Mi: 512 KiB). Seeded
+ * by userspace with the held command, set on task_newtask, cleared when a
+ * task switches out dead. An array lookup is inlined by the verifier: an
+ * untracked switch costs two loads and a bit test, no hashing. */
+#define CXT_PID_LIMIT (4u << 20)
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CXT_PID_LIMIT / 64);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } tracked SEC(".maps");
 
 /* mm_struct address -> small id. The address stays in the kernel; only the
@@ -77,7 +80,28 @@ struct {
 
 static __always_inline bool is_tracked(__u32 pid)
 {
-	return pid != 0 && bpf_map_lookup_elem(&tracked, &pid) != NULL;
+	__u32 word = pid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+
+	return pid != 0 && bits && (*bits & (1ULL << (pid % 64)));
+}
+
+static __always_inline void set_tracked(__u32 pid)
+{
+	__u32 word = pid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+
+	if (bits)
+		__sync_fetch_and_or(bits, 1ULL << (pid % 64));
+}
+
+static __always_inline void clear_tracked(__u32 pid)
+{
+	__u32 word = pid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+
+	if (bits)
+		__sync_fetch_and_and(bits, ~(1ULL << (pid % 64)));
 }
 
 static __always_inline __u32 mm_id_of(struct mm_struct *mm, bool born_now)
@@ -318,11 +342,10 @@ int BPF_PROG(on_task_newtask, struct task_struct *task, __u64 clone_flags)
 	struct task_struct *creator = bpf_get_current_task_btf();
 	struct cxt_task_new *e;
 	__u32 child_pid = task->pid;
-	__u8 one = 1;
 
 	if (!is_tracked(creator->pid))
 		return 0;
-	bpf_map_update_elem(&tracked, &child_pid, &one, BPF_ANY);
+	set_tracked(child_pid);
 	e = reserve_event(sizeof(*e), CXT_EV_TASK_NEW);
 	if (!e)
 		return 0;
@@ -385,7 +408,7 @@ int BPF_PROG(on_sched_wakeup, struct task_struct *task)
 }
 
 /* The hot path: runs on every context switch of the machine. Untracked
- * switches cost two hash lookups and nothing else. prev_state is the
+ * switches cost two bit tests and nothing else. prev_state is the
  * tracepoint argument added in Linux 5.18. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -403,7 +426,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	if ((flags & CXT_SWITCH_PREV_TRACKED) && (prev_state & TASK_DEAD)) {
 		flags |= CXT_SWITCH_PREV_DEAD;
-		bpf_map_delete_elem(&tracked, &prev_pid);
+		clear_tracked(prev_pid);
 	}
 	e = reserve_event(sizeof(*e), CXT_EV_SWITCH);
 	if (!e)
@@ -451,15 +474,14 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	long copied;
 
 	__u32 pid = task->pid, previous_pid = old_pid;
-	__u8 one = 1;
 
 	if (!is_tracked(pid) && !is_tracked(previous_pid))
 		return 0;
 	/* A non-leader thread that execs takes over the leader's pid, whose
 	 * entry the leader's final switch-out may already have removed. */
 	if (previous_pid != pid) {
-		bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
-		bpf_map_delete_elem(&tracked, &previous_pid);
+		set_tracked(pid);
+		clear_tracked(previous_pid);
 	}
 	e = reserve_event(sizeof(*e), CXT_EV_EXEC);
 	if (!e)

@@ -239,7 +239,7 @@ std::multiset<std::string> creations(const json& report) {
 }
 }  // namespace
 
-TEST_CASE("syscalls are watched by per-syscall tracepoints, nothing stays mounted; the tp_btf fallback agrees",
+TEST_CASE("syscalls are watched by per-syscall tracepoints, nothing stays mounted, and the tp_btf fallback agrees",
           "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;

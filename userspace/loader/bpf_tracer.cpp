@@ -249,8 +249,8 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 16;
     if (int err = bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(options.ring_buffer_bytes)))
         return load_error("size the ring buffer", -err);
-    if (int err = bpf_map__set_max_entries(skel->maps.tracked, options.max_tasks))
-        return load_error("size the task map", -err);
+    // options.max_tasks no longer bounds anything: the tracked map has a
+    // bit for every possible pid.
 
     // Syscall entry/exit: the six per-syscall classic tracepoints when their
     // ids can be found (no program runs for other syscalls), else the
@@ -315,9 +315,14 @@ int BpfTracer::on_sample(void* ctx, void* data, size_t size) {
 }
 
 Status BpfTracer::track(pid_t pid) {
-    uint32_t key = static_cast<uint32_t>(pid);
-    uint8_t one = 1;
-    if (bpf_map__update_elem(skel_->maps.tracked, &key, sizeof key, &one, sizeof one, BPF_ANY) != 0)
+    // One bit per pid, 64 to a word. Only the held command is seeded, before
+    // it runs, so nothing else writes this word meanwhile.
+    uint32_t word = static_cast<uint32_t>(pid) / 64;
+    uint64_t bits = 0;
+    if (pid <= 0 || bpf_map__lookup_elem(skel_->maps.tracked, &word, sizeof word, &bits, sizeof bits, 0) != 0)
+        return os_error("cannot follow pid " + std::to_string(pid), pid <= 0 ? EINVAL : errno);
+    bits |= uint64_t{1} << (static_cast<uint32_t>(pid) % 64);
+    if (bpf_map__update_elem(skel_->maps.tracked, &word, sizeof word, &bits, sizeof bits, BPF_ANY) != 0)
         return os_error("cannot follow pid " + std::to_string(pid));
     return Status::success();
 }

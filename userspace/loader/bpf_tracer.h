@@ -25,7 +25,7 @@ namespace cxt {
 
 struct TracerOptions {
     uint64_t ring_buffer_bytes = 16u << 20;  // power of two, multiple of the page size
-    uint32_t max_tasks = 32768;              // tasks followed at once
+    uint32_t max_tasks = 32768;              // unused: the kernel side has a bit for every pid
     bool verbose = false;                    // show libbpf's own diagnostics
 };
 
