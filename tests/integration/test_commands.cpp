@@ -239,20 +239,20 @@ std::multiset<std::string> creations(const json& report) {
 }
 }  // namespace
 
-TEST_CASE("syscalls are watched by per-syscall tracepoints, nothing stays mounted, and the tp_btf fallback agrees",
+TEST_CASE("per-syscall tracepoints (CXTRACE_SYSCALL_TRACEPOINTS=1) see what tp_btf sees, and nothing stays mounted",
           "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     const std::string before = tracefs_mounts();
     const std::string workload = "creation-methods";  // bundled: fork, vfork, clone, clone3, exec
-    auto outcome = live::cxtrace({"run", "--verbose", "-o", tmp / "tp", workload});
+    auto outcome = live::run({"/usr/bin/env", "CXTRACE_SYSCALL_TRACEPOINTS=1", CXTRACE_BINARY, "run", "--verbose",
+                              "-o", tmp / "tp", workload});
     INFO(outcome.err);
     REQUIRE(outcome.status == 0);
     CHECK(outcome.err.find("syscall entry/exit: per-syscall tracepoints") != std::string::npos);
     CHECK(tracefs_mounts() == before);  // a tracefs cxtrace needed was mounted only in a helper's namespace
 
-    auto fallback = live::run({"/usr/bin/env", "CXTRACE_SYSCALL_TRACEPOINTS=0", CXTRACE_BINARY, "run", "--verbose",
-                               "-o", tmp / "btf", workload});
+    auto fallback = live::cxtrace({"run", "--verbose", "-o", tmp / "btf", workload});  // the default
     INFO(fallback.err);
     REQUIRE(fallback.status == 0);
     CHECK(fallback.err.find("syscall entry/exit: tp_btf sys_enter/sys_exit") != std::string::npos);

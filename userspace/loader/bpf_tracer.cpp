@@ -22,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cxtrace.skel.h"
@@ -252,18 +253,23 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     // options.max_tasks no longer bounds anything: the tracked map has a
     // bit for every possible pid.
 
-    // Syscall entry/exit: the six per-syscall classic tracepoints when their
-    // ids can be found (no program runs for other syscalls), else the
-    // global tp_btf sys_enter/sys_exit. CXTRACE_SYSCALL_TRACEPOINTS=0
-    // forces the fallback (tests, benchmarks).
+    // Syscall entry/exit: by default the global tp_btf sys_enter/sys_exit,
+    // filtered by syscall number. CXTRACE_SYSCALL_TRACEPOINTS=1 asks for the
+    // six per-syscall classic tracepoints instead (no program runs for other
+    // syscalls: about half the BPF time per recorded event in bench/run d),
+    // falling back when their ids cannot be found. Not the default: closing
+    // a syscall tracepoint's perf event waits for a tracepoint grace period
+    // under the kernel's event_mutex, ~70 ms each here, so the twelve add
+    // about 0.5 s to every run's exit, even detached side by side.
     std::vector<std::string> names;
     for (const char* prefix : {"sys_enter_", "sys_exit_"})
         for (const char* syscall_name : kSyscalls) names.push_back(prefix + std::string(syscall_name));
     std::string how;
     const char* wanted = std::getenv("CXTRACE_SYSCALL_TRACEPOINTS");
     Result<std::vector<uint32_t>> ids =
-        wanted && std::string(wanted) == "0" ? Result<std::vector<uint32_t>>(Error{"CXTRACE_SYSCALL_TRACEPOINTS=0"})
-                                             : syscall_tracepoint_ids(names, how);
+        wanted && std::string(wanted) == "1"
+            ? syscall_tracepoint_ids(names, how)
+            : Result<std::vector<uint32_t>>(Error{"the default; CXTRACE_SYSCALL_TRACEPOINTS=1 asks for them"});
     const bool per_syscall = ids.ok();
     bpf_program__set_autoload(skel->progs.on_sys_enter_clone_tp, per_syscall);
     bpf_program__set_autoload(skel->progs.on_sys_enter_tp, per_syscall);
@@ -274,7 +280,7 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
         per_syscall ? "syscall entry/exit: per-syscall tracepoints syscalls:sys_{enter,exit}_{clone,clone3,fork,vfork,"
                       "execve,execveat} (" + how + ")"
                     : "syscall entry/exit: tp_btf sys_enter/sys_exit, filtered by syscall number (per-syscall "
-                      "tracepoints unavailable: " + ids.error().message() + ")";
+                      "tracepoints not used: " + ids.error().message() + ")";
     if (options.verbose) std::fprintf(stderr, "cxtrace: %s\n", tracer->syscall_probes_.c_str());
 
     // Name a missing tracepoint before the verifier gives a vaguer error.
@@ -307,7 +313,16 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     return tracer;
 }
 
-BpfTracer::~BpfTracer() = default;
+BpfTracer::~BpfTracer() {
+    // Detaching a syscall tracepoint's last perf event waits for a tracepoint
+    // grace period (tracepoint_synchronize_unregister, ~70 ms on the test
+    // VM); one after the other the twelve cost most of a second. Detached
+    // side by side they share the grace periods.
+    std::vector<std::thread> detachers;
+    for (auto& link : syscall_links_) detachers.emplace_back([l = link.release()] { bpf_link__destroy(l); });
+    for (std::thread& detacher : detachers) detacher.join();
+    syscall_links_.clear();
+}
 
 int BpfTracer::on_sample(void* ctx, void* data, size_t size) {
     static_cast<BpfTracer*>(ctx)->sink_(static_cast<const uint8_t*>(data), size);
