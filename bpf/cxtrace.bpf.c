@@ -4,8 +4,8 @@
  * (cxtrace_events.h) through one BPF ring buffer.
  *
  * BTF tracepoints (tp_btf) everywhere but syscall entry/exit: they need no
- * tracefs mount and hand us typed task_struct pointers. Syscalls use the
- * per-syscall classic tracepoints when their ids can be read (see below).
+ * tracefs mount and hand us typed task_struct pointers. Syscalls can also
+ * use the per-syscall classic tracepoints, on request (see below).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -234,10 +234,10 @@ static __always_inline void syscall_exit(__u32 syscall, long ret)
 	submit_event(e);
 }
 
-/* Syscall entry and exit, two ways; userspace loads one pair (see
- * bpf_tracer.cpp).
+/* Syscall entry and exit, two ways; userspace loads one set (see
+ * bpf_tracer.cpp: the tp_btf pair by default).
  *
- * Preferred: the classic per-syscall tracepoints syscalls:sys_enter_clone,
+ * On request (CXTRACE_SYSCALL_TRACEPOINTS=1): the classic per-syscall tracepoints syscalls:sys_enter_clone,
  * sys_exit_clone, ... for the six syscalls, so no program runs for any other
  * syscall on the machine. Their ids come from tracefs, so userspace attaches
  * these by hand (bare SEC("tracepoint"): one program, several perf events).
@@ -270,8 +270,8 @@ int on_sys_exit_tp(struct syscall_trace_exit *ctx)
 	return 0;
 }
 
-/* Fallback without tracefs: the global BTF tracepoints, which fire for every
- * syscall of every task and filter by number first. */
+/* Default, and the fallback without tracefs: the global BTF tracepoints,
+ * which fire for every syscall of every task and filter by number first. */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
