@@ -3,8 +3,9 @@
  * one command and its descendants, and streams fixed-layout events
  * (cxtrace_events.h) through one BPF ring buffer.
  *
- * Only BTF tracepoints (tp_btf) are used: they need no tracefs mount and
- * hand us typed task_struct pointers.
+ * BTF tracepoints (tp_btf) everywhere but syscall entry/exit: they need no
+ * tracefs mount and hand us typed task_struct pointers. Syscalls can also
+ * use the per-syscall classic tracepoints, on request (see below).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,14 +30,17 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by userspace between open and load. */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader past this much data */
 
-/* Tasks we follow: pid -> 1. Seeded by userspace with the held command,
- * extended on task_newtask, pruned when a task switches out dead. Sized by
- * userspace (--max-tasks). */
+/* Tasks we follow: one bit per pid (bit pid % 64 of word pid / 64), for
+ * every pid the kernel can hand out (PID_MAX_LIMIT, 4 Mi: 512 KiB). Seeded
+ * by userspace with the held command, set on task_newtask, cleared when a
+ * task switches out dead. An array lookup is inlined by the verifier: an
+ * untracked switch costs two loads and a bit test, no hashing. */
+#define CXT_PID_LIMIT (4u << 20)
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CXT_PID_LIMIT / 64);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } tracked SEC(".maps");
 
 /* mm_struct address -> small id. The address stays in the kernel; only the
@@ -76,7 +80,28 @@ struct {
 
 static __always_inline bool is_tracked(__u32 pid)
 {
-	return pid != 0 && bpf_map_lookup_elem(&tracked, &pid) != NULL;
+	__u32 word = pid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+
+	return pid != 0 && bits && (*bits & (1ULL << (pid % 64)));
+}
+
+static __always_inline void set_tracked(__u32 pid)
+{
+	__u32 word = pid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+
+	if (bits)
+		__sync_fetch_and_or(bits, 1ULL << (pid % 64));
+}
+
+static __always_inline void clear_tracked(__u32 pid)
+{
+	__u32 word = pid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+
+	if (bits)
+		__sync_fetch_and_and(bits, ~(1ULL << (pid % 64)));
 }
 
 static __always_inline __u32 mm_id_of(struct mm_struct *mm, bool born_now)
@@ -109,17 +134,25 @@ static __always_inline void *reserve_event(__u32 size, __u32 kind)
 }
 
 /* Batch wakeups: waking the reader per event costs more than the event. The
- * reader also drains on a short timer, so nothing waits long. */
+ * reader also drains on a short timer, so nothing waits long.
+ *
+ * Asking how much is pending reads the consumer position, a cache line the
+ * reader writes on every drain: a miss on most events. So a CPU asks only
+ * on every 16th event of a kind, and on every exec (4 KiB each): wakeup_bytes
+ * is a sixteenth of the buffer, far above what 16 events add. */
 static __always_inline void submit_event(void *event)
 {
 	__u32 kind = ((struct cxt_header *)event)->kind;
-	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u64 *sent = bpf_map_lookup_elem(&submitted, &kind);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 n = 0;
 
 	if (sent)
-		*sent += 1;
-
-	bpf_ringbuf_submit(event, pending >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+		n = *sent += 1;
+	if ((n & 15) == 0 || kind == CXT_EV_EXEC)
+		if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(event, flags);
 }
 
 static __always_inline void fill_header(struct cxt_header *h, __u32 kind, __u32 size,
@@ -131,6 +164,17 @@ static __always_inline void fill_header(struct cxt_header *h, __u32 kind, __u32 
 	h->kind = kind;
 	h->cpu = bpf_get_smp_processor_id();
 	h->size = size;
+}
+
+/* task->comm as two direct 8-byte loads from the BTF pointer instead of a
+ * string probe-read helper call. The kernel keeps comm NUL-terminated and
+ * NUL-padded (strscpy_pad), so the 16 bytes are the same string. */
+static __always_inline void copy_comm(char *out, struct task_struct *task)
+{
+	const __u64 *words = (const __u64 *)task->comm;
+
+	((__u64 *)out)[0] = words[0];
+	((__u64 *)out)[1] = words[1];
 }
 
 /* A direct load: task is a BTF pointer here, no probe-read helper call. */
@@ -154,28 +198,87 @@ static __always_inline __u32 cxt_syscall_of(long nr)
 	}
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+static __always_inline void syscall_enter(__u32 syscall, __u64 first_arg)
 {
-	__u32 syscall = cxt_syscall_of(nr);
 	struct task_struct *task;
 	struct cxt_syscall_enter *e;
-	__u64 pid_tgid;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!syscall)
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
 	if (!is_tracked((__u32)pid_tgid))
-		return 0;
+		return;
 	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_ENTER);
 	if (!e)
-		return 0;
+		return;
 	fill_header(&e->h, CXT_EV_SYSCALL_ENTER, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
 	task = bpf_get_current_task_btf();
 	e->syscall = syscall;
 	e->mm_id = mm_id_of(task->mm, false);
-	e->clone_flags = syscall == CXT_SYS_CLONE ? regs->di : 0;
+	e->clone_flags = syscall == CXT_SYS_CLONE ? first_arg : 0;
 	submit_event(e);
+}
+
+static __always_inline void syscall_exit(__u32 syscall, long ret)
+{
+	struct cxt_syscall_exit *e;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!is_tracked((__u32)pid_tgid))
+		return;
+	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_EXIT);
+	if (!e)
+		return;
+	fill_header(&e->h, CXT_EV_SYSCALL_EXIT, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
+	e->syscall = syscall;
+	e->pad = 0;
+	e->ret = ret;
+	submit_event(e);
+}
+
+/* Syscall entry and exit, two ways; userspace loads one set (see
+ * bpf_tracer.cpp: the tp_btf pair by default).
+ *
+ * On request (CXTRACE_SYSCALL_TRACEPOINTS=1): the classic per-syscall tracepoints syscalls:sys_enter_clone,
+ * sys_exit_clone, ... for the six syscalls, so no program runs for any other
+ * syscall on the machine. Their ids come from tracefs, so userspace attaches
+ * these by hand (bare SEC("tracepoint"): one program, several perf events).
+ * The kernel refuses a program that reads past a tracepoint's record, and
+ * fork/vfork have no arguments: only clone's program reads args[0]. */
+SEC("tracepoint")
+int on_sys_enter_clone_tp(struct syscall_trace_enter *ctx)
+{
+	syscall_enter(CXT_SYS_CLONE, ctx->args[0]);
+	return 0;
+}
+
+SEC("tracepoint")
+int on_sys_enter_tp(struct syscall_trace_enter *ctx)
+{
+	__u32 syscall = cxt_syscall_of(ctx->nr);
+
+	if (syscall)
+		syscall_enter(syscall, 0);
+	return 0;
+}
+
+SEC("tracepoint")
+int on_sys_exit_tp(struct syscall_trace_exit *ctx)
+{
+	__u32 syscall = cxt_syscall_of(ctx->nr);
+
+	if (syscall)
+		syscall_exit(syscall, ctx->ret);
+	return 0;
+}
+
+/* Default, and the fallback without tracefs: the global BTF tracepoints,
+ * which fire for every syscall of every task and filter by number first. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	__u32 syscall = cxt_syscall_of(nr);
+
+	if (syscall)
+		syscall_enter(syscall, regs->di);
 	return 0;
 }
 
@@ -183,22 +286,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u32 syscall = cxt_syscall_of(regs->orig_ax);
-	struct cxt_syscall_exit *e;
-	__u64 pid_tgid;
 
-	if (!syscall)
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (!is_tracked((__u32)pid_tgid))
-		return 0;
-	e = reserve_event(sizeof(*e), CXT_EV_SYSCALL_EXIT);
-	if (!e)
-		return 0;
-	fill_header(&e->h, CXT_EV_SYSCALL_EXIT, sizeof(*e), (__u32)pid_tgid, pid_tgid >> 32);
-	e->syscall = syscall;
-	e->pad = 0;
-	e->ret = ret;
-	submit_event(e);
+	if (syscall)
+		syscall_exit(syscall, ret);
 	return 0;
 }
 
@@ -252,11 +342,10 @@ int BPF_PROG(on_task_newtask, struct task_struct *task, __u64 clone_flags)
 	struct task_struct *creator = bpf_get_current_task_btf();
 	struct cxt_task_new *e;
 	__u32 child_pid = task->pid;
-	__u8 one = 1;
 
 	if (!is_tracked(creator->pid))
 		return 0;
-	bpf_map_update_elem(&tracked, &child_pid, &one, BPF_ANY);
+	set_tracked(child_pid);
 	e = reserve_event(sizeof(*e), CXT_EV_TASK_NEW);
 	if (!e)
 		return 0;
@@ -267,9 +356,12 @@ int BPF_PROG(on_task_newtask, struct task_struct *task, __u64 clone_flags)
 	e->child_tgid = task->tgid;
 	e->child_ppid = task->real_parent->tgid;
 	e->creator_mm_id = mm_id_of(creator->mm, false);
-	e->child_mm_id = mm_id_of(task->mm, !(clone_flags & CLONE_VM));
+	/* CLONE_VM: the child runs in the creator's mm, no second lookup. */
+	e->child_mm_id = (clone_flags & CLONE_VM) && task->mm == creator->mm
+				 ? e->creator_mm_id
+				 : mm_id_of(task->mm, !(clone_flags & CLONE_VM));
 	e->pad = 0;
-	bpf_probe_read_kernel_str(e->child_comm, sizeof(e->child_comm), task->comm);
+	copy_comm(e->child_comm, task);
 	submit_event(e);
 	send_pid_ns(task);
 	return 0;
@@ -316,7 +408,7 @@ int BPF_PROG(on_sched_wakeup, struct task_struct *task)
 }
 
 /* The hot path: runs on every context switch of the machine. Untracked
- * switches cost two hash lookups and nothing else. prev_state is the
+ * switches cost two bit tests and nothing else. prev_state is the
  * tracepoint argument added in Linux 5.18. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -334,7 +426,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	if ((flags & CXT_SWITCH_PREV_TRACKED) && (prev_state & TASK_DEAD)) {
 		flags |= CXT_SWITCH_PREV_DEAD;
-		bpf_map_delete_elem(&tracked, &prev_pid);
+		clear_tracked(prev_pid);
 	}
 	e = reserve_event(sizeof(*e), CXT_EV_SWITCH);
 	if (!e)
@@ -382,15 +474,14 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	long copied;
 
 	__u32 pid = task->pid, previous_pid = old_pid;
-	__u8 one = 1;
 
 	if (!is_tracked(pid) && !is_tracked(previous_pid))
 		return 0;
 	/* A non-leader thread that execs takes over the leader's pid, whose
 	 * entry the leader's final switch-out may already have removed. */
 	if (previous_pid != pid) {
-		bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
-		bpf_map_delete_elem(&tracked, &previous_pid);
+		set_tracked(pid);
+		clear_tracked(previous_pid);
 	}
 	e = reserve_event(sizeof(*e), CXT_EV_EXEC);
 	if (!e)
@@ -401,7 +492,7 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	e->argc = bprm->argc;
 	e->flags = 0;
 	e->pad = 0;
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	copy_comm(e->comm, task);
 
 	copied = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
 	if (copied < 0) {
@@ -447,7 +538,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *task)
 	/* signal->live reaches 0 for the group's last thread; portable across
 	 * kernels whose tracepoint lacks the group_dead argument. */
 	e->group_dead = task->signal->live.counter == 0;
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	copy_comm(e->comm, task);
 	submit_event(e);
 	return 0;
 }
@@ -465,7 +556,7 @@ int BPF_PROG(on_task_rename, struct task_struct *task, const char *comm)
 	if (!e)
 		return 0;
 	fill_header(&e->h, CXT_EV_RENAME, sizeof(*e), task->pid, task->tgid);
-	bpf_probe_read_kernel_str(e->old_comm, sizeof(e->old_comm), task->comm);
+	copy_comm(e->old_comm, task);
 	bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), comm);
 	submit_event(e);
 	return 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -212,9 +213,55 @@ TEST_CASE("kill -9 of cxtrace leaves no BPF program loaded and no traced command
     if (live::file_exists("/usr/sbin/bpftool")) {
         auto programs = live::run({"/usr/sbin/bpftool", "prog", "show"});
         CHECK(programs.out.find("on_sched_switch") == std::string::npos);
+        CHECK(programs.out.find("on_sys_enter") == std::string::npos);  // tp_btf or per-syscall tracepoint
     }
     CHECK_FALSE(live::file_exists(tmp / "out/report.json"));
     CHECK_FALSE(live::file_exists(tmp / "out/trace.cxt"));  // only trace.cxt.partial, never a half file
+}
+
+namespace {
+std::string tracefs_mounts() {
+    std::string lines;
+    std::ifstream mounts("/proc/mounts");
+    for (std::string line; std::getline(mounts, line);)
+        if (line.find(" tracefs ") != std::string::npos) lines += line + "\n";
+    return lines;
+}
+
+// creation syscall, clone flags and syscall latency present, per task, sorted.
+std::multiset<std::string> creations(const json& report) {
+    std::multiset<std::string> seen;
+    for (const auto& task : report.at("tasks"))
+        seen.insert(task.at("kind").get<std::string>() + " " + task.at("creation_syscall").dump() + " " +
+                    task.at("clone_flags").dump() + " " +
+                    (task.at("latency_ns").at("syscall").is_null() ? "no-syscall-latency" : "syscall-latency"));
+    return seen;
+}
+}  // namespace
+
+TEST_CASE("per-syscall tracepoints (CXTRACE_SYSCALL_TRACEPOINTS=1) see what tp_btf sees, and nothing stays mounted",
+          "[live][command]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    const std::string before = tracefs_mounts();
+    const std::string workload = "creation-methods";  // bundled: fork, vfork, clone, clone3, exec
+    auto outcome = live::run({"/usr/bin/env", "CXTRACE_SYSCALL_TRACEPOINTS=1", CXTRACE_BINARY, "run", "--verbose",
+                              "-o", tmp / "tp", workload});
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    CHECK(outcome.err.find("syscall entry/exit: per-syscall tracepoints") != std::string::npos);
+    CHECK(tracefs_mounts() == before);  // a tracefs cxtrace needed was mounted only in a helper's namespace
+
+    auto fallback = live::cxtrace({"run", "--verbose", "-o", tmp / "btf", workload});  // the default
+    INFO(fallback.err);
+    REQUIRE(fallback.status == 0);
+    CHECK(fallback.err.find("syscall entry/exit: tp_btf sys_enter/sys_exit") != std::string::npos);
+    CHECK(tracefs_mounts() == before);
+
+    json with_tp = live::read_json(tmp / "tp/report.json"), with_btf = live::read_json(tmp / "btf/report.json");
+    CHECK(with_tp.at("run").at("lost_events") == 0);
+    CHECK(creations(with_tp) == creations(with_btf));
+    CHECK(creations(with_tp).count("thread \"clone3\" 4001536 syscall-latency") > 0);
 }
 
 TEST_CASE("a ring buffer too small for a burst reports its losses, the default loses nothing", "[live][command]") {

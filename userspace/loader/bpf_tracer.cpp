@@ -3,15 +3,26 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cxtrace.skel.h"
@@ -49,11 +60,13 @@ Error load_error(const std::string& step, int err) {
     return Error{"cannot " + step + load_failure_hint(err, lockdown_mode()), err};
 }
 
-// The tracepoint a tp_btf program attaches to ("tp_btf/sched_switch" -> "sched_switch").
+// The tracepoint a tp_btf program that will be loaded attaches to
+// ("tp_btf/sched_switch" -> "sched_switch").
 std::vector<std::string> btf_tracepoints_of(bpf_object* object) {
     std::vector<std::string> names;
     bpf_program* program = nullptr;
     bpf_object__for_each_program(program, object) {
+        if (!bpf_program__autoload(program)) continue;
         std::string section = bpf_program__section_name(program);
         const std::string prefix = "tp_btf/";
         if (section.compare(0, prefix.size(), prefix) == 0) names.push_back(section.substr(prefix.size()));
@@ -61,7 +74,117 @@ std::vector<std::string> btf_tracepoints_of(bpf_object* object) {
     return names;
 }
 
+// The syscalls whose entry and exit are reported (see cxt_syscall_of in
+// cxtrace.bpf.c): enter ids first, then exit ids, in this order.
+const char* const kSyscalls[] = {"clone", "clone3", "fork", "vfork", "execve", "execveat"};
+constexpr size_t kSyscallCount = sizeof kSyscalls / sizeof kSyscalls[0];
+
+constexpr const char* kTracefs = "/sys/kernel/tracing";
+constexpr const char* kDebugfsTracing = "/sys/kernel/debug/tracing";
+
+// Reads "<n>\n" with plain system calls: also used in a forked child.
+bool read_id(const char* path, uint32_t& id) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char text[32];
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (got <= 0) return false;
+    uint64_t value = 0;
+    ssize_t i = 0;
+    for (; i < got && text[i] >= '0' && text[i] <= '9'; ++i) value = value * 10 + static_cast<uint64_t>(text[i] - '0');
+    if (i == 0 || value == 0 || value > UINT32_MAX) return false;
+    id = static_cast<uint32_t>(value);
+    return true;
+}
+
+std::vector<std::string> id_paths(const std::string& tracing_dir, const std::vector<std::string>& names) {
+    std::vector<std::string> paths;
+    for (const std::string& name : names) paths.push_back(tracing_dir + "/events/syscalls/" + name + "/id");
+    return paths;
+}
+
+bool read_ids(const std::vector<std::string>& paths, std::vector<uint32_t>& ids) {
+    ids.assign(paths.size(), 0);
+    for (size_t i = 0; i < paths.size(); ++i)
+        if (!read_id(paths[i].c_str(), ids[i])) return false;
+    return true;
+}
+
+// tracefs is not mounted: a child mounts it in a mount namespace of its own
+// (private, so the mount never propagates to the host's), reads the ids and
+// exits, which takes the mount away with its namespace. The ids are the
+// kernel's and stay valid without any mount.
+Result<std::vector<uint32_t>> ids_from_private_tracefs(const std::vector<std::string>& names) {
+    std::vector<std::string> paths = id_paths(kTracefs, names);  // built before fork: no allocation in the child
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return os_error("cannot create a pipe");
+    pid_t child = fork();
+    if (child < 0) {
+        int err = errno;
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return os_error("cannot fork", err);
+    }
+    if (child == 0) {
+        close(pipe_fds[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (unshare(CLONE_NEWNS) != 0) _exit(10 + errno % 100);
+        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(10 + errno % 100);
+        if (mount("tracefs", kTracefs, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+            _exit(10 + errno % 100);
+        for (const std::string& path : paths) {
+            uint32_t id = 0;
+            if (!read_id(path.c_str(), id)) _exit(2);
+            if (write(pipe_fds[1], &id, sizeof id) != static_cast<ssize_t>(sizeof id)) _exit(3);
+        }
+        _exit(0);
+    }
+    close(pipe_fds[1]);
+    std::vector<uint32_t> ids(names.size(), 0);
+    size_t want = ids.size() * sizeof(uint32_t), got = 0;
+    while (got < want) {
+        ssize_t n = read(pipe_fds[0], reinterpret_cast<char*>(ids.data()) + got, want - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+    }
+    close(pipe_fds[0]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (got == want && WIFEXITED(status) && WEXITSTATUS(status) == 0) return ids;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code >= 10) return Error{"cannot mount tracefs in a private mount namespace", code - 10};
+    return Error{"tracefs mounted in a private mount namespace has no syscall tracepoints "
+                 "(kernel without CONFIG_FTRACE_SYSCALLS?)"};
+}
+
+// One perf event per tracepoint; the program runs for it on every CPU.
+int open_tracepoint_event(uint32_t id) {
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.size = sizeof attr;
+    attr.config = id;
+    attr.sample_period = 1;
+    attr.wakeup_events = 1;
+    return static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+}
+
 }  // namespace
+
+Result<std::vector<uint32_t>> syscall_tracepoint_ids(const std::vector<std::string>& names, std::string& how) {
+    std::vector<uint32_t> ids;
+    for (const char* dir : {kTracefs, kDebugfsTracing}) {
+        if (read_ids(id_paths(dir, names), ids)) {
+            how = std::string("ids read from ") + dir;
+            return ids;
+        }
+    }
+    auto from_private = ids_from_private_tracefs(names);
+    if (from_private) how = "tracefs not mounted: ids read from a tracefs mounted in a private mount namespace";
+    return from_private;
+}
 
 Status check_kernel_btf(const std::string& path) {
     if (access(path.c_str(), R_OK) != 0)
@@ -98,6 +221,7 @@ Status check_btf_tracepoints(const btf* kernel_btf, const std::vector<std::strin
 
 void BpfTracer::SkeletonDeleter::operator()(cxtrace_bpf* skel) const { cxtrace_bpf__destroy(skel); }
 void BpfTracer::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+void BpfTracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
 
 Status check_tracing_prerequisites() {
     if (geteuid() != 0 && !(has_capability(CAP_BPF) && has_capability(CAP_PERFMON)))
@@ -126,8 +250,38 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 16;
     if (int err = bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(options.ring_buffer_bytes)))
         return load_error("size the ring buffer", -err);
-    if (int err = bpf_map__set_max_entries(skel->maps.tracked, options.max_tasks))
-        return load_error("size the task map", -err);
+    // options.max_tasks no longer bounds anything: the tracked map has a
+    // bit for every possible pid.
+
+    // Syscall entry/exit: by default the global tp_btf sys_enter/sys_exit,
+    // filtered by syscall number. CXTRACE_SYSCALL_TRACEPOINTS=1 asks for the
+    // six per-syscall classic tracepoints instead (no program runs for other
+    // syscalls: about half the BPF time per recorded event in bench/run d),
+    // falling back when their ids cannot be found. Not the default: closing
+    // a syscall tracepoint's perf event waits for a tracepoint grace period
+    // under the kernel's event_mutex, ~70 ms each here, so the twelve add
+    // about 0.5 s to every run's exit, even detached side by side.
+    std::vector<std::string> names;
+    for (const char* prefix : {"sys_enter_", "sys_exit_"})
+        for (const char* syscall_name : kSyscalls) names.push_back(prefix + std::string(syscall_name));
+    std::string how;
+    const char* wanted = std::getenv("CXTRACE_SYSCALL_TRACEPOINTS");
+    Result<std::vector<uint32_t>> ids =
+        wanted && std::string(wanted) == "1"
+            ? syscall_tracepoint_ids(names, how)
+            : Result<std::vector<uint32_t>>(Error{"the default; CXTRACE_SYSCALL_TRACEPOINTS=1 asks for them"});
+    const bool per_syscall = ids.ok();
+    bpf_program__set_autoload(skel->progs.on_sys_enter_clone_tp, per_syscall);
+    bpf_program__set_autoload(skel->progs.on_sys_enter_tp, per_syscall);
+    bpf_program__set_autoload(skel->progs.on_sys_exit_tp, per_syscall);
+    bpf_program__set_autoload(skel->progs.on_sys_enter, !per_syscall);
+    bpf_program__set_autoload(skel->progs.on_sys_exit, !per_syscall);
+    tracer->syscall_probes_ =
+        per_syscall ? "syscall entry/exit: per-syscall tracepoints syscalls:sys_{enter,exit}_{clone,clone3,fork,vfork,"
+                      "execve,execveat} (" + how + ")"
+                    : "syscall entry/exit: tp_btf sys_enter/sys_exit, filtered by syscall number (per-syscall "
+                      "tracepoints not used: " + ids.error().message() + ")";
+    if (options.verbose) std::fprintf(stderr, "cxtrace: %s\n", tracer->syscall_probes_.c_str());
 
     // Name a missing tracepoint before the verifier gives a vaguer error.
     if (btf* kernel_btf = btf__load_vmlinux_btf()) {
@@ -137,13 +291,38 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     }
     if (int err = cxtrace_bpf__load(skel)) return load_error("load the BPF programs", -err);
     if (int err = cxtrace_bpf__attach(skel)) return load_error("attach the BPF programs", -err);
+    if (per_syscall) {
+        for (size_t i = 0; i < names.size(); ++i) {
+            bpf_program* program = i == 0                ? skel->progs.on_sys_enter_clone_tp  // reads an argument
+                                   : i < kSyscallCount ? skel->progs.on_sys_enter_tp
+                                                       : skel->progs.on_sys_exit_tp;
+            int event = open_tracepoint_event((*ids)[i]);
+            if (event < 0) return load_error("open the tracepoint syscalls:" + names[i], errno);
+            bpf_link* link = bpf_program__attach_perf_event(program, event);
+            if (!link) {
+                int err = errno;
+                close(event);  // a link owns it only once made
+                return load_error("attach to the tracepoint syscalls:" + names[i], err);
+            }
+            tracer->syscall_links_.emplace_back(link);
+        }
+    }
 
     tracer->ring_.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), &BpfTracer::on_sample, tracer.get(), nullptr));
     if (!tracer->ring_) return load_error("set up the ring buffer reader", errno);
     return tracer;
 }
 
-BpfTracer::~BpfTracer() = default;
+BpfTracer::~BpfTracer() {
+    // Detaching a syscall tracepoint's last perf event waits for a tracepoint
+    // grace period (tracepoint_synchronize_unregister, ~70 ms on the test
+    // VM); one after the other the twelve cost most of a second. Detached
+    // side by side they share the grace periods.
+    std::vector<std::thread> detachers;
+    for (auto& link : syscall_links_) detachers.emplace_back([l = link.release()] { bpf_link__destroy(l); });
+    for (std::thread& detacher : detachers) detacher.join();
+    syscall_links_.clear();
+}
 
 int BpfTracer::on_sample(void* ctx, void* data, size_t size) {
     static_cast<BpfTracer*>(ctx)->sink_(static_cast<const uint8_t*>(data), size);
@@ -151,9 +330,14 @@ int BpfTracer::on_sample(void* ctx, void* data, size_t size) {
 }
 
 Status BpfTracer::track(pid_t pid) {
-    uint32_t key = static_cast<uint32_t>(pid);
-    uint8_t one = 1;
-    if (bpf_map__update_elem(skel_->maps.tracked, &key, sizeof key, &one, sizeof one, BPF_ANY) != 0)
+    // One bit per pid, 64 to a word. Only the held command is seeded, before
+    // it runs, so nothing else writes this word meanwhile.
+    uint32_t word = static_cast<uint32_t>(pid) / 64;
+    uint64_t bits = 0;
+    if (pid <= 0 || bpf_map__lookup_elem(skel_->maps.tracked, &word, sizeof word, &bits, sizeof bits, 0) != 0)
+        return os_error("cannot follow pid " + std::to_string(pid), pid <= 0 ? EINVAL : errno);
+    bits |= uint64_t{1} << (static_cast<uint32_t>(pid) % 64);
+    if (bpf_map__update_elem(skel_->maps.tracked, &word, sizeof word, &bits, sizeof bits, BPF_ANY) != 0)
         return os_error("cannot follow pid " + std::to_string(pid));
     return Status::success();
 }

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "result.h"
 
+struct bpf_link;
 struct btf;
 struct cxtrace_bpf;
 struct ring_buffer;
@@ -24,7 +25,7 @@ namespace cxt {
 
 struct TracerOptions {
     uint64_t ring_buffer_bytes = 16u << 20;  // power of two, multiple of the page size
-    uint32_t max_tasks = 32768;              // tasks followed at once
+    uint32_t max_tasks = 32768;              // unused: the kernel side has a bit for every pid
     bool verbose = false;                    // show libbpf's own diagnostics
 };
 
@@ -48,6 +49,8 @@ public:
     std::array<uint64_t, kEventKindCount> lost_by_kind() const;
     // Events the kernel side submitted, by kind: what the reader must have got.
     std::array<uint64_t, kEventKindCount> submitted_by_kind() const;
+    // How syscall entry/exit is watched, for --verbose.
+    const std::string& syscall_probes() const { return syscall_probes_; }
 
 private:
     BpfTracer() = default;
@@ -59,7 +62,12 @@ private:
     struct RingBufferDeleter {
         void operator()(ring_buffer* rb) const;
     };
+    struct LinkDeleter {
+        void operator()(bpf_link* link) const;
+    };
     std::unique_ptr<cxtrace_bpf, SkeletonDeleter> skel_;
+    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> syscall_links_;  // freed before skel_
+    std::string syscall_probes_;
     std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;  // declared last: freed first
     RawEventSink sink_;
 };
@@ -74,6 +82,13 @@ Status check_kernel_btf(const std::string& path);
 // What to do about a failed load or attach with this errno, given the
 // kernel's lockdown mode ("none", "integrity", "confidentiality" or "").
 std::string load_failure_hint(int err, const std::string& lockdown);
+
+// The ids of the classic tracepoints syscalls:<name> (e.g. "sys_enter_clone"),
+// read from tracefs. When tracefs is not mounted, a short-lived child
+// process mounts it in its own private mount namespace and reads them there,
+// so nothing is ever mounted on the machine. Fails when neither works.
+// `how` says where the ids came from.
+Result<std::vector<uint32_t>> syscall_tracepoint_ids(const std::vector<std::string>& names, std::string& how);
 
 // Fails naming every tracepoint (e.g. "sched_switch") the kernel's BTF does
 // not describe: an older kernel, or one built without it.
