@@ -237,7 +237,7 @@ static __always_inline void syscall_exit(__u32 syscall, long ret)
 /* Syscall entry and exit, two ways; userspace loads one set (see
  * bpf_tracer.cpp: the tp_btf pair by default).
  *
- * On request (CXTRACE_SYSCALL_TRACEPOINTS=1): the classic per-syscall tracepoints syscalls:sys_enter_clone,
+ * On request (--syscall-tracepoints): the classic per-syscall tracepoints syscalls:sys_enter_clone,
  * sys_exit_clone, ... for the six syscalls, so no program runs for any other
  * syscall on the machine. Their ids come from tracefs, so userspace attaches
  * these by hand (bare SEC("tracepoint"): one program, several perf events).

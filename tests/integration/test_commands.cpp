@@ -239,14 +239,13 @@ std::multiset<std::string> creations(const json& report) {
 }
 }  // namespace
 
-TEST_CASE("per-syscall tracepoints (CXTRACE_SYSCALL_TRACEPOINTS=1) see what tp_btf sees, and nothing stays mounted",
+TEST_CASE("per-syscall tracepoints (--syscall-tracepoints) see what tp_btf sees, and nothing stays mounted",
           "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     const std::string before = tracefs_mounts();
     const std::string workload = "creation-methods";  // bundled: fork, vfork, clone, clone3, exec
-    auto outcome = live::run({"/usr/bin/env", "CXTRACE_SYSCALL_TRACEPOINTS=1", CXTRACE_BINARY, "run", "--verbose",
-                              "-o", tmp / "tp", workload});
+    auto outcome = live::cxtrace({"run", "--syscall-tracepoints", "--verbose", "-o", tmp / "tp", workload});
     INFO(outcome.err);
     REQUIRE(outcome.status == 0);
     CHECK(outcome.err.find("syscall entry/exit: per-syscall tracepoints") != std::string::npos);

@@ -18,10 +18,10 @@ constexpr int kExitCannotExecute = 126;
 struct RunOptions {
     std::string output_dir;
     uint64_t ring_buffer_bytes = 16u << 20;
-    uint32_t max_tasks = 32768;
     bool as_root = false;
     bool leave_running = false;  // on Ctrl-C/SIGTERM stop tracing, not the command
     bool verbose = false;
+    bool syscall_tracepoints = false;  // per-syscall classic tracepoints instead of tp_btf sys_enter/exit
     std::vector<std::string> workload_and_args;  // WORKLOAD [ARGS...]
     std::vector<std::string> command;            // after --
 };

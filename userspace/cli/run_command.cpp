@@ -232,7 +232,7 @@ int run_command(const RunOptions& options) {
         root_switched_out = root_switched_out || raw_is_final_switch_out(data, size, root_pid);
         if (writer && write_status) write_status = writer->append_raw(data, size);
     };
-    TracerOptions tracer_options{options.ring_buffer_bytes, options.max_tasks, options.verbose};
+    TracerOptions tracer_options{options.ring_buffer_bytes, options.verbose, options.syscall_tracepoints};
     auto tracer = BpfTracer::start(tracer_options, sink);
     if (!tracer) {
         print_error(tracer.error().message());

@@ -250,11 +250,8 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 16;
     if (int err = bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(options.ring_buffer_bytes)))
         return load_error("size the ring buffer", -err);
-    // options.max_tasks no longer bounds anything: the tracked map has a
-    // bit for every possible pid.
-
     // Syscall entry/exit: by default the global tp_btf sys_enter/sys_exit,
-    // filtered by syscall number. CXTRACE_SYSCALL_TRACEPOINTS=1 asks for the
+    // filtered by syscall number. --syscall-tracepoints asks for the
     // six per-syscall classic tracepoints instead (no program runs for other
     // syscalls: about half the BPF time per recorded event in bench/run d),
     // falling back when their ids cannot be found. Not the default: closing
@@ -265,11 +262,10 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     for (const char* prefix : {"sys_enter_", "sys_exit_"})
         for (const char* syscall_name : kSyscalls) names.push_back(prefix + std::string(syscall_name));
     std::string how;
-    const char* wanted = std::getenv("CXTRACE_SYSCALL_TRACEPOINTS");
     Result<std::vector<uint32_t>> ids =
-        wanted && std::string(wanted) == "1"
+        options.per_syscall_tracepoints
             ? syscall_tracepoint_ids(names, how)
-            : Result<std::vector<uint32_t>>(Error{"the default; CXTRACE_SYSCALL_TRACEPOINTS=1 asks for them"});
+            : Result<std::vector<uint32_t>>(Error{"the default; --syscall-tracepoints asks for them"});
     const bool per_syscall = ids.ok();
     bpf_program__set_autoload(skel->progs.on_sys_enter_clone_tp, per_syscall);
     bpf_program__set_autoload(skel->progs.on_sys_enter_tp, per_syscall);

@@ -25,8 +25,10 @@ namespace cxt {
 
 struct TracerOptions {
     uint64_t ring_buffer_bytes = 16u << 20;  // power of two, multiple of the page size
-    uint32_t max_tasks = 32768;              // unused: the kernel side has a bit for every pid
     bool verbose = false;                    // show libbpf's own diagnostics
+    // Syscall entry/exit on the six per-syscall classic tracepoints instead
+    // of the global tp_btf pair (cheaper per event, slower to detach).
+    bool per_syscall_tracepoints = false;
 };
 
 // Receives each raw event record exactly as the kernel wrote it.
