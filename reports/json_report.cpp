@@ -16,68 +16,12 @@ json or_null(const std::optional<T>& value) {
 }
 
 std::string mm_name(uint32_t mm) { return "mm" + std::to_string(mm); }
-json mm_or_null(uint32_t mm) { return mm ? json(mm_name(mm)) : json(nullptr); }
 
 json stats_json(const std::map<std::string, LatencyStats>& by_kind) {
     json out = json::object();
     for (const auto& [kind, s] : by_kind)
         out[kind] = {{"count", s.count}, {"min", s.min}, {"p50", s.p50}, {"p90", s.p90}, {"max", s.max}};
     return out;
-}
-
-json task_json(const TaskRecord& task) {
-    json cpus = json::object();
-    for (const auto& [cpu, ns] : task.cpu_ns) cpus[std::to_string(cpu)] = ns;
-    json execs = json::array();
-    for (const ExecRecord& exec : task.execs) {
-        json entry = {{"ts_ns", exec.ts_ns},
-                      {"filename", exec.filename},
-                      {"argv", exec.argv},
-                      {"mm", mm_or_null(exec.mm)},
-                      {"argc", exec.argc},
-                      {"argv_truncated", exec.argv_truncated},
-                      {"filename_truncated", exec.filename_truncated}};
-        if (exec.pid_before != 0 && exec.pid_before != task.pid) entry["pid_before"] = exec.pid_before;
-        execs.push_back(std::move(entry));
-    }
-    json woken_by = json::object();
-    for (const auto& [waker, times] : task.woken_by) woken_by[std::to_string(waker)] = times;
-    json renames = json::array();
-    for (const CommChange& change : task.renames) renames.push_back({{"ts_ns", change.ts_ns}, {"comm", change.comm}});
-    return {
-        {"pid", task.pid},
-        {"tgid", task.tgid},
-        {"ppid", task.ppid},
-        {"parent_pid", task.parent_pid},
-        {"comm", task.comm},
-        {"kind", task_kind_name(task.kind)},
-        {"mm", mm_or_null(task.mm)},
-        {"created_ns", or_null(task.created_ns)},
-        {"exited_ns", or_null(task.exited_ns)},
-        {"exit_code", or_null(task.exit_code)},
-        {"exit_signal", or_null(task.exit_signal)},
-        {"core_dumped", task.core_dumped},
-        {"latency_ns", {{"syscall", or_null(task.latency.syscall)}, {"first_run", or_null(task.latency.first_run)}}},
-        {"wakeup_cpu", or_null(task.wakeup_cpu)},
-        {"oncpu_ns", task.oncpu_ns},
-        {"cpus", cpus},
-        {"migrations", task.migrations},
-        {"migrate_events", task.migrate_events},
-        {"context_switches", task.switches_in},
-        {"wakeups", task.wakeups},
-        {"woken_by", woken_by},
-        {"execs", execs},
-        {"renames", renames},
-        {"creation_syscall", task.creation_syscall.empty() ? json(nullptr) : json(task.creation_syscall)},
-        {"clone_flags", task.clone_flags},
-        {"inferred", task.inferred},
-        {"pid_namespace", task.pid_ns ? json{{"pid", task.pid_ns->pid},
-                                             {"tgid", task.pid_ns->tgid},
-                                             {"ppid", task.pid_ns->ppid},
-                                             {"level", task.pid_ns->level},
-                                             {"inode", task.pid_ns->inum}}
-                                      : json(nullptr)},
-    };
 }
 
 // Keys of a JSON object with numeric names, in nlohmann's (string) order.
@@ -103,7 +47,8 @@ void write_mm(JsonWriter& w, uint32_t mm) {
 
 }  // namespace
 
-// task_json() written directly, keys in the sorted order nlohmann keeps.
+// One task of report.json, keys in the sorted order nlohmann keeps (so the
+// file reads as report_json(model).dump(2) would).
 void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* index) {
     w.begin_object();
     w.key("clone_flags"), w.value(task.clone_flags);
@@ -202,11 +147,8 @@ json run_json(const RunInfo& run) {
 }
 
 json report_json(const RunModel& model) {
-    json report = report_json_without_tasks(model);
-    json tasks = json::array();
-    for (const TaskRecord& task : model.tasks) tasks.push_back(task_json(task));
-    report["tasks"] = std::move(tasks);
-    return report;
+    // The writer is the one definition of a task's fields; the DOM is read back from it.
+    return json::parse(render_json_report(model));
 }
 
 json report_json_without_tasks(const RunModel& model) {

@@ -325,7 +325,7 @@ TEST_CASE("the creation finding states which kind waited longer, never a ratio b
     }
 }
 
-TEST_CASE("report.json written task by task is byte for byte the DOM's dump", "[report]") {
+TEST_CASE("report.json written task by task is formatted exactly as nlohmann dumps it", "[report]") {
     RunModel model = sample_model(sample_end());
     // Numeric keys sort as strings in JSON objects ("10" < "2"), optional
     // fields both set and unset, a non-leader exec, renames.
