@@ -250,16 +250,17 @@ TEST_CASE("once attached, cxtrace gives up BPF and admin powers", "[live][securi
 TEST_CASE("with leave-running a stop signal ends the tracing but not the command", "[live][faults]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
-    // A sleep with an unusual duration, so it can be found afterwards.
-    // Its output goes to a file: the sleep left running keeps it open.
+    // A busy loop (events keep coming while cxtrace stops) with an unusual
+    // marker, so it can be found afterwards. Output goes to a file: the loop
+    // left running keeps it open.
     std::string script = std::string(CXTRACE_BINARY) + " run --leave-running -o '" + (tmp / "out") +
-                         "' -- /bin/sleep 27.1828 >'" + (tmp / "log") +
+                         "' -- /bin/sh -c 'while :; do /bin/true; done # 27.1828' >'" + (tmp / "log") +
                          "' 2>&1 & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo status=$?";
     auto outcome = live::run({"/bin/sh", "-c", script});
     const std::string log = live::read_file(tmp / "log");
     INFO(outcome.out << log);
-    auto survivors = live::run({"/usr/bin/pgrep", "-f", "sleep 27.1828"});
-    live::run({"/usr/bin/pkill", "-f", "sleep 27.1828"});
+    auto survivors = live::run({"/usr/bin/pgrep", "-f", "done # 27.1828"});
+    live::run({"/usr/bin/pkill", "-f", "done # 27.1828"});
     CHECK(outcome.out.find("status=143") != std::string::npos);
     CHECK_FALSE(survivors.out.empty());  // still running after cxtrace finished
 
@@ -270,6 +271,7 @@ TEST_CASE("with leave-running a stop signal ends the tracing but not the command
     CHECK(run.at("complete") == false);
     CHECK(run.at("exit_code").is_null());
     CHECK(run.at("exit_signal").is_null());
+    CHECK(run.at("lost_events") == 0);  // what was submitted until the probes stopped was read
     CHECK(std::stol(survivors.out) == run.at("root_pid").get<long>());
     CHECK(log.find("left running") != std::string::npos);
 }

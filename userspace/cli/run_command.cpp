@@ -337,6 +337,9 @@ int run_command(const RunOptions& options) {
         usleep(1'000);
         (void)(*tracer)->drain();
     }
+    // Descendants may outlive the root (background jobs, --leave-running):
+    // stop the probes before the last drain, so what was submitted was read.
+    (*tracer)->stop_probes();
     (void)(*tracer)->drain();
     TraceEnd end;
     end.trace_end_ns = exited_at;

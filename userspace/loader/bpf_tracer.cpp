@@ -309,7 +309,10 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     return tracer;
 }
 
-BpfTracer::~BpfTracer() {
+BpfTracer::~BpfTracer() { stop_probes(); }
+
+void BpfTracer::stop_probes() {
+    if (skel_) cxtrace_bpf__detach(skel_.get());
     // Detaching a syscall tracepoint's last perf event waits for a tracepoint
     // grace period (tracepoint_synchronize_unregister, ~70 ms on the test
     // VM); one after the other the twelve cost most of a second. Detached

@@ -47,6 +47,9 @@ public:
     int ready_fd() const;
     // Consumes everything buffered without waiting.
     Result<int> drain();
+    // Detaches every program: nothing more is submitted, so after one last
+    // drain() the counters below are final. Maps and the buffer stay readable.
+    void stop_probes();
     // Failed reservations so far, by event kind (summed over CPUs).
     std::array<uint64_t, kEventKindCount> lost_by_kind() const;
     // Events the kernel side submitted, by kind: what the reader must have got.
