@@ -2,6 +2,7 @@
 // Python with threading and multiprocessing, and a wrapper that execs.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -128,6 +129,7 @@ TEST_CASE("a wrapper script that execs the interpreter keeps its pid", "[live][c
 TEST_CASE("under sudo the command runs as the invoking user and the files are theirs", "[live][command][sudo]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
+    REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);  // cxtrace writes as the user
     // What sudo sets; nobody (65534) stands in for the student.
     const std::vector<std::string> as_sudo{"/usr/bin/env", "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody",
                                            CXTRACE_BINARY};

@@ -227,7 +227,29 @@ TEST_CASE("a grandchild adopted by a subreaper stays one task with its creator",
 TEST_CASE("once attached, cxtrace gives up BPF and admin powers", "[live][security]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
-    // The traced command is cxtrace's child: it reads its parent's credentials.
+    REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);
+    SECTION("under sudo it becomes the invoking user: no uid 0, no capability") {
+        auto outcome = live::run({"/usr/bin/env", "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody",
+                                  CXTRACE_BINARY, "run", "-o", tmp / "user", "--", "/bin/sh", "-c",
+                                  "grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs):' /proc/$PPID/status"});
+        INFO(outcome.out << outcome.err);
+        REQUIRE(outcome.status == 0);
+        CHECK(outcome.out.find("Uid:\t65534\t65534\t65534\t65534") != std::string::npos);
+        CHECK(outcome.out.find("Gid:\t65534\t65534\t65534\t65534") != std::string::npos);
+        CHECK(outcome.out.find("CapEff:\t0000000000000000") != std::string::npos);
+        CHECK(outcome.out.find("CapPrm:\t0000000000000000") != std::string::npos);
+        CHECK(outcome.out.find("NoNewPrivs:\t1") != std::string::npos);
+        CHECK(live::owner_uid(tmp / "user/report.json") == 65534);
+        // ... and writes with the user's rights: a root-owned directory is refused.
+        auto refused = live::run({"/usr/bin/env", "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody",
+                                  CXTRACE_BINARY, "run", "-o", "/root/cxtrace-never", "--", "/bin/true"});
+        CHECK(refused.status == 1);
+        CHECK(refused.err.find("/root/cxtrace-never") != std::string::npos);
+        CHECK_FALSE(live::file_exists("/root/cxtrace-never"));
+        return;
+    }
+    // Plain root (or --as-root): uid 0 stays, the capabilities go. The
+    // traced command is cxtrace's child: it reads its parent's credentials.
     auto outcome = live::cxtrace({"run", "--as-root", "-o", tmp / "out", "--", "/bin/sh", "-c",
                                   "grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs):' /proc/$PPID/status"});
     INFO(outcome.err);

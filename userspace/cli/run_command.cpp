@@ -243,6 +243,13 @@ int run_command(const RunOptions& options) {
         return kExitFailure;
     }
 
+    // Attached and following: from here on no BPF or admin power is needed.
+    // Under sudo cxtrace becomes the user, and writes its files as them.
+    if (Status dropped = drop_privileges_after_attach(options.as_root ? std::nullopt : owner.user); !dropped) {
+        print_error(dropped.error().message());
+        return kExitFailure;
+    }
+
     auto dir = create_output_dir(options.output_dir, target->label, owner);
     if (!dir) {
         print_error(dir.error().message());
@@ -265,12 +272,6 @@ int run_command(const RunOptions& options) {
         return kExitFailure;
     }
     writer.emplace(std::move(*created));
-
-    // Attached, followed, files open: from here on no BPF or admin power is needed.
-    if (Status dropped = drop_privileges_after_attach(); !dropped) {
-        print_error(dropped.error().message());
-        return kExitFailure;
-    }
 
     StopSignals stop_signals;
     if (Status released = command->release(); !released) {

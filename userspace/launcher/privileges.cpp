@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -24,7 +25,18 @@ int last_capability() {
 
 uint64_t capabilities_kept_after_attach() { return bit(CAP_CHOWN) | bit(CAP_DAC_OVERRIDE) | bit(CAP_KILL); }
 
-Status drop_privileges_after_attach() {
+namespace {
+
+Status become(const InvokingUser& user) {
+    if (initgroups(user.name.c_str(), user.gid) != 0) return os_error("cannot take the groups of " + user.name);
+    if (setresgid(user.gid, user.gid, user.gid) != 0) return os_error("cannot take the group id of " + user.name);
+    // Leaving uid 0 clears every capability, permitted ones included.
+    if (setresuid(user.uid, user.uid, user.uid) != 0) return os_error("cannot become " + user.name);
+    if (geteuid() == 0 || getuid() == 0) return Error{"still root after becoming " + user.name};
+    return Status::success();
+}
+
+Status keep_only_needed_capabilities() {
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2] = {};
     if (syscall(SYS_capget, &header, data) != 0) return os_error("cannot read cxtrace's capabilities");
@@ -45,6 +57,13 @@ Status drop_privileges_after_attach() {
         data[i].inheritable = 0;
     }
     if (syscall(SYS_capset, &header, data) != 0) return os_error("cannot drop cxtrace's capabilities");
+    return Status::success();
+}
+
+}  // namespace
+
+Status drop_privileges_after_attach(const std::optional<InvokingUser>& user) {
+    if (Status dropped = user ? become(*user) : keep_only_needed_capabilities(); !dropped) return dropped;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return os_error("cannot set no_new_privs");
     return Status::success();
 }

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
+#include "held_command.h"
 #include "result.h"
 
 namespace cxt {
@@ -14,10 +16,13 @@ namespace cxt {
 // runs as that user (CAP_KILL). As a bit mask of CAP_* numbers.
 uint64_t capabilities_kept_after_attach();
 
-// Drops every other capability from the effective, permitted, inheritable,
-// ambient and (when allowed) bounding sets, and sets no_new_privs so no later
-// exec can regain them. Affects only this process: the traced command was
-// forked before and keeps its own credentials.
-Status drop_privileges_after_attach();
+// Under sudo (`user` set) cxtrace becomes that user: their uid, gid and
+// groups, no capabilities left, so it writes its files with their rights.
+// Otherwise (plain root, or --as-root with a root command to stop) it stays
+// uid 0 but drops every capability but those above from the effective,
+// permitted, inheritable, ambient and (when it may) bounding sets. Either
+// way no_new_privs is set, so no later exec regains anything. Affects only
+// this process: the traced command was forked before and keeps its own.
+Status drop_privileges_after_attach(const std::optional<InvokingUser>& user);
 
 }  // namespace cxt
