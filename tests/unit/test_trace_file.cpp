@@ -549,3 +549,15 @@ TEST_CASE("metadata numbers that are not integers in range are damage, not conve
     CHECK(read.failed_at_open);
     CHECK_THAT(read.error, Contains("damaged metadata") && Contains(offset_text(20)));
 }
+
+TEST_CASE("a huge sparse file is refused without allocating for its size", "[trace]") {
+    TempDir dir;
+    make_sample(dir);
+    const std::string path = dir.file("sample.cxt");
+    // A valid trace followed by a terabyte of holes: the size hints at
+    // billions of events, the content holds a few.
+    REQUIRE(truncate(path.c_str(), off_t{1} << 40) == 0);
+    auto model = correlate_trace_file(path);  // must not throw std::bad_alloc
+    REQUIRE_FALSE(model.ok());
+    CHECK_THAT(model.error().message(), Contains("after the end record"));
+}

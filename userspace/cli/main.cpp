@@ -113,6 +113,11 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         int code = app.exit(e);
         return code == 0 ? 0 : cxt::kExitUsage;
+    } catch (const std::bad_alloc&) {
+        // A saved trace.cxt is complete before any report is built: say so.
+        std::fprintf(stderr, "cxtrace: out of memory while building the report (any trace.cxt already written "
+                             "is complete: run `cxtrace report` on it on a machine with more memory)\n");
+        return cxt::kExitFailure;
     }
     if (!run_options.command.empty() && !app.got_subcommand("run")) {
         std::fprintf(stderr, "cxtrace: '-- COMMAND' belongs to 'cxtrace run'\n");

@@ -74,7 +74,10 @@ Correlator::Correlator(const TraceMeta& meta) : meta_(meta) {
 
 void Correlator::expect_events(uint64_t events) {
     // One interval per switch at most, plus one per task closed at the end.
-    model_.intervals.reserve(static_cast<size_t>(events) + 1024);
+    // Only a hint from the file's size: capped, so a huge (or sparse) file
+    // cannot make it allocate what it does not hold; past it, the vector grows.
+    constexpr uint64_t kMostReserved = uint64_t{1} << 24;
+    model_.intervals.reserve(static_cast<size_t>(std::min(events, kMostReserved)) + 1024);
 }
 
 void Correlator::add(Event event) {
