@@ -272,6 +272,7 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
             page += std::to_string(run.lost_events) +
                     " events were lost (the ring buffer was full: rerun with a larger --ring-buffer-size). ";
         if (run.interrupted) page += "The run was interrupted before the command finished. ";
+        if (run.losses_unknown) page += "The kernel's loss counters could not be read: events may be missing. ";
         if (run.left_running)
             page += "The command was left running (pid " + std::to_string(run.root_pid) + "), no longer traced. ";
         page += "Numbers below cover only what was captured.</div>\n";

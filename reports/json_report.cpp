@@ -138,6 +138,7 @@ json run_json(const RunInfo& run) {
             {"complete", run.complete},
             {"interrupted", run.interrupted},
             {"left_running", run.left_running},
+            {"losses_unknown", run.losses_unknown},
             {"exit_code", or_null(run.exit_code)},
             {"exit_signal", or_null(run.exit_signal)},
             {"root_pid", run.root_pid},

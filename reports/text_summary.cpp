@@ -62,6 +62,7 @@ std::string render_text_summary(const RunModel& model) {
         if (run.lost_events) out << " " << run.lost_events << " events were lost (try a larger --ring-buffer-size)";
         if (run.interrupted) out << " the run was interrupted";
         if (run.left_running) out << "; the command was left running (pid " << run.root_pid << "), untraced";
+        if (run.losses_unknown) out << " the kernel's loss counters could not be read";
         out << "\n";
     }
     out << "  tasks: " << s.tasks << " (" << s.processes << " processes, " << s.threads << " threads), "

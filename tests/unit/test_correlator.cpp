@@ -9,6 +9,7 @@
 
 #include "correlator.h"
 #include "event_builder.h"
+#include "text_summary.h"
 #include "json_report.h"
 
 using namespace cxt;
@@ -439,6 +440,15 @@ TEST_CASE("lost events and interruptions make the run incomplete", "[model]") {
         CHECK(m.run.lost_events == 0);
         CHECK(m.run.interrupted);
         CHECK_FALSE(m.run.complete);
+    }
+    SECTION("loss counters that could not be read") {
+        end.losses_unknown = true;
+        RunModel m = s.correlate(end);
+        CHECK(m.run.lost_events == 0);
+        CHECK(m.run.losses_unknown);
+        CHECK_FALSE(m.run.complete);
+        CHECK(report_json(m).at("run").at("losses_unknown") == true);
+        CHECK_THAT(render_text_summary(m), Contains("loss counters could not be read"));
     }
     SECTION("meta and end are carried into the run") {
         end.exit_code = std::nullopt;

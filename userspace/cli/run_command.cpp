@@ -298,7 +298,8 @@ int run_command(const RunOptions& options) {
     std::optional<std::chrono::steady_clock::time_point> stop_deadline;
     auto lost_so_far = [&] {
         uint64_t lost = 0;
-        for (uint64_t n : (*tracer)->lost_by_kind()) lost += n;
+        if (auto counts = (*tracer)->lost_by_kind())
+            for (uint64_t n : *counts) lost += n;
         return lost;
     };
     while (!exit) {
@@ -344,11 +345,20 @@ int run_command(const RunOptions& options) {
     (void)(*tracer)->drain();
     TraceEnd end;
     end.trace_end_ns = exited_at;
-    end.lost_by_kind = (*tracer)->lost_by_kind();
     // What the kernel submitted but we never read also counts as lost.
+    auto lost = (*tracer)->lost_by_kind();
     auto submitted = (*tracer)->submitted_by_kind();
-    for (int kind = 1; kind < kEventKindCount; ++kind)
-        if (submitted[kind] > received_by_kind[kind]) end.lost_by_kind[kind] += submitted[kind] - received_by_kind[kind];
+    if (lost && submitted) {
+        end.lost_by_kind = *lost;
+        for (int kind = 1; kind < kEventKindCount; ++kind)
+            if ((*submitted)[kind] > received_by_kind[kind])
+                end.lost_by_kind[kind] += (*submitted)[kind] - received_by_kind[kind];
+    } else {
+        status.clear();
+        print_error((lost ? submitted.error() : lost.error()).message() +
+                    ": the report cannot prove that nothing was lost and is marked incomplete");
+        end.losses_unknown = true;
+    }
     if (exit) {
         end.exit_code = exit->code;
         end.exit_signal = exit->signal;

@@ -384,7 +384,8 @@ RunModel Correlator::finish(const TraceEnd& end) {
         run.lost_by_kind[event_kind_name(static_cast<EventKind>(kind))] = end.lost_by_kind[kind];
     run.interrupted = end.interrupted;
     run.left_running = end.left_running;
-    run.complete = run.lost_events == 0 && !end.interrupted;
+    run.losses_unknown = end.losses_unknown;
+    run.complete = run.lost_events == 0 && !end.interrupted && !end.losses_unknown;
     run.exit_code = end.exit_code;
     run.exit_signal = end.exit_signal;
 

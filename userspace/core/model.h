@@ -108,6 +108,7 @@ struct RunInfo {
     std::map<std::string, uint64_t> lost_by_kind;
     bool interrupted = false;
     bool left_running = false;  // interrupted, the command left running untraced
+    bool losses_unknown = false;  // the kernel's loss counters could not be read
     bool complete = true;
     std::optional<int> exit_code;
     std::optional<int> exit_signal;

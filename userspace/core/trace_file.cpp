@@ -89,6 +89,7 @@ std::string end_to_json(const TraceEnd& end) {
         {"exit_code", optional_int(end.exit_code)}, {"exit_signal", optional_int(end.exit_signal)},
         {"interrupted", end.interrupted},   {"events", end.events},
         {"left_running", end.left_running},
+        {"losses_unknown", end.losses_unknown},
     };
     return j.dump();
 }
@@ -279,6 +280,7 @@ Result<bool> TraceReader::next(Event& event) {
         end_.exit_signal = int_or_null(j, "exit_signal");
         end_.interrupted = j.at("interrupted").get<bool>();
         end_.left_running = j.value("left_running", false);  // absent in older traces
+        end_.losses_unknown = j.value("losses_unknown", false);
         end_.events = integer_at<uint64_t>(j, "events");
     } catch (const nlohmann::json::exception& e) {
         return problem(std::string("damaged end record: ") + e.what(), record_offset);

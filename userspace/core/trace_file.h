@@ -43,6 +43,7 @@ struct TraceEnd {
     std::optional<int> exit_signal;
     bool interrupted = false;        // stopped by Ctrl-C / SIGTERM
     bool left_running = false;       // ... and the command was left running (--leave-running)
+    bool losses_unknown = false;     // the kernel's loss counters could not be read
     uint64_t events = 0;             // event records in the file
 
     uint64_t lost_total() const;

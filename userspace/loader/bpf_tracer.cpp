@@ -350,24 +350,26 @@ Result<int> BpfTracer::drain() {
 }
 
 namespace {
-std::array<uint64_t, kEventKindCount> sum_per_kind(const bpf_map* map) {
+Result<std::array<uint64_t, kEventKindCount>> sum_per_kind(const bpf_map* map, const char* what) {
     std::array<uint64_t, kEventKindCount> sums{};
     int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) return sums;
+    if (cpus <= 0) return Error{std::string("cannot read the kernel's ") + what + " counters", -cpus};
     std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
     for (uint32_t kind = 1; kind < kEventKindCount; ++kind) {
-        if (bpf_map__lookup_elem(map, &kind, sizeof kind, per_cpu.data(), per_cpu.size() * sizeof(uint64_t), 0) != 0)
-            continue;
+        if (int err = bpf_map__lookup_elem(map, &kind, sizeof kind, per_cpu.data(), per_cpu.size() * sizeof(uint64_t), 0))
+            return Error{std::string("cannot read the kernel's ") + what + " counters", -err};
         for (uint64_t n : per_cpu) sums[kind] += n;
     }
     return sums;
 }
 }  // namespace
 
-std::array<uint64_t, kEventKindCount> BpfTracer::lost_by_kind() const { return sum_per_kind(skel_->maps.drops); }
+Result<std::array<uint64_t, kEventKindCount>> BpfTracer::lost_by_kind() const {
+    return sum_per_kind(skel_->maps.drops, "lost-event");
+}
 
-std::array<uint64_t, kEventKindCount> BpfTracer::submitted_by_kind() const {
-    return sum_per_kind(skel_->maps.submitted);
+Result<std::array<uint64_t, kEventKindCount>> BpfTracer::submitted_by_kind() const {
+    return sum_per_kind(skel_->maps.submitted, "submitted-event");
 }
 
 }  // namespace cxt

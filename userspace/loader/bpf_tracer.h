@@ -51,9 +51,9 @@ public:
     // drain() the counters below are final. Maps and the buffer stay readable.
     void stop_probes();
     // Failed reservations so far, by event kind (summed over CPUs).
-    std::array<uint64_t, kEventKindCount> lost_by_kind() const;
+    Result<std::array<uint64_t, kEventKindCount>> lost_by_kind() const;
     // Events the kernel side submitted, by kind: what the reader must have got.
-    std::array<uint64_t, kEventKindCount> submitted_by_kind() const;
+    Result<std::array<uint64_t, kEventKindCount>> submitted_by_kind() const;
     // How syscall entry/exit is watched, for --verbose.
     const std::string& syscall_probes() const { return syscall_probes_; }
 
