@@ -46,7 +46,8 @@ constexpr const char* kPerfettoSchema = "cxtrace.perfetto/2";
 // traced program have invalid UTF-8 replaced (U+FFFD, as report.json does):
 // every protobuf string field is valid UTF-8.
 std::string render_perfetto_trace(const RunModel& model);
-// The same, streamed: nothing proportional to the intervals is held.
+// The same, streamed to out as it is encoded: no copy of the file is held
+// (only an order of the intervals, 4 bytes each, when they are not in time order).
 void write_perfetto_trace(const RunModel& model, TextOut& out);
 
 // text with invalid UTF-8 sequences replaced by U+FFFD exactly as

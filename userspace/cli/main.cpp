@@ -49,7 +49,8 @@ void setup_run(CLI::App& app, cxt::RunOptions& options, int& status) {
     run->add_flag("--as-root", options.as_root, "Under sudo, run the command as root instead of the invoking user");
     run->add_flag("--leave-running", options.leave_running,
                   "On Ctrl-C or SIGTERM stop tracing but leave the command running (it gets its own process "
-                  "group, so Ctrl-C reaches only cxtrace, and is not killed if cxtrace dies)");
+                  "group, so Ctrl-C reaches only cxtrace, and is not killed if cxtrace dies; being in the "
+                  "background of the terminal, it cannot read from it)");
     run->add_flag("--syscall-tracepoints", options.syscall_tracepoints,
                   "Watch clone/fork/exec through their own syscall tracepoints (mounting tracefs privately if "
                   "needed): less kernel time per event, but about 0.5 s more to detach");
