@@ -279,13 +279,16 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
                       "tracepoints not used: " + ids.error().message() + ")";
     if (options.verbose) std::fprintf(stderr, "cxtrace: %s\n", tracer->syscall_probes_.c_str());
 
-    // Name a missing tracepoint before the verifier gives a vaguer error.
-    if (btf* kernel_btf = btf__load_vmlinux_btf()) {
-        Status present = check_btf_tracepoints(kernel_btf, btf_tracepoints_of(skel->obj));
-        btf__free(kernel_btf);
-        if (!present) return present.error();
+    if (int err = cxtrace_bpf__load(skel)) {
+        // Name a missing tracepoint rather than pass on libbpf's vaguer
+        // error. Only now: parsing the kernel's BTF again costs ~11 ms.
+        if (btf* kernel_btf = btf__load_vmlinux_btf()) {
+            Status present = check_btf_tracepoints(kernel_btf, btf_tracepoints_of(skel->obj));
+            btf__free(kernel_btf);
+            if (!present) return present.error();
+        }
+        return load_error("load the BPF programs", -err);
     }
-    if (int err = cxtrace_bpf__load(skel)) return load_error("load the BPF programs", -err);
     if (int err = cxtrace_bpf__attach(skel)) return load_error("attach the BPF programs", -err);
     if (per_syscall) {
         for (size_t i = 0; i < names.size(); ++i) {
