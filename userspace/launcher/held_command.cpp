@@ -38,9 +38,7 @@ bool is_executable_file(const std::string& path) {
 
     int err = 0;
     if (user) {
-        if (initgroups(user->name.c_str(), user->gid) != 0 || setgid(user->gid) != 0 || setuid(user->uid) != 0)
-            err = errno;
-        else {
+        if ((err = switch_to_user(*user)) == 0) {
             setenv("HOME", user->home.c_str(), 1);
             setenv("USER", user->name.c_str(), 1);
             setenv("LOGNAME", user->name.c_str(), 1);
@@ -71,6 +69,13 @@ ExitStatus decode_wait_status(int status) {
 }
 
 }  // namespace
+
+int switch_to_user(const InvokingUser& user) {
+    if (initgroups(user.name.c_str(), user.gid) != 0 || setresgid(user.gid, user.gid, user.gid) != 0 ||
+        setresuid(user.uid, user.uid, user.uid) != 0)
+        return errno;
+    return 0;
+}
 
 std::optional<InvokingUser> invoking_user() {
     if (getuid() != 0) return std::nullopt;

@@ -22,6 +22,10 @@ struct InvokingUser {
 };
 // The user behind sudo (SUDO_UID/SUDO_GID), when running as root under sudo.
 std::optional<InvokingUser> invoking_user();
+// Takes the user's groups, gid and uid (real, effective, saved), leaving
+// root and every capability behind. 0 or the errno of the step that failed;
+// allocates nothing itself, so a forked child may call it.
+int switch_to_user(const InvokingUser& user);
 
 struct ExitStatus {
     std::optional<int> code;    // exited normally

@@ -3,7 +3,6 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <grp.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -28,10 +27,8 @@ uint64_t capabilities_kept_after_attach() { return bit(CAP_CHOWN) | bit(CAP_DAC_
 namespace {
 
 Status become(const InvokingUser& user) {
-    if (initgroups(user.name.c_str(), user.gid) != 0) return os_error("cannot take the groups of " + user.name);
-    if (setresgid(user.gid, user.gid, user.gid) != 0) return os_error("cannot take the group id of " + user.name);
     // Leaving uid 0 clears every capability, permitted ones included.
-    if (setresuid(user.uid, user.uid, user.uid) != 0) return os_error("cannot become " + user.name);
+    if (int err = switch_to_user(user)) return Error{"cannot become " + user.name, err};
     if (geteuid() == 0 || getuid() == 0) return Error{"still root after becoming " + user.name};
     return Status::success();
 }
