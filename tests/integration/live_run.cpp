@@ -98,4 +98,11 @@ std::string read_file(const std::string& path) {
 
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 
+std::vector<const nlohmann::json*> tasks_with_pid(const nlohmann::json& report, long pid) {
+    std::vector<const nlohmann::json*> found;
+    for (const auto& task : report.at("tasks"))
+        if (task.at("pid") == pid) found.push_back(&task);
+    return found;
+}
+
 }  // namespace live

@@ -48,5 +48,7 @@ bool file_exists(const std::string& path);
 long owner_uid(const std::string& path);  // -1 if missing
 std::string read_file(const std::string& path);
 nlohmann::json read_json(const std::string& path);
+// Every task of a report.json with this pid (a reused pid gives several).
+std::vector<const nlohmann::json*> tasks_with_pid(const nlohmann::json& report, long pid);
 
 }  // namespace live

@@ -34,9 +34,8 @@ std::vector<std::vector<std::string>> matches(const std::string& text, const std
 }
 
 const json* task_with_pid(const json& report, int pid) {
-    for (const auto& task : report.at("tasks"))
-        if (task.at("pid") == pid) return &task;
-    return nullptr;
+    auto found = live::tasks_with_pid(report, pid);
+    return found.empty() ? nullptr : found.front();
 }
 
 }  // namespace

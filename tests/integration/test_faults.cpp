@@ -38,13 +38,6 @@ std::multimap<std::string, std::map<std::string, long>> printed_ids(const std::s
     return lines;
 }
 
-std::vector<const json*> tasks_with_pid(const json& report, long pid) {
-    std::vector<const json*> found;
-    for (const auto& task : report.at("tasks"))
-        if (task.at("pid") == pid) found.push_back(&task);
-    return found;
-}
-
 // Sets a sysctl for one test and puts the old value back, whatever happens.
 class SysctlOverride {
 public:
@@ -186,7 +179,7 @@ TEST_CASE("pids reused under churn never merge two tasks", "[live][faults][churn
     for (const auto& [pid, times] : printed_times) {
         INFO("pid " << pid);
         int children = 0;
-        for (const json* task : tasks_with_pid(report, pid)) {
+        for (const json* task : live::tasks_with_pid(report, pid)) {
             if (task->at("parent_pid") != root.at("pid")) continue;
             ++children;
             CHECK(task->at("kind") == "process");
@@ -214,7 +207,7 @@ TEST_CASE("a grandchild adopted by a subreaper stays one task with its creator",
     CHECK(printed.find("reaped")->second.at("pid") == grandchild.at("pid"));
 
     json report = live::read_json(tmp / "out/report.json");
-    auto tasks = tasks_with_pid(report, grandchild.at("pid"));
+    auto tasks = live::tasks_with_pid(report, grandchild.at("pid"));
     REQUIRE(tasks.size() == 1);
     const json& task = *tasks.front();
     CHECK(task.at("parent_pid") == grandchild.at("created_by"));

@@ -43,16 +43,10 @@ int to_int(const std::string& s) { return std::stoi(s); }
 
 // The one task with this pid; fails the test if there is not exactly one.
 const json& task_with_pid(const json& report, int pid) {
-    const json* found = nullptr;
-    int count = 0;
-    for (const auto& task : report.at("tasks"))
-        if (task.at("pid") == pid) {
-            found = &task;
-            ++count;
-        }
+    auto found = live::tasks_with_pid(report, pid);
     INFO("tasks with pid " << pid);
-    REQUIRE(count == 1);
-    return *found;
+    REQUIRE(found.size() == 1);
+    return *found.front();
 }
 
 std::vector<json> tasks_of_kind(const json& report, const std::string& kind) {
