@@ -36,7 +36,6 @@ constexpr uint32_t kInternedData = 12;              // optional InternedData
 constexpr uint32_t kSequenceFlags = 13;             // optional uint32, SequenceFlags bits
 constexpr uint32_t kTrackDescriptor = 60;           // TrackDescriptor (oneof data)
 constexpr uint64_t kSeqIncrementalStateCleared = 1;
-constexpr uint64_t kSeqNeedsIncrementalState = 2;
 // track_event/track_descriptor.proto: message TrackDescriptor
 constexpr uint32_t kTdUuid = 1;        // optional uint64
 constexpr uint32_t kTdName = 2;        // string
@@ -69,9 +68,7 @@ constexpr uint32_t kInternedName = 2;  // optional string name
 // interned_data/interned_data.proto: message InternedData
 constexpr uint32_t kIdEventCategories = 1;       // repeated EventCategory
 constexpr uint32_t kIdEventNames = 2;            // repeated EventName
-constexpr uint32_t kIdDebugAnnotationNames = 3;  // repeated DebugAnnotationName {iid = 1, name = 2}
 // track_event/debug_annotation.proto: message DebugAnnotation
-constexpr uint32_t kDaNameIid = 1;          // uint64 (interned DebugAnnotationName)
 constexpr uint32_t kDaBoolValue = 2;        // bool
 constexpr uint32_t kDaIntValue = 4;         // int64
 constexpr uint32_t kDaStringValue = 6;      // string
@@ -92,7 +89,6 @@ constexpr uint64_t kSequenceId = 1;  // the one packet sequence of the file
 // Interned ids: categories and annotation names are fixed; event names are
 // numbered from kFirstNameIid as met.
 constexpr uint64_t kCatOncpu = 1, kCatCpu = 2;
-constexpr uint64_t kAnnCpu = 1, kAnnPid = 2, kAnnTgid = 3;
 constexpr uint64_t kFirstNameIid = 1;
 
 std::string hex(uint64_t value) {
@@ -184,31 +180,58 @@ public:
     }
 
     // A packet holding a TrackEvent (already encoded) at ts.
-    void event(uint64_t ts, bool uses_interned, std::string_view track_event) {
-        char head[64];
-        char* p = pb::put_uint(head, fld::kTimestamp, ts);
-        p = pb::put_uint(p, fld::kTrustedPacketSequenceId, kSequenceId);
-        if (uses_interned) p = pb::put_uint(p, fld::kSequenceFlags, fld::kSeqNeedsIncrementalState);
+    void event(uint64_t ts, std::string_view track_event) {
+        char head[3 * pb::kMaxVarint];
+        char* p = packet_head(head, ts);
         p = pb::put_len(p, fld::kTrackEvent, track_event.size());
         const size_t head_size = static_cast<size_t>(p - head);
-        const size_t body = head_size + track_event.size();
-        if (body + 16 <= 4096) {  // the usual case: formatted in place
-            char* o = out_.room(body + 16);
-            o = pb::put_len(o, fld::kTracePacket, body);
-            std::memcpy(o, head, head_size);
-            std::memcpy(o + head_size, track_event.data(), track_event.size());
-            out_.wrote(o + body);
-            return;
-        }
         char trace_head[2 * pb::kMaxVarint];
-        out_.put(std::string_view(trace_head,
-                                  static_cast<size_t>(pb::put_len(trace_head, fld::kTracePacket, body) - trace_head)));
+        out_.put(std::string_view(trace_head, static_cast<size_t>(pb::put_len(trace_head, fld::kTracePacket,
+                                                                              head_size + track_event.size()) -
+                                                                  trace_head)));
         out_.put(std::string_view(head, head_size));
         out_.put(track_event);
     }
 
+    // The hot path, two packets per on-CPU interval and view: encoded in
+    // place. Both lengths fit one byte (a packet is at most ~60 bytes here),
+    // so each gets a one-byte slot, filled in once the body is written.
+    void slice_begin(uint64_t ts, uint64_t track, uint64_t category_iid, uint64_t name_iid) {
+        char* te = open_track_event(ts);
+        char* p = pb::put_uint(te, fld::kTeType, fld::kTypeSliceBegin);
+        p = pb::put_uint(p, fld::kTeTrackUuid, track);
+        p = pb::put_uint(p, fld::kTeCategoryIids, category_iid);
+        p = pb::put_uint(p, fld::kTeNameIid, name_iid);
+        close_track_event(te, p);
+    }
+    void slice_end(uint64_t ts, uint64_t track) {
+        char* te = open_track_event(ts);
+        char* p = pb::put_uint(te, fld::kTeType, fld::kTypeSliceEnd);
+        p = pb::put_uint(p, fld::kTeTrackUuid, track);
+        close_track_event(te, p);
+    }
+
 private:
+    static char* packet_head(char* p, uint64_t ts) {
+        p = pb::put_uint(p, fld::kTimestamp, ts);
+        return pb::put_uint(p, fld::kTrustedPacketSequenceId, kSequenceId);
+    }
+    static constexpr size_t kSmallPacket = 80;  // > any slice_begin/slice_end packet
+    static_assert(fld::kTracePacket < 16 && fld::kTrackEvent < 16, "one-byte tags before the length slots");
+    char* open_track_event(uint64_t ts) {
+        packet_ = out_.room(kSmallPacket);
+        char* p = pb::put_tag(packet_, fld::kTracePacket, pb::kLen) + 1;  // + the length slot
+        p = packet_head(p, ts);
+        return pb::put_tag(p, fld::kTrackEvent, pb::kLen) + 1;
+    }
+    void close_track_event(char* te, char* end) {
+        te[-1] = static_cast<char>(end - te);
+        packet_[1] = static_cast<char>(end - (packet_ + 2));
+        out_.wrote(end);
+    }
+
     TextOut& out_;
+    char* packet_ = nullptr;
 };
 
 // The task that created tasks[child]: the latest task with pid ==
@@ -239,6 +262,12 @@ std::string exit_name(const TaskRecord& task) {
     if (task.exit_signal) return "exit (signal " + std::to_string(*task.exit_signal) + ")";
     if (task.exit_code) return "exit (code " + std::to_string(*task.exit_code) + ")";
     return "exit";
+}
+
+std::string cpu_slice_name(const TaskRecord& task) {
+    std::string name = task.comm + " " + std::to_string(task.pid);
+    if (task.pid != task.tgid) name += " (tgid " + std::to_string(task.tgid) + ")";
+    return name;
 }
 
 std::string mm_name(uint32_t mm) { return "mm" + std::to_string(mm); }
@@ -276,6 +305,24 @@ private:
         for (size_t i = 0; i < tasks.size(); ++i)
             if (tasks[i].pid == tasks[i].tgid) leaders.emplace(tasks[i].tgid, i);
 
+        // The CPUs' tracks take the first uuids: every interval has an event
+        // on its CPU's track, and these stay one-byte varints. Listed after
+        // the processes all the same.
+        const int cpu_sort_index = static_cast<int>(processes.size());
+        std::set<uint32_t> cpus;
+        for (int cpu = 0; cpu < model_.run.cpus; ++cpu) cpus.insert(static_cast<uint32_t>(cpu));
+        for (const OnCpuInterval& interval : model_.intervals) cpus.insert(interval.cpu);
+        if (!cpus.empty()) {
+            const uint64_t cpus_uuid = next_uuid_++;
+            descriptors_.push_back(process_track(cpus_uuid, kPerfettoCpuPid, "CPUs", cpu_sort_index));
+            cpu_track_.assign(*cpus.rbegin() + 1, 0);
+            for (uint32_t cpu : cpus) {
+                cpu_track_[cpu] = next_uuid_++;
+                descriptors_.push_back(thread_track(cpu_track_[cpu], cpus_uuid, kPerfettoCpuPid,
+                                                    perfetto_cpu_tid(cpu), "CPU " + std::to_string(cpu),
+                                                    static_cast<int>(cpu)));
+            }
+        }
         int sort_index = 0;
         std::map<uint32_t, uint64_t> process_uuid;
         for (const auto& [first, tgid] : processes) {
@@ -300,26 +347,13 @@ private:
             task_track_[i] = it->second;
         }
 
-        std::set<uint32_t> cpus;
-        for (int cpu = 0; cpu < model_.run.cpus; ++cpu) cpus.insert(static_cast<uint32_t>(cpu));
-        for (const OnCpuInterval& interval : model_.intervals) cpus.insert(interval.cpu);
-        if (!cpus.empty()) {
-            const uint64_t cpus_uuid = next_uuid_++;
-            descriptors_.push_back(process_track(cpus_uuid, kPerfettoCpuPid, "CPUs", sort_index++));
-            cpu_track_.assign(*cpus.rbegin() + 1, 0);
-            for (uint32_t cpu : cpus) {
-                cpu_track_[cpu] = next_uuid_++;
-                descriptors_.push_back(thread_track(cpu_track_[cpu], cpus_uuid, kPerfettoCpuPid,
-                                                    perfetto_cpu_tid(cpu), "CPU " + std::to_string(cpu),
-                                                    static_cast<int>(cpu)));
-            }
-        }
         run_track_ = next_uuid_++;
         pb::Message run;
         run.uint(fld::kTdUuid, run_track_).bytes(fld::kTdName, "cxtrace run");
         descriptors_.push_back(run);
 
-        // Slice names, interned: "<comm>" on a task's track, "<comm> <pid>" on a CPU's.
+        // Slice names, interned: "CPU <n>" on a task's track, "<comm> <pid>"
+        // (and " (tgid <tgid>)" for a thread that does not lead its group) on a CPU's.
         std::unordered_map<std::string, uint64_t> iids;
         auto intern = [&](std::string name) {
             auto [it, fresh] = iids.emplace(std::move(name), 0);
@@ -329,12 +363,11 @@ private:
             }
             return it->second;
         };
-        task_name_iid_.resize(tasks.size());
-        cpu_name_iid_.resize(tasks.size());
-        for (size_t i = 0; i < tasks.size(); ++i) {
-            task_name_iid_[i] = intern(valid_utf8(tasks[i].comm));
-            cpu_name_iid_[i] = intern(valid_utf8(tasks[i].comm + " " + std::to_string(tasks[i].pid)));
-        }
+        cpu_slice_iid_.resize(cpu_track_.size());
+        for (uint32_t cpu = 0; cpu < cpu_track_.size(); ++cpu) cpu_slice_iid_[cpu] = intern("CPU " + std::to_string(cpu));
+        task_slice_iid_.resize(tasks.size());
+        for (size_t i = 0; i < tasks.size(); ++i)
+            task_slice_iid_[i] = intern(valid_utf8(cpu_slice_name(tasks[i])));
     }
 
     static pb::Message process_track(uint64_t uuid, uint32_t pid, const std::string& name, int sort_index) {
@@ -377,6 +410,12 @@ private:
     };
     static constexpr uint32_t kNone = ~uint32_t{0};
 
+    void add_slice_flow(uint32_t interval, FlowEnd flow) {
+        if (has_flows_.empty()) has_flows_.resize(model_.intervals.size());
+        has_flows_[interval] = true;
+        slice_flows_[interval].push_back(flow);
+    }
+
     void make_flows() {
         const std::vector<TaskRecord>& tasks = model_.tasks;
         const std::vector<OnCpuInterval>& intervals = model_.intervals;
@@ -399,7 +438,7 @@ private:
             if (!creator) continue;
             ++flow_id;
             requests.push_back(Request{*creator, *task.created_ns, flow_id, false});
-            if (first_interval_[i] != kNone) slice_flows_[first_interval_[i]].push_back(FlowEnd{flow_id, true});
+            if (first_interval_[i] != kNone) add_slice_flow(first_interval_[i], FlowEnd{flow_id, true});
             else created_flow_[i] = flow_id;  // on its "created" instant
         }
         if (requests.empty()) return;
@@ -421,7 +460,7 @@ private:
             for (; k != end && k->ts <= iv.start_ns + duration(iv); ++k)
                 if (!k->bound) {
                     k->bound = true;
-                    slice_flows_[i].push_back(FlowEnd{k->id, false});
+                    add_slice_flow(i, FlowEnd{k->id, false});
                 }
         }
         // Not on CPU at its creation (as far as the trace shows): an instant
@@ -517,9 +556,6 @@ private:
         interned.message(fld::kIdEventCategories, entry(kCatOncpu, "oncpu"));
         interned.message(fld::kIdEventCategories, entry(kCatCpu, "cpu"));
         for (size_t k = 0; k < names_.size(); ++k) interned.message(fld::kIdEventNames, entry(kFirstNameIid + k, names_[k]));
-        interned.message(fld::kIdDebugAnnotationNames, entry(kAnnCpu, "cpu"));
-        interned.message(fld::kIdDebugAnnotationNames, entry(kAnnPid, "pid"));
-        interned.message(fld::kIdDebugAnnotationNames, entry(kAnnTgid, "tgid"));
         pb::Message first;
         first.uint(fld::kTimestamp, 0)
             .uint(fld::kTrustedPacketSequenceId, kSequenceId)
@@ -536,58 +572,30 @@ private:
         }
     }
 
-    // BEGIN of interval i on its task's track and on its CPU's.
+    // BEGIN of interval i on its task's track ("CPU <n>") and on its CPU's
+    // ("<comm> <pid>").
     void write_begins(uint32_t i) {
         const OnCpuInterval& iv = model_.intervals[i];
-        const TaskRecord& task = model_.tasks[iv.task];
-        char buf[160];
-        // Task track: type, track, category, name, annotation cpu.
-        char* p = pb::put_uint(buf, fld::kTeType, fld::kTypeSliceBegin);
-        p = pb::put_uint(p, fld::kTeTrackUuid, task_track_[iv.task]);
-        p = pb::put_uint(p, fld::kTeCategoryIids, kCatOncpu);
-        p = pb::put_uint(p, fld::kTeNameIid, task_name_iid_[iv.task]);
-        p = annotation(p, kAnnCpu, iv.cpu);
-        auto flows = slice_flows_.find(i);
-        if (flows == slice_flows_.end()) {
-            writer_.event(iv.start_ns, true, std::string_view(buf, static_cast<size_t>(p - buf)));
-        } else {
-            std::string event(buf, static_cast<size_t>(p - buf));
-            pb::Message ids;
-            for (const FlowEnd& f : flows->second)
-                ids.fixed64(f.terminating ? fld::kTeTerminatingFlowIds : fld::kTeFlowIds, f.id);
-            event += ids.data();
-            writer_.event(iv.start_ns, true, event);
+        if (has_flows_.empty() || !has_flows_[i]) {
+            writer_.slice_begin(iv.start_ns, task_track_[iv.task], kCatOncpu, cpu_slice_iid_[iv.cpu]);
+        } else {  // rare: a creator's slice, or a created task's first
+            pb::Message event;
+            event.uint(fld::kTeType, fld::kTypeSliceBegin)
+                .uint(fld::kTeTrackUuid, task_track_[iv.task])
+                .uint(fld::kTeCategoryIids, kCatOncpu)
+                .uint(fld::kTeNameIid, cpu_slice_iid_[iv.cpu]);
+            for (const FlowEnd& f : slice_flows_.at(i))
+                event.fixed64(f.terminating ? fld::kTeTerminatingFlowIds : fld::kTeFlowIds, f.id);
+            writer_.event(iv.start_ns, event.data());
         }
-        // CPU track: annotations cpu, pid, tgid.
-        p = pb::put_uint(buf, fld::kTeType, fld::kTypeSliceBegin);
-        p = pb::put_uint(p, fld::kTeTrackUuid, cpu_track_[iv.cpu]);
-        p = pb::put_uint(p, fld::kTeCategoryIids, kCatCpu);
-        p = pb::put_uint(p, fld::kTeNameIid, cpu_name_iid_[iv.task]);
-        p = annotation(p, kAnnCpu, iv.cpu);
-        p = annotation(p, kAnnPid, task.pid);
-        p = annotation(p, kAnnTgid, task.tgid);
-        writer_.event(iv.start_ns, true, std::string_view(buf, static_cast<size_t>(p - buf)));
+        writer_.slice_begin(iv.start_ns, cpu_track_[iv.cpu], kCatCpu, task_slice_iid_[iv.task]);
     }
 
     void write_ends(uint32_t i) {
         const OnCpuInterval& iv = model_.intervals[i];
         const uint64_t end = iv.start_ns + duration(iv);
-        for (uint64_t track : {task_track_[iv.task], cpu_track_[iv.cpu]}) {
-            char buf[32];
-            char* p = pb::put_uint(buf, fld::kTeType, fld::kTypeSliceEnd);
-            p = pb::put_uint(p, fld::kTeTrackUuid, track);
-            writer_.event(end, false, std::string_view(buf, static_cast<size_t>(p - buf)));
-        }
-    }
-
-    // A DebugAnnotation with an interned name and an int value.
-    static char* annotation(char* p, uint64_t name_iid, uint64_t value) {
-        char body[2 * pb::kMaxVarint + 4];
-        char* b = pb::put_uint(body, fld::kDaNameIid, name_iid);
-        b = pb::put_uint(b, fld::kDaIntValue, value);
-        p = pb::put_len(p, fld::kTeDebugAnnotations, static_cast<size_t>(b - body));
-        std::memcpy(p, body, static_cast<size_t>(b - body));
-        return p + (b - body);
+        writer_.slice_end(end, task_track_[iv.task]);
+        writer_.slice_end(end, cpu_track_[iv.cpu]);
     }
 
     // Everything in time order; at equal times slice ends first (a slice
@@ -637,7 +645,7 @@ private:
                 if (duration(intervals[next]) == 0) write_ends(next);
                 else open.emplace(intervals[next].start_ns + duration(intervals[next]), next);
             } else {
-                writer_.event(timed_[other].ts_ns, false, timed_[other].track_event);
+                writer_.event(timed_[other].ts_ns, timed_[other].track_event);
                 ++other;
             }
         }
@@ -652,9 +660,11 @@ private:
     std::vector<uint64_t> cpu_track_;   // per cpu
     uint64_t run_track_ = 0;
     std::vector<std::string> names_;  // interned event names, iid kFirstNameIid + index
-    std::vector<uint64_t> task_name_iid_, cpu_name_iid_;
+    std::vector<uint64_t> cpu_slice_iid_;   // per cpu: "CPU <n>", the name of its slices on task tracks
+    std::vector<uint64_t> task_slice_iid_;  // per task: the name of its slices on CPU tracks
     std::vector<uint32_t> first_interval_;
     std::unordered_map<uint32_t, std::vector<FlowEnd>> slice_flows_;  // interval -> flows on its task-track BEGIN
+    std::vector<bool> has_flows_;  // per interval: in slice_flows_ (a bit test, not a hash, per interval)
     std::unordered_map<size_t, uint64_t> created_flow_;               // task that never ran -> flow to its instant
     std::vector<CreatorInstant> creator_instants_;
     std::vector<Timed> timed_;

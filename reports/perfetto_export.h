@@ -5,22 +5,28 @@
 // Two views of the same on-CPU intervals:
 //  - per task: a process track per thread group (ProcessDescriptor, named
 //    after its leader) and a thread track per task (ThreadDescriptor: pid =
-//    tgid, tid = pid, "<comm> [<kind>]"); a slice (category "oncpu", named
-//    after the comm, debug annotation cpu) per on-CPU interval; instants
-//    (category "lifecycle") for creation, each exec and exit, with their
-//    facts as debug annotations; a flow (creator -> created) from the
-//    creator's on-CPU slice around the creation to the created task's first
-//    slice (or its "created" instant when it never ran);
+//    tgid, tid = pid, "<comm> [<kind>]"); a slice (category "oncpu") per
+//    on-CPU interval, named after its CPU ("CPU 1"), so core placement reads
+//    off the track; instants (category "lifecycle") for creation, each exec
+//    and exit, with their facts as debug annotations; a flow (creator ->
+//    created) from the creator's on-CPU slice around the creation to the
+//    created task's first slice (or its "created" instant when it never ran);
 //  - per CPU: a pseudo-process "CPUs" (pid kPerfettoCpuPid) with one thread
-//    track per CPU where each interval appears again as "<comm> <pid>"
-//    (category "cpu", annotations cpu, pid, tgid).
+//    track per CPU where each interval appears again (category "cpu"), named
+//    "<comm> <pid>", plus " (tgid <tgid>)" for a task that is not its
+//    group's leader.
 // Plus a track "cxtrace run" with one instant at 0 carrying the run's facts.
 //
 // Timestamps are TracePacket.timestamp in nanoseconds since the start of
 // tracing (absolute, not delta-encoded). Slices are BEGIN/END pairs; packets
 // are written in time order (at equal times: slice ends, then begins, then
-// instants). One packet sequence; slice and category names and the slices'
-// annotation names are interned up front in the first packet.
+// instants). One packet sequence; slice and category names are interned up
+// front in the first packet, which clears the sequence's incremental state.
+// The slices carry no debug annotations and no sequence_flags: they are two
+// of every interval's four packets, and their size is most of the file's
+// (trace_processor reads interned names without SEQ_NEEDS_INCREMENTAL_STATE;
+// the flag only lets it skip packets after a data loss, which a file
+// written whole cannot have).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +46,7 @@ constexpr uint32_t kPerfettoCpuPid = 2'000'000'000;
 // treats tids as system-wide and reserves tid 0 for the idle task.
 constexpr uint32_t perfetto_cpu_tid(uint32_t cpu) { return kPerfettoCpuPid + 1 + cpu; }
 
-constexpr const char* kPerfettoSchema = "cxtrace.perfetto/2";
+constexpr const char* kPerfettoSchema = "cxtrace.perfetto/3";
 
 // The whole file as one string (tests, small outputs). Strings from the
 // traced program have invalid UTF-8 replaced (U+FFFD, as report.json does):

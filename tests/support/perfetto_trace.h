@@ -10,7 +10,7 @@
 //
 // Anything malformed throws std::runtime_error: a truncated varint or field,
 // an unknown wire type, a string that is not valid UTF-8, a reference to an
-// interned name never defined (or used without SEQ_NEEDS_INCREMENTAL_STATE),
+// interned name never defined (or used before the state was cleared),
 // an END without a BEGIN, a slice left open, time going backwards.
 #pragma once
 
@@ -249,8 +249,10 @@ inline Trace decode(std::string_view file) {
             state_valid = true;
             categories.clear(), names.clear(), annotation_names.clear();
         }
-        const bool needs_state = (flags & 2) != 0;
-        if (needs_state && !state_valid) throw error("SEQ_NEEDS_INCREMENTAL_STATE before the state was cleared");
+        // As trace_processor: a packet may use interned names without
+        // SEQ_NEEDS_INCREMENTAL_STATE (the flag only marks what to skip after
+        // a data loss), but never before the state was first cleared.
+        if ((flags & 2) != 0 && !state_valid) throw error("SEQ_NEEDS_INCREMENTAL_STATE before the state was cleared");
         if (interned) {
             if (!state_valid) throw error("interned data before the incremental state was cleared");
             for (const Field& f : fields(*interned)) {
@@ -270,7 +272,7 @@ inline Trace decode(std::string_view file) {
             }
         }
         auto lookup = [&](const std::map<uint64_t, std::string>& index, uint64_t iid, const char* what) {
-            if (!needs_state) throw error(std::string(what) + " interned without SEQ_NEEDS_INCREMENTAL_STATE");
+            if (!state_valid) throw error(std::string(what) + " interned before the incremental state was cleared");
             auto it = index.find(iid);
             if (it == index.end()) throw error(std::string(what) + " iid " + std::to_string(iid) + " not interned");
             return it->second;

@@ -284,20 +284,31 @@ TEST_CASE("perfetto.pftrace: tracks, slices, instants and flows of a synthetic r
         std::multiset<std::tuple<uint32_t, uint32_t, uint64_t, uint64_t>> expected, oncpu, by_cpu;
         for (const OnCpuInterval& i : model.intervals)
             expected.emplace(model.tasks[i.task].pid, i.cpu, i.start_ns, i.end_ns - i.start_ns);
+        // A task's slices are named after their CPU; a CPU's after the task
+        // (its tgid too when it does not lead its group). Neither carries
+        // annotations: the names and tracks say it all.
+        std::map<std::string, uint32_t> pid_of_cpu_slice;
+        for (const TaskRecord& task : model.tasks)
+            pid_of_cpu_slice[as_written(task.comm) + " " + std::to_string(task.pid) +
+                             (task.pid == task.tgid ? "" : " (tgid " + std::to_string(task.tgid) + ")")] = task.pid;
+        CHECK(pid_of_cpu_slice.count("worker 101 (tgid " + std::to_string(kRoot) + ")") == 1);
+        CHECK(pid_of_cpu_slice.count("victim 102") == 1);
         for (const pft::Slice& s : slices_of(trace, "oncpu")) {
             const pft::Track& t = trace.track(s.track);
-            CHECK(s.name == as_written(only_task(model, uint32_t(t.tid)).comm));
-            oncpu.emplace(uint32_t(t.tid), uint32_t(int_arg(s.args, "cpu")), s.ts, s.dur);
+            REQUIRE(s.name.rfind("CPU ", 0) == 0);
+            CHECK(s.args.empty());
+            oncpu.emplace(uint32_t(t.tid), uint32_t(std::stoul(s.name.substr(4))), s.ts, s.dur);
         }
         for (const pft::Slice& s : slices_of(trace, "cpu")) {
-            const uint32_t cpu = uint32_t(int_arg(s.args, "cpu"));
             const pft::Track& t = trace.track(s.track);
             CHECK(uint32_t(t.pid) == kPerfettoCpuPid);
-            CHECK(uint32_t(t.tid) == perfetto_cpu_tid(cpu));
-            const uint32_t pid = uint32_t(int_arg(s.args, "pid"));
-            CHECK(int_arg(s.args, "tgid") == only_task(model, pid).tgid);
-            CHECK(s.name == as_written(only_task(model, pid).comm) + " " + std::to_string(pid));
-            by_cpu.emplace(pid, cpu, s.ts, s.dur);
+            REQUIRE(uint32_t(t.tid) > kPerfettoCpuPid);
+            const uint32_t cpu = uint32_t(t.tid) - perfetto_cpu_tid(0);
+            CHECK(t.thread_name == "CPU " + std::to_string(cpu));
+            CHECK(s.args.empty());
+            INFO("CPU slice " << s.name);
+            REQUIRE(pid_of_cpu_slice.count(s.name) == 1);
+            by_cpu.emplace(pid_of_cpu_slice.at(s.name), cpu, s.ts, s.dur);
         }
         CHECK(oncpu == expected);
         CHECK(by_cpu == expected);
@@ -624,7 +635,6 @@ TEST_CASE("perfetto.pftrace: protoc decodes it with the upstream field numbers",
     has("trusted_packet_sequence_id: 1\n");
     has("interned_data {");
     has("event_names {");
-    has("debug_annotation_names {");
     has("track_descriptor {");
     has("process_name: \"CPUs\"");
     has("process_name: \"victim\"");
