@@ -29,13 +29,23 @@ namespace fld {
 // trace.proto: message Trace
 constexpr uint32_t kTracePacket = 1;  // repeated TracePacket packet
 // trace_packet.proto: message TracePacket
+constexpr uint32_t kClockSnapshot = 6;              // ClockSnapshot (oneof data)
 constexpr uint32_t kTimestamp = 8;                  // optional uint64
 constexpr uint32_t kTrustedPacketSequenceId = 10;  // uint32 (oneof)
 constexpr uint32_t kTrackEvent = 11;                // TrackEvent (oneof data)
 constexpr uint32_t kInternedData = 12;              // optional InternedData
 constexpr uint32_t kSequenceFlags = 13;             // optional uint32, SequenceFlags bits
+constexpr uint32_t kTracePacketDefaults = 59;       // optional TracePacketDefaults
 constexpr uint32_t kTrackDescriptor = 60;           // TrackDescriptor (oneof data)
 constexpr uint64_t kSeqIncrementalStateCleared = 1;
+// trace_packet_defaults.proto: message TracePacketDefaults
+constexpr uint32_t kDefaultTimestampClockId = 58;  // optional uint32
+// clock_snapshot.proto: message ClockSnapshot, ClockSnapshot.Clock
+constexpr uint32_t kCsClocks = 1;            // repeated Clock
+constexpr uint32_t kClockId = 1;             // optional uint32
+constexpr uint32_t kClockTimestamp = 2;      // optional uint64
+constexpr uint32_t kClockIsIncremental = 3;  // optional bool
+constexpr uint32_t kBuiltinClockBoottime = 6;
 // track_event/track_descriptor.proto: message TrackDescriptor
 constexpr uint32_t kTdUuid = 1;        // optional uint64
 constexpr uint32_t kTdName = 2;        // string
@@ -86,6 +96,11 @@ constexpr uint64_t kNestedDict = 1, kNestedArray = 2;
 }  // namespace fld
 
 constexpr uint64_t kSequenceId = 1;  // the one packet sequence of the file
+// The sequence's own clock (ids 64-127 are sequence-scoped), declared
+// incremental: a packet's timestamp is the nanoseconds since the previous
+// packet's, 1-3 bytes instead of 4-5. At 0 it equals BOOTTIME at 0, so
+// trace time stays "ns since the start of tracing".
+constexpr uint64_t kDeltaClockId = 64;
 // Interned ids: categories and annotation names are fixed; event names are
 // numbered from kFirstNameIid as met.
 constexpr uint64_t kCatOncpu = 1, kCatCpu = 2;
@@ -212,8 +227,11 @@ public:
     }
 
 private:
-    static char* packet_head(char* p, uint64_t ts) {
-        p = pb::put_uint(p, fld::kTimestamp, ts);
+    // Timestamps are deltas on the incremental clock kDeltaClockId; the
+    // packets come in time order (Exporter::write_events).
+    char* packet_head(char* p, uint64_t ts) {
+        p = pb::put_uint(p, fld::kTimestamp, ts - last_ts_);
+        last_ts_ = ts;
         return pb::put_uint(p, fld::kTrustedPacketSequenceId, kSequenceId);
     }
     static constexpr size_t kSmallPacket = 80;  // > any slice_begin/slice_end packet
@@ -232,6 +250,7 @@ private:
 
     TextOut& out_;
     char* packet_ = nullptr;
+    uint64_t last_ts_ = 0;  // of the last packet written, on kDeltaClockId
 };
 
 // The task that created tasks[child]: the latest task with pid ==
@@ -491,7 +510,7 @@ private:
             a.add_string("tool", "cxtrace");
             a.add_string("schema", kPerfettoSchema);
             a.add_json("run", run_json(model_.run).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-            a.add_string("time_unit", "TracePacket.timestamp: ns since the start of tracing");
+            a.add_string("time_unit", "ns since the start of tracing (TracePacket.timestamp: deltas on incremental clock 64)");
             a.add_int("tasks", static_cast<int64_t>(model_.tasks.size()));
             a.add_int("intervals", static_cast<int64_t>(model_.intervals.size()));
             a.add_int("anomalies", static_cast<int64_t>(model_.anomalies.total()));
@@ -545,8 +564,9 @@ private:
 
     // --- the file ----------------------------------------------------------------
     void write_header() {
-        // First packet: clears the sequence's incremental state and interns
-        // the names the slices use.
+        // First packet: clears the sequence's incremental state, makes the
+        // delta clock the sequence's default and interns the names the slices
+        // use. No timestamp: the delta clock starts at the next packet.
         pb::Message interned;
         auto entry = [](uint64_t iid, const std::string& name) {
             pb::Message m;
@@ -556,13 +576,23 @@ private:
         interned.message(fld::kIdEventCategories, entry(kCatOncpu, "oncpu"));
         interned.message(fld::kIdEventCategories, entry(kCatCpu, "cpu"));
         for (size_t k = 0; k < names_.size(); ++k) interned.message(fld::kIdEventNames, entry(kFirstNameIid + k, names_[k]));
+        pb::Message defaults;
+        defaults.uint(fld::kDefaultTimestampClockId, kDeltaClockId);
         pb::Message first;
-        first.uint(fld::kTimestamp, 0)
-            .uint(fld::kTrustedPacketSequenceId, kSequenceId)
+        first.uint(fld::kTrustedPacketSequenceId, kSequenceId)
             .uint(fld::kSequenceFlags, fld::kSeqIncrementalStateCleared)
+            .message(fld::kTracePacketDefaults, defaults)
             .message(fld::kInternedData, interned);
         writer_.packet(first.data());
-        // Then every track, before any event on it.
+        // Second: the delta clock and BOOTTIME both read 0 here, which ties
+        // the deltas to trace time (the first delta counts from this 0).
+        pb::Message boottime, delta, snapshot, clocks;
+        boottime.uint(fld::kClockId, fld::kBuiltinClockBoottime).uint(fld::kClockTimestamp, 0);
+        delta.uint(fld::kClockId, kDeltaClockId).uint(fld::kClockTimestamp, 0).boolean(fld::kClockIsIncremental, true);
+        snapshot.message(fld::kCsClocks, boottime).message(fld::kCsClocks, delta);
+        clocks.uint(fld::kTrustedPacketSequenceId, kSequenceId).message(fld::kClockSnapshot, snapshot);
+        writer_.packet(clocks.data());
+        // Then every track, before any event on it (at delta 0: still time 0).
         for (const pb::Message& track : descriptors_) {
             pb::Message packet;
             packet.uint(fld::kTimestamp, 0)

@@ -17,8 +17,12 @@
 //    group's leader.
 // Plus a track "cxtrace run" with one instant at 0 carrying the run's facts.
 //
-// Timestamps are TracePacket.timestamp in nanoseconds since the start of
-// tracing (absolute, not delta-encoded). Slices are BEGIN/END pairs; packets
+// Times are nanoseconds since the start of tracing, delta-encoded: the
+// first packet makes a sequence-scoped clock (id 64) the default for
+// TracePacket.timestamp, the second declares it incremental and at 0 when
+// BOOTTIME is at 0, and each later packet's timestamp is the nanoseconds
+// since the previous packet's (Perfetto's "incremental timestamps", as its
+// own SDK writes them). Slices are BEGIN/END pairs; packets
 // are written in time order (at equal times: slice ends, then begins, then
 // instants). One packet sequence; slice and category names are interned up
 // front in the first packet, which clears the sequence's incremental state.

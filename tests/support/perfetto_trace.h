@@ -8,6 +8,10 @@
 // track_event/{track_event,track_descriptor,process_descriptor,
 // thread_descriptor,debug_annotation}.proto, interned_data/interned_data.proto).
 //
+// Timestamps are resolved as trace_processor does: on the packet's clock
+// (timestamp_clock_id, else the sequence's TracePacketDefaults), where a
+// clock a ClockSnapshot declared incremental adds each delta to the last.
+//
 // Anything malformed throws std::runtime_error: a truncated varint or field,
 // an unknown wire type, a string that is not valid UTF-8, a reference to an
 // interned name never defined (or used before the state was cleared),
@@ -174,8 +178,10 @@ namespace detail {
 // Field numbers (see the file comment for their sources).
 enum : uint32_t {
     kTracePacket = 1,                                                     // Trace
-    kTimestamp = 8, kSeqId = 10, kTrackEvent = 11, kInterned = 12,        // TracePacket
-    kSeqFlags = 13, kTrackDescriptor = 60,
+    kClockSnapshot = 6, kTimestamp = 8, kSeqId = 10, kTrackEvent = 11,    // TracePacket
+    kInterned = 12, kSeqFlags = 13, kClockIdField = 58, kDefaults = 59, kTrackDescriptor = 60,
+    kDefaultClockId = 58,                                                 // TracePacketDefaults
+    kCsClocks = 1, kClkId = 1, kClkTimestamp = 2, kClkIncremental = 3,    // ClockSnapshot(.Clock)
     kTdUuid = 1, kTdName = 2, kTdProcess = 3, kTdThread = 4, kTdParent = 5,  // TrackDescriptor
     kPdPid = 1, kPdSort = 3, kPdName = 6,                                 // ProcessDescriptor
     kThPid = 1, kThTid = 2, kThSort = 3, kThName = 5,                     // ThreadDescriptor
@@ -226,16 +232,21 @@ inline Trace decode(std::string_view file) {
     std::map<uint64_t, std::string> categories, names, annotation_names;
     bool state_valid = false;
     uint64_t last_ts = 0;
+    uint64_t default_clock = 0;                   // TracePacketDefaults.timestamp_clock_id
+    std::map<uint64_t, uint64_t> incremental;     // incremental clock -> its last value
     std::map<uint64_t, std::vector<Event>> open;  // per track: BEGINs not yet ended
     for (const Field& outer : fields(file)) {
         if (outer.number != kTracePacket || outer.wire != 2) throw error("not a Trace: field " + std::to_string(outer.number));
         ++trace.packets;
-        std::optional<uint64_t> ts, seq;
+        std::optional<uint64_t> ts, seq, clock;
         uint64_t flags = 0;
-        std::optional<std::string_view> event, descriptor, interned;
+        std::optional<std::string_view> event, descriptor, interned, defaults, snapshot;
         for (const Field& f : fields(outer.bytes)) {
             switch (f.number) {
             case kTimestamp: ts = varint(f, "timestamp"); break;
+            case kClockIdField: clock = varint(f, "timestamp_clock_id"); break;
+            case kDefaults: defaults = f.bytes; break;
+            case kClockSnapshot: snapshot = f.bytes; break;
             case kSeqId: seq = varint(f, "trusted_packet_sequence_id"); break;
             case kSeqFlags: flags = varint(f, "sequence_flags"); break;
             case kTrackEvent: event = f.bytes; break;
@@ -248,6 +259,37 @@ inline Trace decode(std::string_view file) {
         if (flags & 1) {
             state_valid = true;
             categories.clear(), names.clear(), annotation_names.clear();
+            default_clock = 0;
+        }
+        if (defaults) {
+            if (!state_valid) throw error("TracePacketDefaults before the incremental state was cleared");
+            for (const Field& f : fields(*defaults)) {
+                if (f.number != kDefaultClockId) throw error("unexpected TracePacketDefaults field");
+                default_clock = varint(f, "default timestamp_clock_id");
+            }
+        }
+        if (snapshot) {
+            for (const Field& c : fields(*snapshot)) {
+                if (c.number != kCsClocks) throw error("unexpected ClockSnapshot field");
+                uint64_t id = 0, value = 0;
+                bool is_incremental = false;
+                for (const Field& f : fields(c.bytes)) {
+                    if (f.number == kClkId) id = varint(f, "clock_id");
+                    else if (f.number == kClkTimestamp) value = varint(f, "clock timestamp");
+                    else if (f.number == kClkIncremental) is_incremental = varint(f, "is_incremental") != 0;
+                    else throw error("unexpected Clock field");
+                }
+                if (is_incremental && (id < 64 || id > 127)) throw error("a builtin clock declared incremental");
+                if (is_incremental) incremental[id] = value;
+                // Only clocks at the same value as BOOTTIME are supported: no conversion here.
+                if (value != 0) throw error("clock snapshot not at 0");
+            }
+        }
+        if (ts) {
+            const uint64_t on = clock.value_or(default_clock);
+            if (on != 0 && on != 6 && !incremental.count(on))
+                throw error("timestamp on clock " + std::to_string(on) + ", which no snapshot declared");
+            if (incremental.count(on)) ts = incremental[on] += *ts;
         }
         // As trace_processor: a packet may use interned names without
         // SEQ_NEEDS_INCREMENTAL_STATE (the flag only marks what to skip after

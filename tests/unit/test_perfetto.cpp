@@ -645,8 +645,10 @@ TEST_CASE("perfetto.pftrace: protoc decodes it with the upstream field numbers",
     has("type: TYPE_SLICE_BEGIN");
     has("type: TYPE_SLICE_END");
     has("type: TYPE_INSTANT");
-    has("timestamp: 75001\n");   // 102 switched in at 75.001 us
-    has("timestamp: 80123\n");   // ... and out at 80.123 us
+    // Delta timestamps: the default clock is the sequence's clock 64, incremental from 0.
+    has("trace_packet_defaults {\n    timestamp_clock_id: 64\n  }");
+    has("clock_id: 64\n      timestamp: 0\n      is_incremental: true");
+    has("clock_id: 6\n      timestamp: 0\n");
     has("name: \"created (process)\"");
     has("name: \"exit (signal 9)\"");
     has("flow_ids: ");
