@@ -159,27 +159,27 @@ public:
     void add_json(const std::string& name, const std::string& json_text) {
         annotation(name).bytes(fld::kDaLegacyJsonValue, json_text);
     }
-    // Appends them to a TrackEvent.
-    void write_to(pb::Message& event) {
-        flush();
-        for (const pb::Message& a : done_) event.message(fld::kTeDebugAnnotations, a);
-    }
+    // Appends the last one to the TrackEvent.
+    void finish() { flush(); }
+
+    // Each annotation is built in one reused buffer, then appended to `event`.
+    explicit Annotations(pb::Message& event) : event_(event) {}
 
 private:
     pb::Message& annotation(const std::string& name) {
         flush();
-        current_.clear();
         current_.bytes(fld::kDaName, name);
         open_ = true;
         return current_;
     }
     void flush() {
-        if (open_) done_.push_back(current_);
+        if (open_) event_.message(fld::kTeDebugAnnotations, current_);
+        current_.clear();
         open_ = false;
     }
+    pb::Message& event_;
     pb::Message current_;
     bool open_ = false;
-    std::vector<pb::Message> done_;
 };
 
 // Writes the packets of the trace to `out`.
@@ -296,7 +296,7 @@ std::string mm_name(uint32_t mm) { return "mm" + std::to_string(mm); }
 struct Timed {
     uint64_t ts_ns;
     size_t seq;
-    std::string track_event;
+    size_t offset, size;  // its TrackEvent in Exporter::instant_bytes_
 };
 
 class Exporter {
@@ -492,16 +492,18 @@ private:
     template <typename Fill>
     void instant(uint64_t track, const std::string& name, uint64_t ts, std::optional<uint64_t> flow, bool terminating,
                  Fill fill) {
-        pb::Message event;
+        pb::Message& event = instant_scratch_;
+        event.clear();
         event.uint(fld::kTeType, fld::kTypeInstant)
             .uint(fld::kTeTrackUuid, track)
             .bytes(fld::kTeCategories, "lifecycle")
             .bytes(fld::kTeName, valid_utf8(name));
-        Annotations annotations;
+        Annotations annotations(event);
         fill(annotations);
-        annotations.write_to(event);
+        annotations.finish();
         if (flow) event.fixed64(terminating ? fld::kTeTerminatingFlowIds : fld::kTeFlowIds, *flow);
-        timed_.push_back(Timed{ts, timed_.size(), event.data()});
+        timed_.push_back(Timed{ts, timed_.size(), instant_bytes_.size(), event.size()});
+        instant_bytes_ += event.data();
     }
 
     void make_instants() {
@@ -675,7 +677,8 @@ private:
                 if (duration(intervals[next]) == 0) write_ends(next);
                 else open.emplace(intervals[next].start_ns + duration(intervals[next]), next);
             } else {
-                writer_.event(timed_[other].ts_ns, timed_[other].track_event);
+                writer_.event(timed_[other].ts_ns,
+                              std::string_view(instant_bytes_).substr(timed_[other].offset, timed_[other].size));
                 ++other;
             }
         }
@@ -698,6 +701,8 @@ private:
     std::unordered_map<size_t, uint64_t> created_flow_;               // task that never ran -> flow to its instant
     std::vector<CreatorInstant> creator_instants_;
     std::vector<Timed> timed_;
+    std::string instant_bytes_;     // the instants' TrackEvents, one after the other
+    pb::Message instant_scratch_;  // one instant's, while it is encoded
 };
 
 bool is_valid_utf8(std::string_view s) {
