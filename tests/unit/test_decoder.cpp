@@ -487,3 +487,54 @@ TEST_CASE("a task's last switch-out is recognised in the raw record", "[decoder]
     Record other_kind = wakeup(5, 42, 42, 1, 9, 8, 0);
     CHECK_FALSE(raw_is_final_switch_out(other_kind.data(), other_kind.size(), 42));
 }
+
+TEST_CASE("decoding into a reused event leaves nothing of the previous one", "[decoder]") {
+    // The reading loop decodes every event into storage that held an
+    // earlier one, of the same kind or not: the result must be what a
+    // fresh decode gives.
+    ExecSpec long_exec;
+    long_exec.argv = {"prog", "--a-long-option-that-needs-the-heap", "x", "y", "z"};
+    long_exec.filename = "/a/long/path/that/does/not/fit/in/a/small/string/buffer/prog";
+    ExecSpec short_exec;
+    short_exec.argv = {"sh"};
+    short_exec.filename = "/bin/sh";
+    short_exec.comm = "sh";
+    const std::vector<Record> records = {
+        exec(1, 5, 5, 0, long_exec),
+        exec(2, 6, 6, 1, short_exec),  // an exec over a longer exec
+        rename(3, 6, 6, 1, "sh", "renamed"),
+        switch_between(4, 1, 6, 6, 7, 7),
+        switch_between(5, 0, 7, 7, 6, 6),  // a switch over a switch
+        exit(6, 6, 6, 0, 0x0900, true, "sh"),
+        exec(7, 7, 7, 0, long_exec),
+        wakeup(8, 6, 6, 0, 7, 7, 1),
+    };
+    Event reused;
+    for (const Record& record : records) {
+        REQUIRE(decode_event_into(record.data(), record.size(), reused));
+        const Event fresh = decode(record);
+        INFO("event at " << fresh.ts_ns);
+        check_header(reused, fresh.kind, fresh.ts_ns, fresh.pid, fresh.tgid, fresh.cpu);
+        REQUIRE(reused.body.index() == fresh.body.index());
+        if (const Exec* exec = std::get_if<Exec>(&reused.body)) {
+            const Exec& expected = std::get<Exec>(fresh.body);
+            CHECK(exec->argv == expected.argv);
+            CHECK(exec->filename == expected.filename);
+            CHECK(exec->comm == expected.comm);
+            CHECK(exec->argc == expected.argc);
+        } else if (const Switch* sw = std::get_if<Switch>(&reused.body)) {
+            const Switch& expected = std::get<Switch>(fresh.body);
+            CHECK(sw->prev_pid == expected.prev_pid);
+            CHECK(sw->next_pid == expected.next_pid);
+            CHECK(sw->prev_tracked == expected.prev_tracked);
+            CHECK(sw->next_tracked == expected.next_tracked);
+        } else if (const Rename* r = std::get_if<Rename>(&reused.body)) {
+            CHECK(r->new_comm == std::get<Rename>(fresh.body).new_comm);
+        } else if (const Exit* x = std::get_if<Exit>(&reused.body)) {
+            CHECK(x->comm == std::get<Exit>(fresh.body).comm);
+            CHECK(x->exit_code == std::get<Exit>(fresh.body).exit_code);
+        } else if (const Wakeup* w = std::get_if<Wakeup>(&reused.body)) {
+            CHECK(w->waker_pid == std::get<Wakeup>(fresh.body).waker_pid);
+        }
+    }
+}

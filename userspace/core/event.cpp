@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 extern "C" {
 #include "cxtrace_events.h"
@@ -52,6 +53,16 @@ namespace {
 template <size_t N>
 std::string bounded_string(const char (&chars)[N]) {
     return std::string(chars, strnlen(chars, N));
+}
+
+// Sets the event's body. When the event (reused storage) already holds this
+// kind, it is assigned in place: no destroying and constructing through
+// the variant, and strings keep their buffers.
+template <typename Body>
+void set_body(Event& event, Body&& body) {
+    using Kind = std::decay_t<Body>;
+    if (Kind* same = std::get_if<Kind>(&event.body)) *same = std::forward<Body>(body);
+    else event.body.emplace<Kind>(std::forward<Body>(body));
 }
 
 template <typename Raw>
@@ -130,12 +141,12 @@ Result<size_t> raw_event_size(const uint8_t* data, size_t size) {
 }
 
 Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
-    auto stored = raw_event_size(data, size);
-    if (!stored) return stored.error();
-    if (*stored != size)
-        return Error{"event header claims " + std::to_string(*stored) + " bytes, record has " + std::to_string(size)};
     cxt_header header;
+    if (size < sizeof header) return raw_event_size(data, size).error();
     std::memcpy(&header, data, sizeof header);
+    if (header.size != size)
+        return Error{"event header claims " + std::to_string(header.size) + " bytes, record has " +
+                     std::to_string(size)};
 
     event.kind = static_cast<EventKind>(header.kind);
     event.cpu = header.cpu;
@@ -149,7 +160,7 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
             if (Status read = read_fixed(data, size, "syscall_enter", raw); !read) return read;
             auto sc = checked_syscall(raw.syscall);
             if (!sc) return sc.error();
-            event.body.emplace<SyscallEnter>(SyscallEnter{*sc, raw.mm_id, raw.clone_flags});
+            set_body(event, SyscallEnter{*sc, raw.mm_id, raw.clone_flags});
             return Status::success();
         }
         case CXT_EV_SYSCALL_EXIT: {
@@ -157,13 +168,13 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
             if (Status read = read_fixed(data, size, "syscall_exit", raw); !read) return read;
             auto sc = checked_syscall(raw.syscall);
             if (!sc) return sc.error();
-            event.body.emplace<SyscallExit>(SyscallExit{*sc, raw.ret});
+            set_body(event, SyscallExit{*sc, raw.ret});
             return Status::success();
         }
         case CXT_EV_TASK_NEW: {
             cxt_task_new raw;
             if (Status read = read_fixed(data, size, "task_new", raw); !read) return read;
-            event.body.emplace<TaskNew>(TaskNew{raw.clone_flags, raw.child_start_ns, raw.child_pid,
+            set_body(event, TaskNew{raw.clone_flags, raw.child_start_ns, raw.child_pid,
                                                 raw.child_tgid, raw.child_ppid, raw.child_mm_id,
                                                 raw.creator_mm_id, bounded_string(raw.child_comm)});
             return Status::success();
@@ -171,13 +182,13 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
         case CXT_EV_WAKEUP_NEW: {
             cxt_wakeup_new raw;
             if (Status read = read_fixed(data, size, "wakeup_new", raw); !read) return read;
-            event.body.emplace<WakeupNew>(WakeupNew{raw.target_cpu});
+            set_body(event, WakeupNew{raw.target_cpu});
             return Status::success();
         }
         case CXT_EV_SWITCH: {
             cxt_switch raw;
             if (Status read = read_fixed(data, size, "switch", raw); !read) return read;
-            event.body.emplace<Switch>(Switch{raw.prev_pid,
+            set_body(event, Switch{raw.prev_pid,
                                               raw.prev_tgid,
                                               raw.next_pid,
                                               raw.next_tgid,
@@ -190,37 +201,37 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
         case CXT_EV_MIGRATE: {
             cxt_migrate raw;
             if (Status read = read_fixed(data, size, "migrate", raw); !read) return read;
-            event.body.emplace<Migrate>(Migrate{raw.orig_cpu, raw.dest_cpu});
+            set_body(event, Migrate{raw.orig_cpu, raw.dest_cpu});
             return Status::success();
         }
         case CXT_EV_EXEC: {
             auto exec = decode_exec(data, size);
             if (!exec) return exec.error();
-            event.body = std::move(*exec);
+            set_body(event, std::move(*exec));
             return Status::success();
         }
         case CXT_EV_EXIT: {
             cxt_exit raw;
             if (Status read = read_fixed(data, size, "exit", raw); !read) return read;
-            event.body.emplace<Exit>(Exit{raw.exit_code, raw.group_dead != 0, bounded_string(raw.comm)});
+            set_body(event, Exit{raw.exit_code, raw.group_dead != 0, bounded_string(raw.comm)});
             return Status::success();
         }
         case CXT_EV_RENAME: {
             cxt_rename raw;
             if (Status read = read_fixed(data, size, "rename", raw); !read) return read;
-            event.body.emplace<Rename>(Rename{bounded_string(raw.old_comm), bounded_string(raw.new_comm)});
+            set_body(event, Rename{bounded_string(raw.old_comm), bounded_string(raw.new_comm)});
             return Status::success();
         }
         case CXT_EV_WAKEUP: {
             cxt_wakeup raw;
             if (Status read = read_fixed(data, size, "wakeup", raw); !read) return read;
-            event.body.emplace<Wakeup>(Wakeup{raw.waker_pid, raw.waker_tgid, raw.target_cpu});
+            set_body(event, Wakeup{raw.waker_pid, raw.waker_tgid, raw.target_cpu});
             return Status::success();
         }
         case CXT_EV_PID_NS: {
             cxt_pid_ns raw;
             if (Status read = read_fixed(data, size, "pid_ns", raw); !read) return read;
-            event.body.emplace<PidNs>(PidNs{raw.ns_pid, raw.ns_tgid, raw.ns_ppid, raw.level, raw.ns_inum});
+            set_body(event, PidNs{raw.ns_pid, raw.ns_tgid, raw.ns_ppid, raw.level, raw.ns_inum});
             return Status::success();
         }
         default:
