@@ -113,12 +113,12 @@ void Correlator::admit(uint32_t slot) {
 
     // Nearly sorted input: the insertion point is almost always the end.
     if (reorder_.size() == reorder_head_ || reorder_.back().ts_ns <= ts) {
-        reorder_.push_back(Pending{ts, slot});
+        reorder_.emplace_back(ts, slot);
     } else {
         auto head = reorder_.begin() + static_cast<std::ptrdiff_t>(reorder_head_);
         auto pos = reorder_.end();
         while (pos != head && std::prev(pos)->ts_ns > ts) --pos;
-        reorder_.insert(pos, Pending{ts, slot});
+        reorder_.emplace(pos, ts, slot);
     }
 
     while (reorder_head_ < reorder_.size() && reorder_[reorder_head_].ts_ns + kReorderWindowNs < newest_ts_) {

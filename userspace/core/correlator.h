@@ -70,6 +70,10 @@ private:
     };
     // An event waiting in the reorder window: its time, and where it is.
     struct Pending {
+        // Built in place by emplace: a brace-initialised temporary was
+        // written as two stores and copied as one 16-byte load, a store
+        // forwarding stall on every event.
+        Pending(uint64_t ts, uint32_t at) : ts_ns(ts), slot(at) {}
         uint64_t ts_ns;
         uint32_t slot;
     };

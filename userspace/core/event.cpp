@@ -65,20 +65,24 @@ void set_body(Event& event, Body&& body) {
     else event.body.emplace<Kind>(std::forward<Body>(body));
 }
 
+// The record as its fixed-size struct; false when the size is not that
+// struct's. No Status here: building and destroying one (with its string)
+// per event showed in profiles.
 template <typename Raw>
-Status read_fixed(const uint8_t* data, size_t size, const char* name, Raw& raw) {
-    if (size != sizeof(Raw))
-        return Error{std::string(name) + " event has " + std::to_string(size) + " bytes, expected " +
-                     std::to_string(sizeof(Raw))};
+bool read_fixed(const uint8_t* data, size_t size, Raw& raw) {
+    if (size != sizeof(Raw)) return false;
     std::memcpy(&raw, data, sizeof(Raw));
-    return Status::success();
+    return true;
 }
 
-Result<Syscall> checked_syscall(uint32_t code) {
-    if (code < CXT_SYS_CLONE || code > CXT_SYS_EXECVEAT)
-        return Error{"unknown syscall code " + std::to_string(code)};
-    return static_cast<Syscall>(code);
+Error wrong_size(const char* name, size_t size, size_t expected) {
+    return Error{std::string(name) + " event has " + std::to_string(size) + " bytes, expected " +
+                 std::to_string(expected)};
 }
+
+bool known_syscall(uint32_t code) { return code >= CXT_SYS_CLONE && code <= CXT_SYS_EXECVEAT; }
+
+Error unknown_syscall(uint32_t code) { return Error{"unknown syscall code " + std::to_string(code)}; }
 
 Result<Exec> decode_exec(const uint8_t* data, size_t size) {
     if (size < CXT_EXEC_FIXED_SIZE) return Error{"exec event shorter than its fixed part"};
@@ -157,23 +161,21 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
     switch (header.kind) {
         case CXT_EV_SYSCALL_ENTER: {
             cxt_syscall_enter raw;
-            if (Status read = read_fixed(data, size, "syscall_enter", raw); !read) return read;
-            auto sc = checked_syscall(raw.syscall);
-            if (!sc) return sc.error();
-            set_body(event, SyscallEnter{*sc, raw.mm_id, raw.clone_flags});
+            if (!read_fixed(data, size, raw)) return wrong_size("syscall_enter", size, sizeof raw);
+            if (!known_syscall(raw.syscall)) return unknown_syscall(raw.syscall);
+            set_body(event, SyscallEnter{static_cast<Syscall>(raw.syscall), raw.mm_id, raw.clone_flags});
             return Status::success();
         }
         case CXT_EV_SYSCALL_EXIT: {
             cxt_syscall_exit raw;
-            if (Status read = read_fixed(data, size, "syscall_exit", raw); !read) return read;
-            auto sc = checked_syscall(raw.syscall);
-            if (!sc) return sc.error();
-            set_body(event, SyscallExit{*sc, raw.ret});
+            if (!read_fixed(data, size, raw)) return wrong_size("syscall_exit", size, sizeof raw);
+            if (!known_syscall(raw.syscall)) return unknown_syscall(raw.syscall);
+            set_body(event, SyscallExit{static_cast<Syscall>(raw.syscall), raw.ret});
             return Status::success();
         }
         case CXT_EV_TASK_NEW: {
             cxt_task_new raw;
-            if (Status read = read_fixed(data, size, "task_new", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("task_new", size, sizeof raw);
             set_body(event, TaskNew{raw.clone_flags, raw.child_start_ns, raw.child_pid,
                                                 raw.child_tgid, raw.child_ppid, raw.child_mm_id,
                                                 raw.creator_mm_id, bounded_string(raw.child_comm)});
@@ -181,13 +183,13 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
         }
         case CXT_EV_WAKEUP_NEW: {
             cxt_wakeup_new raw;
-            if (Status read = read_fixed(data, size, "wakeup_new", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("wakeup_new", size, sizeof raw);
             set_body(event, WakeupNew{raw.target_cpu});
             return Status::success();
         }
         case CXT_EV_SWITCH: {
             cxt_switch raw;
-            if (Status read = read_fixed(data, size, "switch", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("switch", size, sizeof raw);
             set_body(event, Switch{raw.prev_pid,
                                               raw.prev_tgid,
                                               raw.next_pid,
@@ -200,7 +202,7 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
         }
         case CXT_EV_MIGRATE: {
             cxt_migrate raw;
-            if (Status read = read_fixed(data, size, "migrate", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("migrate", size, sizeof raw);
             set_body(event, Migrate{raw.orig_cpu, raw.dest_cpu});
             return Status::success();
         }
@@ -212,25 +214,25 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
         }
         case CXT_EV_EXIT: {
             cxt_exit raw;
-            if (Status read = read_fixed(data, size, "exit", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("exit", size, sizeof raw);
             set_body(event, Exit{raw.exit_code, raw.group_dead != 0, bounded_string(raw.comm)});
             return Status::success();
         }
         case CXT_EV_RENAME: {
             cxt_rename raw;
-            if (Status read = read_fixed(data, size, "rename", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("rename", size, sizeof raw);
             set_body(event, Rename{bounded_string(raw.old_comm), bounded_string(raw.new_comm)});
             return Status::success();
         }
         case CXT_EV_WAKEUP: {
             cxt_wakeup raw;
-            if (Status read = read_fixed(data, size, "wakeup", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("wakeup", size, sizeof raw);
             set_body(event, Wakeup{raw.waker_pid, raw.waker_tgid, raw.target_cpu});
             return Status::success();
         }
         case CXT_EV_PID_NS: {
             cxt_pid_ns raw;
-            if (Status read = read_fixed(data, size, "pid_ns", raw); !read) return read;
+            if (!read_fixed(data, size, raw)) return wrong_size("pid_ns", size, sizeof raw);
             set_body(event, PidNs{raw.ns_pid, raw.ns_tgid, raw.ns_ppid, raw.level, raw.ns_inum});
             return Status::success();
         }
