@@ -1019,3 +1019,39 @@ TEST_CASE("a trace file correlates as its events added one by one", "[model]") {
     CHECK(without_anomalies(*from_file) == without_anomalies(one_by_one));
     CHECK(report_json(*from_file)["anomalies"] == report_json(one_by_one)["anomalies"]);
 }
+
+TEST_CASE("a window that fills up as events get denser keeps them all, in order", "[model]") {
+    // 1 event per 100 us for 200 ms (2000 events, the window moving on),
+    // then 1 per 4 us for 100 ms (25000, about 12500 at once in the 50 ms
+    // window): its storage grows while in use, past its first size. Each
+    // event is a switch of the root in or out, so every one of them shows
+    // in the intervals.
+    StreamBuilder s;
+    std::vector<uint64_t> times;
+    for (uint64_t t = 1 * kMs; t < 201 * kMs; t += 100 * kUs) times.push_back(t);
+    for (uint64_t t = 201 * kMs; t < 301 * kMs; t += 4 * kUs) times.push_back(t);
+    if (times.size() % 2) times.pop_back();
+    for (size_t i = 0; i < times.size(); ++i)
+        s.add(i % 2 == 0 ? switch_in(at(times[i]), 0, kRoot, kRoot) : switch_out(at(times[i]), 0, kRoot, kRoot));
+    const TraceEnd end = test_end(at(400 * kMs));
+
+    const RunModel in_order = s.correlate(end);
+    REQUIRE(in_order.intervals.size() == times.size() / 2);
+    uint64_t oncpu = 0;
+    for (size_t i = 0; i + 1 < times.size(); i += 2) oncpu += times[i + 1] - times[i];
+    CHECK(only_task(in_order, kRoot).oncpu_ns == oncpu);
+    CHECK(in_order.anomalies.total() == 0);
+
+    // Neighbours swapped at random: each late one is moved back into place.
+    std::mt19937 rng(7);
+    std::vector<size_t> order(times.size());
+    std::iota(order.begin(), order.end(), 0);
+    size_t swapped = 0;
+    for (size_t i = 0; i + 1 < order.size(); ++i)
+        if (rng() % 3 == 0) std::swap(order[i], order[i + 1]), ++swapped, ++i;
+    REQUIRE(swapped > 1000);
+    const RunModel shuffled = s.correlate_in_order(order, end);
+    CHECK(without_anomalies(shuffled) == without_anomalies(in_order));
+    CHECK(shuffled.anomalies.reordered_events == swapped);
+    CHECK(shuffled.anomalies.late_events == 0);
+}

@@ -87,57 +87,37 @@ void Correlator::add(Event event) {
 }
 
 Event& Correlator::event_slot() {
-    if (!open_slot_) {
-        if (free_slots_.empty()) {
-            slots_.emplace_back();
-            open_slot_ = static_cast<uint32_t>(slots_.size() - 1);
-        } else {
-            open_slot_ = free_slots_.back();
-            free_slots_.pop_back();
-        }
-    }
-    return slots_[*open_slot_];
+    if (window_tail_ - window_head_ > window_mask_) grow_window();
+    return window_slot(window_tail_);
+}
+
+void Correlator::grow_window() {
+    std::vector<Event> grown(window_.size() * 2);
+    for (uint64_t i = window_head_; i < window_tail_; ++i) grown[i - window_head_] = std::move(window_slot(i));
+    window_ = std::move(grown);
+    window_mask_ = window_.size() - 1;
+    window_tail_ -= window_head_;
+    window_head_ = 0;
 }
 
 void Correlator::add_slot() {
-    uint32_t slot = *open_slot_;
-    open_slot_.reset();
-    admit(slot);
-}
-
-void Correlator::admit(uint32_t slot) {
-    const uint64_t ts = slots_[slot].ts_ns;
+    uint64_t at = window_tail_++;
+    const uint64_t ts = window_slot(at).ts_ns;
     ++events_;
     if (ts < newest_ts_) ++model_.anomalies.reordered_events;
     newest_ts_ = std::max(newest_ts_, ts);
 
-    // Nearly sorted input: the insertion point is almost always the end.
-    if (reorder_.size() == reorder_head_ || reorder_.back().ts_ns <= ts) {
-        reorder_.emplace_back(ts, slot);
-    } else {
-        auto head = reorder_.begin() + static_cast<std::ptrdiff_t>(reorder_head_);
-        auto pos = reorder_.end();
-        while (pos != head && std::prev(pos)->ts_ns > ts) --pos;
-        reorder_.emplace(pos, ts, slot);
-    }
+    // Nearly sorted input: almost always in place already.
+    for (; at > window_head_ && window_slot(at - 1).ts_ns > ts; --at) std::swap(window_slot(at - 1), window_slot(at));
 
-    while (reorder_head_ < reorder_.size() && reorder_[reorder_head_].ts_ns + kReorderWindowNs < newest_ts_) {
-        // An event waited a whole window since it was decoded: out of the
-        // cache by now. Fetching the one a few places on hides that wait.
-        if (reorder_head_ + kPrefetchAhead < reorder_.size()) {
-            const Event* ahead = &slots_[reorder_[reorder_head_ + kPrefetchAhead].slot];
-            __builtin_prefetch(ahead);
-            __builtin_prefetch(reinterpret_cast<const char*>(ahead) + 64);
-            __builtin_prefetch(reinterpret_cast<const char*>(ahead + 1) - 1);
-        }
-        uint32_t done = reorder_[reorder_head_++].slot;
-        process(slots_[done]);
-        free_slots_.push_back(done);
-    }
-    // Drop what was processed once it is half the buffer: amortised O(1).
-    if (reorder_head_ >= 1024 && reorder_head_ * 2 >= reorder_.size()) {
-        reorder_.erase(reorder_.begin(), reorder_.begin() + static_cast<std::ptrdiff_t>(reorder_head_));
-        reorder_head_ = 0;
+    while (window_head_ < window_tail_ && window_slot(window_head_).ts_ns + kReorderWindowNs < newest_ts_) {
+        // The event waited a whole window since it was decoded: out of
+        // the cache by now. Fetching one a few places on hides that wait.
+        const char* ahead = reinterpret_cast<const char*>(&window_slot(window_head_ + kPrefetchAhead));
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 64);
+        __builtin_prefetch(ahead + sizeof(Event) - 1);
+        process(window_slot(window_head_++));
     }
 }
 
@@ -411,13 +391,9 @@ void Correlator::on_exit(const Event& e, const Exit& body) {
 }
 
 RunModel Correlator::finish(const TraceEnd& end) {
-    for (size_t i = reorder_head_; i < reorder_.size(); ++i) process(slots_[reorder_[i].slot]);
-    // Freed before the reports are rendered.
-    reorder_ = {};
-    reorder_head_ = 0;
-    slots_ = {};
-    free_slots_ = {};
-    open_slot_.reset();
+    while (window_head_ < window_tail_) process(window_slot(window_head_++));
+    window_ = std::vector<Event>(1);  // freed before the reports are rendered
+    window_mask_ = 0;
 
     uint64_t end_ts = std::max(end.trace_end_ns, processed_ts_);
     advance_parallelism(end_ts);  // before closing: tasks still running count until the end

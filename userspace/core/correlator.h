@@ -68,22 +68,14 @@ private:
         RunLength cpu_time;
         RunLength woken;
     };
-    // An event waiting in the reorder window: its time, and where it is.
-    struct Pending {
-        // Built in place by emplace: a brace-initialised temporary was
-        // written as two stores and copied as one 16-byte load, a store
-        // forwarding stall on every event.
-        Pending(uint64_t ts, uint32_t at) : ts_ns(ts), slot(at) {}
-        uint64_t ts_ns;
-        uint32_t slot;
-    };
     struct PendingCreation {
         uint64_t enter_ts;
         Syscall syscall;
         std::optional<uint32_t> child;
     };
 
-    void admit(uint32_t slot);
+    Event& window_slot(uint64_t counter) { return window_[counter & window_mask_]; }
+    void grow_window();
     void process(const Event& event);
     void on_syscall_enter(const Event& e, const SyscallEnter& body);
     void on_syscall_exit(const Event& e, const SyscallExit& body);
@@ -102,16 +94,17 @@ private:
     void note_running(uint32_t task, const Event& event);
 
     TraceMeta meta_;
-    // The events in the reorder window stay where they were decoded, in
-    // slots_ (in no order, a slot reused once its event is processed);
-    // reorder_ orders them: sorted by ts, arrival order within equal ts,
-    // from reorder_head_ on, a vector consumed from the front. Only these
-    // small entries move, never an event.
-    std::vector<Event> slots_;
-    std::vector<uint32_t> free_slots_;
-    std::optional<uint32_t> open_slot_;  // handed out by event_slot(), not yet added
-    std::vector<Pending> reorder_;
-    size_t reorder_head_ = 0;
+    // The reorder window: a ring of events in the order they will be
+    // processed (by ts, arrival order within equal ts), window_head_ to
+    // window_tail_ (counters; the slot is counter & (size - 1)). The
+    // reading loop decodes straight into the tail slot; an event older
+    // than the ones before it is swapped back into place (rare: the
+    // kernel's ring buffer is nearly ordered). Written and read in order,
+    // the window streams through memory, which the CPU prefetches well; an
+    // index of slots read a whole window later missed the cache per event.
+    std::vector<Event> window_ = std::vector<Event>(1024);  // a power of two
+    uint64_t window_mask_ = 1024 - 1;                       // its size - 1, kept: not a division per use
+    uint64_t window_head_ = 0, window_tail_ = 0;
     uint64_t newest_ts_ = 0;
     uint64_t processed_ts_ = 0;
     uint64_t events_ = 0;
