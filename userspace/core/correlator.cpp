@@ -141,10 +141,9 @@ uint32_t Correlator::mm_label(uint32_t kernel_mm_id) {
     return it->second;
 }
 
-// The task currently known under pid; a task first seen mid-life (its
-// creation not traced, e.g. lost) is added as inferred.
-uint32_t Correlator::task_for(uint32_t pid, uint32_t tgid) {
-    if (const uint32_t* known = live_.find(pid)) return *known;
+// A task first seen mid-life (its creation not traced, e.g. lost): added
+// as inferred, and known under pid from now on.
+uint32_t Correlator::add_inferred_task(uint32_t pid, uint32_t tgid) {
     ++model_.anomalies.unknown_tasks;
     TaskRecord record;
     record.pid = pid;

@@ -84,7 +84,13 @@ private:
     void on_exec(const Event& e, const Exec& body);
     void on_exit(const Event& e, const Exit& body);
 
-    uint32_t task_for(uint32_t pid, uint32_t tgid);
+    // Looked up for nearly every event: inline, with the rare case (a task
+    // first seen mid-life) out of line.
+    uint32_t task_for(uint32_t pid, uint32_t tgid) {
+        if (const uint32_t* known = live_.find(pid)) return *known;
+        return add_inferred_task(pid, tgid);
+    }
+    [[gnu::noinline]] uint32_t add_inferred_task(uint32_t pid, uint32_t tgid);
     uint32_t add_task(TaskRecord record);
     uint32_t mm_label(uint32_t kernel_mm_id);
     uint64_t relative(uint64_t ts);
