@@ -961,3 +961,97 @@ TEST_CASE("wakeups name their traced waker", "[model]") {
     CHECK(reader.woken_by == std::map<uint32_t, uint64_t>{{kRoot, 2}});
     CHECK(m.anomalies.unknown_tasks == 0);
 }
+
+TEST_CASE("wakeups and CPU time are summed per waker and per CPU, whatever their order", "[model]") {
+    // The correlator sums runs of the same waker (CPU) before it adds them
+    // to the task's maps: a waker or CPU that comes back must add to its
+    // first sum, not replace it.
+    const uint32_t other = 102;
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
+    NewTask child = process_child(101, 9, 8);
+    s.add(task_new(at(2 * kUs), kRoot, kRoot, 0, child));
+    s.add(task_new(at(3 * kUs), kRoot, kRoot, 0, process_child(other, 10, 8)));
+    s.add(wakeup(at(5 * kUs), 101, 101, 0, kRoot, kRoot, 1));
+    s.add(wakeup(at(6 * kUs), 101, 101, 0, kRoot, kRoot, 1));
+    s.add(wakeup(at(7 * kUs), 101, 101, 0, other, other, 1));
+    s.add(wakeup(at(8 * kUs), 101, 101, 0, kRoot, kRoot, 1));
+    // 101 runs on cpu1 [10,20), cpu2 [30,35), cpu1 [40,44), cpu1 [50,51) us.
+    s.add(switch_in(at(10 * kUs), 1, 101, 101));
+    s.add(switch_out(at(20 * kUs), 1, 101, 101));
+    s.add(switch_in(at(30 * kUs), 2, 101, 101));
+    s.add(switch_out(at(35 * kUs), 2, 101, 101));
+    s.add(switch_in(at(40 * kUs), 1, 101, 101));
+    s.add(switch_out(at(44 * kUs), 1, 101, 101));
+    s.add(switch_in(at(50 * kUs), 1, 101, 101));
+    s.add(switch_out(at(51 * kUs), 1, 101, 101));
+    RunModel m = s.correlate(test_end(at(100 * kUs)));
+    const TaskRecord& woken = only_task(m, 101);
+    CHECK(woken.wakeups == 4);
+    CHECK(ns_map(woken.woken_by) == ns_map({{kRoot, 3}, {other, 1}}));
+    CHECK(ns_map(woken.cpu_ns) == ns_map({{1, 15 * kUs}, {2, 5 * kUs}}));
+    CHECK(woken.oncpu_ns == 20 * kUs);
+    CHECK(m.anomalies.total() == 0);
+}
+
+TEST_CASE("a trace file correlates as its events added one by one", "[model]") {
+    // correlate_trace_file decodes into the correlator's own storage
+    // (event_slot/add_slot); add() takes finished events. Same model.
+    const std::string path = CXTRACE_TEST_DATA "/process-vs-thread-n5.cxt";
+    auto from_file = correlate_trace_file(path);
+    REQUIRE(from_file);
+
+    auto reader = TraceReader::open(path);
+    REQUIRE(reader);
+    Correlator correlator(reader->meta());
+    size_t events = 0;
+    for (;;) {
+        auto next = reader->next();
+        REQUIRE(next);
+        if (!*next) break;
+        correlator.add(std::move(**next));
+        ++events;
+    }
+    RunModel one_by_one = correlator.finish(reader->end());
+    // Longer than the reorder window: storage is reused as events are processed.
+    REQUIRE(events > 50);
+    REQUIRE(one_by_one.run.duration_ns > 2 * Correlator::kReorderWindowNs);
+    CHECK(without_anomalies(*from_file) == without_anomalies(one_by_one));
+    CHECK(report_json(*from_file)["anomalies"] == report_json(one_by_one)["anomalies"]);
+}
+
+TEST_CASE("a window that fills up as events get denser keeps them all, in order", "[model]") {
+    // 1 event per 100 us for 200 ms (2000 events, the window moving on),
+    // then 1 per 4 us for 100 ms (25000, about 12500 at once in the 50 ms
+    // window): its storage grows while in use, past its first size. Each
+    // event is a switch of the root in or out, so every one of them shows
+    // in the intervals.
+    StreamBuilder s;
+    std::vector<uint64_t> times;
+    for (uint64_t t = 1 * kMs; t < 201 * kMs; t += 100 * kUs) times.push_back(t);
+    for (uint64_t t = 201 * kMs; t < 301 * kMs; t += 4 * kUs) times.push_back(t);
+    if (times.size() % 2) times.pop_back();
+    for (size_t i = 0; i < times.size(); ++i)
+        s.add(i % 2 == 0 ? switch_in(at(times[i]), 0, kRoot, kRoot) : switch_out(at(times[i]), 0, kRoot, kRoot));
+    const TraceEnd end = test_end(at(400 * kMs));
+
+    const RunModel in_order = s.correlate(end);
+    REQUIRE(in_order.intervals.size() == times.size() / 2);
+    uint64_t oncpu = 0;
+    for (size_t i = 0; i + 1 < times.size(); i += 2) oncpu += times[i + 1] - times[i];
+    CHECK(only_task(in_order, kRoot).oncpu_ns == oncpu);
+    CHECK(in_order.anomalies.total() == 0);
+
+    // Neighbours swapped at random: each late one is moved back into place.
+    std::mt19937 rng(7);
+    std::vector<size_t> order(times.size());
+    std::iota(order.begin(), order.end(), 0);
+    size_t swapped = 0;
+    for (size_t i = 0; i + 1 < order.size(); ++i)
+        if (rng() % 3 == 0) std::swap(order[i], order[i + 1]), ++swapped, ++i;
+    REQUIRE(swapped > 1000);
+    const RunModel shuffled = s.correlate_in_order(order, end);
+    CHECK(without_anomalies(shuffled) == without_anomalies(in_order));
+    CHECK(shuffled.anomalies.reordered_events == swapped);
+    CHECK(shuffled.anomalies.late_events == 0);
+}

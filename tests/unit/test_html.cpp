@@ -784,3 +784,58 @@ TEST_CASE("a run with more intervals than kHtmlMaxIntervals embeds per-CPU bins 
         CHECK(embedded_data(render_html_report(at_limit)).at("timeline").at("mode") == "bins");
     }
 }
+
+TEST_CASE("the parallelism series does not depend on the order of the intervals", "[html]") {
+    // The correlator appends intervals as they end; late events or other
+    // renderers' inputs may not be in end (or start) order. Times in ms of
+    // a 100 ms run (bins of 0.1 ms): A on cpu0 [0,60), B on cpu1 [10,20),
+    // C on cpu1 [30,90), D on cpu2 [40,50).
+    constexpr uint64_t kMs = 1'000'000;
+    RunModel model = small_model();
+    model.run.duration_ns = 100 * kMs;
+    model.intervals = {
+        {0, 1, 10 * kMs, 20 * kMs},  // end order
+        {0, 2, 40 * kMs, 50 * kMs},
+        {0, 0, 0 * kMs, 60 * kMs},
+        {0, 1, 30 * kMs, 90 * kMs},
+    };
+    auto series_of = [](const RunModel& m) { return embedded_data(render_html_report(m)).at("parallelism_series"); };
+    const json in_end_order = series_of(model);
+    const json& avg = in_end_order.at("avg");
+    const json& max = in_end_order.at("max");
+    REQUIRE(avg.size() == 1000);
+    CHECK(avg[50].get<double>() == 1.0);   // 5 ms: A
+    CHECK(avg[150].get<double>() == 2.0);  // 15 ms: A, B
+    CHECK(avg[250].get<double>() == 1.0);  // 25 ms: A
+    CHECK(avg[450].get<double>() == 3.0);  // 45 ms: A, C, D
+    CHECK(max[450].get<uint32_t>() == 3);
+    CHECK(avg[700].get<double>() == 1.0);  // 70 ms: C
+    CHECK(avg[950].get<double>() == 0.0);
+
+    std::sort(model.intervals.begin(), model.intervals.end(),
+              [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.start_ns < b.start_ns; });
+    CHECK(series_of(model) == in_end_order);  // start order, not end order
+    std::reverse(model.intervals.begin(), model.intervals.end());
+    CHECK(series_of(model) == in_end_order);  // neither
+}
+
+TEST_CASE("binned lanes cover a CPU beyond the trace's CPU count", "[html]") {
+    // More intervals than kHtmlMaxIntervals on cpu0, and one on cpu 5 of a
+    // run that claims 2 CPUs: the lanes reach cpu 5.
+    constexpr uint64_t kUsNs = 1000;
+    RunModel model = small_model();
+    model.run.cpus = 2;
+    model.run.duration_ns = (kHtmlMaxIntervals + 10) * 10 * kUsNs;
+    model.intervals.clear();
+    for (uint64_t i = 0; i <= kHtmlMaxIntervals; ++i)
+        model.intervals.push_back({0, 0, i * 10 * kUsNs, i * 10 * kUsNs + 5 * kUsNs});
+    model.intervals.push_back({1, 5, 0, model.run.duration_ns});
+    const json data = embedded_data(render_html_report(model));
+    REQUIRE(data.at("timeline").at("mode") == "bins");
+    const json& lanes = data.at("timeline").at("binned").at("lanes");
+    REQUIRE(lanes.size() == 6);
+    for (size_t cpu : {1, 2, 3, 4}) CHECK(lanes[cpu].at("task")[0] == -1);
+    CHECK(lanes[5].at("task")[0] == 1);
+    CHECK(lanes[5].at("permille")[0] == 1000);
+    CHECK(lanes[0].at("permille")[0] == 500);
+}

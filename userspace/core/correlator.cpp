@@ -7,6 +7,7 @@
 namespace cxt {
 
 namespace {
+constexpr size_t kPrefetchAhead = 8;
 constexpr uint64_t kCloneThread = 0x00010000;
 constexpr uint64_t kCloneVm = 0x00000100;
 constexpr uint64_t kCloneVfork = 0x00004000;
@@ -68,7 +69,7 @@ Correlator::Correlator(const TraceMeta& meta) : meta_(meta) {
     root.pid = root.tgid = meta.root_pid;
     root.ppid = root.parent_pid = meta.launcher_pid;
     root.kind = TaskKind::Root;
-    live_[meta.root_pid] = add_task(std::move(root));
+    live_.set(meta.root_pid, add_task(std::move(root)));
     parallelism_since_ = meta.trace_start_ns;
 }
 
@@ -81,26 +82,42 @@ void Correlator::expect_events(uint64_t events) {
 }
 
 void Correlator::add(Event event) {
+    event_slot() = std::move(event);
+    add_slot();
+}
+
+Event& Correlator::event_slot() {
+    if (window_tail_ - window_head_ > window_mask_) grow_window();
+    return window_slot(window_tail_);
+}
+
+void Correlator::grow_window() {
+    std::vector<Event> grown(window_.size() * 2);
+    for (uint64_t i = window_head_; i < window_tail_; ++i) grown[i - window_head_] = std::move(window_slot(i));
+    window_ = std::move(grown);
+    window_mask_ = window_.size() - 1;
+    window_tail_ -= window_head_;
+    window_head_ = 0;
+}
+
+void Correlator::add_slot() {
+    uint64_t at = window_tail_++;
+    const uint64_t ts = window_slot(at).ts_ns;
     ++events_;
-    if (event.ts_ns < newest_ts_) ++model_.anomalies.reordered_events;
-    newest_ts_ = std::max(newest_ts_, event.ts_ns);
+    if (ts < newest_ts_) ++model_.anomalies.reordered_events;
+    newest_ts_ = std::max(newest_ts_, ts);
 
-    // Nearly sorted input: the insertion point is almost always the end.
-    if (reorder_.size() == reorder_head_ || reorder_.back().ts_ns <= event.ts_ns) {
-        reorder_.push_back(std::move(event));
-    } else {
-        auto head = reorder_.begin() + static_cast<std::ptrdiff_t>(reorder_head_);
-        auto pos = reorder_.end();
-        while (pos != head && std::prev(pos)->ts_ns > event.ts_ns) --pos;
-        reorder_.insert(pos, std::move(event));
-    }
+    // Nearly sorted input: almost always in place already.
+    for (; at > window_head_ && window_slot(at - 1).ts_ns > ts; --at) std::swap(window_slot(at - 1), window_slot(at));
 
-    while (reorder_head_ < reorder_.size() && reorder_[reorder_head_].ts_ns + kReorderWindowNs < newest_ts_)
-        process(reorder_[reorder_head_++]);
-    // Drop what was processed once it is half the buffer: amortised O(1).
-    if (reorder_head_ >= 1024 && reorder_head_ * 2 >= reorder_.size()) {
-        reorder_.erase(reorder_.begin(), reorder_.begin() + static_cast<std::ptrdiff_t>(reorder_head_));
-        reorder_head_ = 0;
+    while (window_head_ < window_tail_ && window_slot(window_head_).ts_ns + kReorderWindowNs < newest_ts_) {
+        // The event waited a whole window since it was decoded: out of
+        // the cache by now. Fetching one a few places on hides that wait.
+        const char* ahead = reinterpret_cast<const char*>(&window_slot(window_head_ + kPrefetchAhead));
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 64);
+        __builtin_prefetch(ahead + sizeof(Event) - 1);
+        process(window_slot(window_head_++));
     }
 }
 
@@ -124,11 +141,9 @@ uint32_t Correlator::mm_label(uint32_t kernel_mm_id) {
     return it->second;
 }
 
-// The task currently known under pid; a task first seen mid-life (its
-// creation not traced, e.g. lost) is added as inferred.
-uint32_t Correlator::task_for(uint32_t pid, uint32_t tgid) {
-    auto it = live_.find(pid);
-    if (it != live_.end()) return it->second;
+// A task first seen mid-life (its creation not traced, e.g. lost): added
+// as inferred, and known under pid from now on.
+uint32_t Correlator::add_inferred_task(uint32_t pid, uint32_t tgid) {
     ++model_.anomalies.unknown_tasks;
     TaskRecord record;
     record.pid = pid;
@@ -136,7 +151,7 @@ uint32_t Correlator::task_for(uint32_t pid, uint32_t tgid) {
     record.kind = pid == tgid ? TaskKind::Process : TaskKind::Thread;
     record.inferred = true;
     uint32_t index = add_task(std::move(record));
-    live_[pid] = index;
+    live_.set(pid, index);
     return index;
 }
 
@@ -184,12 +199,13 @@ void Correlator::process(const Event& event) {
             } else if constexpr (std::is_same_v<Body, Migrate>) {
                 ++model_.tasks[task_for(event.pid, event.tgid)].migrate_events;
             } else if constexpr (std::is_same_v<Body, Wakeup>) {
-                TaskRecord& task = model_.tasks[task_for(event.pid, event.tgid)];
+                uint32_t index = task_for(event.pid, event.tgid);
+                TaskRecord& task = model_.tasks[index];
                 ++task.wakeups;
                 // Only a traced waker is named: in interrupt context the
                 // "waker" is whatever happened to be running.
-                if (body.waker_pid != 0 && body.waker_pid != event.pid && live_.count(body.waker_pid))
-                    ++task.woken_by[body.waker_pid];
+                if (body.waker_pid != 0 && body.waker_pid != event.pid && live_.contains(body.waker_pid))
+                    states_[index].woken.add(body.waker_pid, 1, task.woken_by);
             } else if constexpr (std::is_same_v<Body, PidNs>) {
                 model_.tasks[task_for(event.pid, event.tgid)].pid_ns =
                     NamespaceIds{body.ns_pid, body.ns_tgid, body.ns_ppid, body.level, body.ns_inum};
@@ -228,8 +244,8 @@ void Correlator::on_task_new(const Event& e, const TaskNew& body) {
     uint32_t creator = task_for(e.pid, e.tgid);
     if (model_.tasks[creator].mm == 0) model_.tasks[creator].mm = mm_label(body.creator_mm_id);
 
-    auto previous = live_.find(body.child_pid);
-    if (previous != live_.end() && !model_.tasks[previous->second].exited_ns && !states_[previous->second].dead)
+    const uint32_t* previous = live_.find(body.child_pid);
+    if (previous && !model_.tasks[*previous].exited_ns && !states_[*previous].dead)
         ++model_.anomalies.pid_reused_before_exit;
 
     TaskRecord child;
@@ -243,7 +259,7 @@ void Correlator::on_task_new(const Event& e, const TaskNew& body) {
     child.created_ns = relative(e.ts_ns);
     child.clone_flags = body.clone_flags;
     uint32_t index = add_task(std::move(child));
-    live_[body.child_pid] = index;
+    live_.set(body.child_pid, index);
 
     auto pending = creating_.find(e.pid);
     if (pending != creating_.end() && !pending->second.child) {
@@ -255,7 +271,8 @@ void Correlator::on_task_new(const Event& e, const TaskNew& body) {
 
 void Correlator::advance_parallelism(uint64_t ts) {
     if (ts <= parallelism_since_) return;
-    model_.summary.parallelism_ns[running_] += ts - parallelism_since_;
+    if (running_ >= parallelism_ns_.size()) parallelism_ns_.resize(running_ + 1);
+    parallelism_ns_[running_] += ts - parallelism_since_;
     parallelism_since_ = ts;
 }
 
@@ -267,9 +284,14 @@ void Correlator::switch_out(uint32_t index, uint64_t ts) {
     uint64_t end = std::max(ts, start);
     TaskRecord& task = model_.tasks[index];
     task.oncpu_ns += end - start;
-    task.cpu_ns[cpu] += end - start;
-    model_.intervals.push_back(
-        OnCpuInterval{index, cpu, start - meta_.trace_start_ns, end - meta_.trace_start_ns});
+    state.cpu_time.add(cpu, end - start, task.cpu_ns);
+    // Field by field into the vector: a braced temporary is stored as
+    // narrow writes and copied with 16-byte loads, a store-forwarding stall.
+    OnCpuInterval& interval = model_.intervals.emplace_back();
+    interval.task = index;
+    interval.cpu = cpu;
+    interval.start_ns = start - meta_.trace_start_ns;
+    interval.end_ns = end - meta_.trace_start_ns;
     state.on_cpu.reset();
     cpu_running_[cpu].reset();
     --running_;
@@ -342,14 +364,14 @@ void Correlator::on_exec(const Event& e, const Exec& body) {
         // A non-leader thread exec'd: it takes over the leader's pid and the
         // old leader is gone (de_thread).
         if (task.pid_ns) task.pid_ns->pid = task.pid_ns->tgid;
-        auto leader = live_.find(e.pid);
-        if (leader != live_.end() && leader->second != index) {
-            TaskRecord& old_leader = model_.tasks[leader->second];
+        const uint32_t* leader = live_.find(e.pid);
+        if (leader && *leader != index) {
+            TaskRecord& old_leader = model_.tasks[*leader];
             if (!old_leader.exited_ns) old_leader.exited_ns = relative(e.ts_ns);
-            states_[leader->second].dead = true;
+            states_[*leader].dead = true;
         }
         live_.erase(body.old_pid);
-        live_[e.pid] = index;
+        live_.set(e.pid, index);
         task.pid = e.pid;
     }
 }
@@ -368,13 +390,20 @@ void Correlator::on_exit(const Event& e, const Exit& body) {
 }
 
 RunModel Correlator::finish(const TraceEnd& end) {
-    for (size_t i = reorder_head_; i < reorder_.size(); ++i) process(reorder_[i]);
-    reorder_.clear();
-    reorder_head_ = 0;
+    while (window_head_ < window_tail_) process(window_slot(window_head_++));
+    window_ = std::vector<Event>(1);  // freed before the reports are rendered
+    window_mask_ = 0;
 
     uint64_t end_ts = std::max(end.trace_end_ns, processed_ts_);
     advance_parallelism(end_ts);  // before closing: tasks still running count until the end
-    for (uint32_t index = 0; index < states_.size(); ++index) switch_out(index, end_ts);
+    for (uint32_t index = 0; index < states_.size(); ++index) {
+        switch_out(index, end_ts);
+        states_[index].cpu_time.flush(model_.tasks[index].cpu_ns);
+        states_[index].woken.flush(model_.tasks[index].woken_by);
+    }
+    // Only the counts that were on a CPU for some time, as the map always had.
+    for (uint32_t n = 0; n < parallelism_ns_.size(); ++n)
+        if (parallelism_ns_[n] > 0) model_.summary.parallelism_ns[n] = parallelism_ns_[n];
 
     RunInfo& run = model_.run;
     run.duration_ns = end_ts > meta_.trace_start_ns ? end_ts - meta_.trace_start_ns : 0;
@@ -417,12 +446,11 @@ Result<RunModel> correlate_trace_file(const std::string& path) {
     if (!reader) return reader.error();
     Correlator correlator(reader->meta());
     correlator.expect_events(reader->max_events());
-    Event event;
     for (;;) {
-        auto more = reader->next(event);
+        auto more = reader->next(correlator.event_slot());
         if (!more) return more.error();
         if (!*more) break;
-        correlator.add(std::move(event));
+        correlator.add_slot();
     }
     return correlator.finish(reader->end());
 }

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "event.h"
 #include "model.h"
+#include "pid_index.h"
 #include "trace_file.h"
 
 namespace cxt {
@@ -27,9 +29,32 @@ public:
     // by copies that briefly hold it twice.
     void expect_events(uint64_t events);
     void add(Event event);
+    // The reading loop's form, which moves no event: decode into
+    // event_slot() (storage of an earlier event, reused), then add_slot().
+    Event& event_slot();
+    void add_slot();
     RunModel finish(const TraceEnd& end);
 
 private:
+    // A sum kept apart while its key stays the same, added to a map only
+    // when the key changes (or at the end).
+    struct RunLength {
+        uint32_t key = 0;
+        uint64_t sum = 0;
+        bool any = false;
+
+        void add(uint32_t to_key, uint64_t amount, std::map<uint32_t, uint64_t>& into) {
+            if (any && key != to_key) flush(into);
+            key = to_key;
+            sum += amount;
+            any = true;
+        }
+        void flush(std::map<uint32_t, uint64_t>& into) {
+            if (any) into[key] += sum;
+            sum = 0;
+            any = false;
+        }
+    };
     struct TaskState {
         std::optional<int> on_cpu;
         uint64_t on_since = 0;
@@ -37,6 +62,11 @@ private:
         std::optional<uint64_t> create_enter_ts;  // creator's syscall entry
         bool ran = false;
         bool dead = false;
+        // On-CPU time and wakeups are summed here while the CPU (the waker)
+        // stays the same, and only then added to the task's maps: not a
+        // map lookup per interval and per wakeup.
+        RunLength cpu_time;
+        RunLength woken;
     };
     struct PendingCreation {
         uint64_t enter_ts;
@@ -44,6 +74,8 @@ private:
         std::optional<uint32_t> child;
     };
 
+    Event& window_slot(uint64_t counter) { return window_[counter & window_mask_]; }
+    void grow_window();
     void process(const Event& event);
     void on_syscall_enter(const Event& e, const SyscallEnter& body);
     void on_syscall_exit(const Event& e, const SyscallExit& body);
@@ -52,7 +84,13 @@ private:
     void on_exec(const Event& e, const Exec& body);
     void on_exit(const Event& e, const Exit& body);
 
-    uint32_t task_for(uint32_t pid, uint32_t tgid);
+    // Looked up for nearly every event: inline, with the rare case (a task
+    // first seen mid-life) out of line.
+    uint32_t task_for(uint32_t pid, uint32_t tgid) {
+        if (const uint32_t* known = live_.find(pid)) return *known;
+        return add_inferred_task(pid, tgid);
+    }
+    [[gnu::noinline]] uint32_t add_inferred_task(uint32_t pid, uint32_t tgid);
     uint32_t add_task(TaskRecord record);
     uint32_t mm_label(uint32_t kernel_mm_id);
     uint64_t relative(uint64_t ts);
@@ -62,23 +100,30 @@ private:
     void note_running(uint32_t task, const Event& event);
 
     TraceMeta meta_;
-    // Sorted by ts, arrival order within equal ts, from reorder_head_ on: a
-    // vector consumed from the front (a deque of events this size
-    // allocates every few events).
-    std::vector<Event> reorder_;
-    size_t reorder_head_ = 0;
+    // The reorder window: a ring of events in the order they will be
+    // processed (by ts, arrival order within equal ts), window_head_ to
+    // window_tail_ (counters; the slot is counter & (size - 1)). The
+    // reading loop decodes straight into the tail slot; an event older
+    // than the ones before it is swapped back into place (rare: the
+    // kernel's ring buffer is nearly ordered). Written and read in order,
+    // the window streams through memory, which the CPU prefetches well; an
+    // index of slots read a whole window later missed the cache per event.
+    std::vector<Event> window_ = std::vector<Event>(1024);  // a power of two
+    uint64_t window_mask_ = 1024 - 1;                       // its size - 1, kept: not a division per use
+    uint64_t window_head_ = 0, window_tail_ = 0;
     uint64_t newest_ts_ = 0;
     uint64_t processed_ts_ = 0;
     uint64_t events_ = 0;
 
     RunModel model_;
     std::vector<TaskState> states_;                   // parallel to model_.tasks
-    std::unordered_map<uint32_t, uint32_t> live_;     // pid -> current task
+    PidIndex live_;                                   // pid -> current task
     std::unordered_map<uint32_t, PendingCreation> creating_;  // creator pid -> its creation syscall
     std::unordered_map<uint32_t, uint32_t> mm_labels_;        // kernel mm id -> dense label
     std::vector<std::optional<uint32_t>> cpu_running_;        // cpu -> traced task on it
     uint32_t running_ = 0;
     uint64_t parallelism_since_ = 0;
+    std::vector<uint64_t> parallelism_ns_;  // running_ -> time; the summary's map is filled at the end
 };
 
 // Reads a whole trace file through the correlator.

@@ -1,7 +1,9 @@
 #include "event.h"
 
+#include <cstddef>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 extern "C" {
 #include "cxtrace_events.h"
@@ -54,20 +56,56 @@ std::string bounded_string(const char (&chars)[N]) {
     return std::string(chars, strnlen(chars, N));
 }
 
-template <typename Raw>
-Status read_fixed(const uint8_t* data, size_t size, const char* name, Raw& raw) {
-    if (size != sizeof(Raw))
-        return Error{std::string(name) + " event has " + std::to_string(size) + " bytes, expected " +
-                     std::to_string(sizeof(Raw))};
-    std::memcpy(&raw, data, sizeof(Raw));
-    return Status::success();
+// Sets the event's body. When the event (reused storage) already holds this
+// kind, it is assigned in place: no destroying and constructing through
+// the variant, and strings keep their buffers.
+template <typename Body>
+void set_body(Event& event, Body&& body) {
+    using Kind = std::decay_t<Body>;
+    if (Kind* same = std::get_if<Kind>(&event.body)) *same = std::forward<Body>(body);
+    else event.body.emplace<Kind>(std::forward<Body>(body));
 }
 
-Result<Syscall> checked_syscall(uint32_t code) {
-    if (code < CXT_SYS_CLONE || code > CXT_SYS_EXECVEAT)
-        return Error{"unknown syscall code " + std::to_string(code)};
-    return static_cast<Syscall>(code);
+// The event's body as a Kind, to be filled in field by field: the one it
+// holds if it is one (reused storage), else a new one. A braced temporary
+// copied in was stored as narrow writes and reloaded as 16-byte ones, a
+// store-forwarding stall per event.
+template <typename Kind>
+Kind& body_as(Event& event) {
+    if (Kind* same = std::get_if<Kind>(&event.body)) return *same;
+    return event.body.emplace<Kind>();
 }
+
+// The record as its fixed-size struct; false when the size is not that
+// struct's. No Status here: building and destroying one (with its string)
+// per event showed in profiles.
+template <typename Raw>
+bool read_fixed(const uint8_t* data, size_t size, Raw& raw) {
+    if (size != sizeof(Raw)) return false;
+    std::memcpy(&raw, data, sizeof(Raw));
+    return true;
+}
+
+// One field of a raw record, read straight from the record's bytes. The
+// hot fixed-size kinds are decoded this way: copied whole to the stack
+// first, the struct was reloaded by GCC with 16-byte loads straddling two
+// of its stores, a store-forwarding stall per event.
+template <typename Field>
+Field field_at(const uint8_t* data, size_t offset) {
+    Field value;
+    std::memcpy(&value, data + offset, sizeof value);
+    return value;
+}
+#define CXT_RAW_FIELD(Raw, name) field_at<decltype(Raw::name)>(data, offsetof(Raw, name))
+
+Error wrong_size(const char* name, size_t size, size_t expected) {
+    return Error{std::string(name) + " event has " + std::to_string(size) + " bytes, expected " +
+                 std::to_string(expected)};
+}
+
+bool known_syscall(uint32_t code) { return code >= CXT_SYS_CLONE && code <= CXT_SYS_EXECVEAT; }
+
+Error unknown_syscall(uint32_t code) { return Error{"unknown syscall code " + std::to_string(code)}; }
 
 Result<Exec> decode_exec(const uint8_t* data, size_t size) {
     if (size < CXT_EXEC_FIXED_SIZE) return Error{"exec event shorter than its fixed part"};
@@ -130,12 +168,12 @@ Result<size_t> raw_event_size(const uint8_t* data, size_t size) {
 }
 
 Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
-    auto stored = raw_event_size(data, size);
-    if (!stored) return stored.error();
-    if (*stored != size)
-        return Error{"event header claims " + std::to_string(*stored) + " bytes, record has " + std::to_string(size)};
     cxt_header header;
+    if (size < sizeof header) return raw_event_size(data, size).error();
     std::memcpy(&header, data, sizeof header);
+    if (header.size != size)
+        return Error{"event header claims " + std::to_string(header.size) + " bytes, record has " +
+                     std::to_string(size)};
 
     event.kind = static_cast<EventKind>(header.kind);
     event.cpu = header.cpu;
@@ -145,88 +183,101 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
 
     switch (header.kind) {
         case CXT_EV_SYSCALL_ENTER: {
-            cxt_syscall_enter raw;
-            if (Status read = read_fixed(data, size, "syscall_enter", raw); !read) return read;
-            auto sc = checked_syscall(raw.syscall);
-            if (!sc) return sc.error();
-            event.body.emplace<SyscallEnter>(SyscallEnter{*sc, raw.mm_id, raw.clone_flags});
+            if (size != sizeof(cxt_syscall_enter))
+                return wrong_size("syscall_enter", size, sizeof(cxt_syscall_enter));
+            const uint32_t code = CXT_RAW_FIELD(cxt_syscall_enter, syscall);
+            if (!known_syscall(code)) return unknown_syscall(code);
+            SyscallEnter& body = body_as<SyscallEnter>(event);
+            body.syscall = static_cast<Syscall>(code);
+            body.mm_id = CXT_RAW_FIELD(cxt_syscall_enter, mm_id);
+            body.clone_flags = CXT_RAW_FIELD(cxt_syscall_enter, clone_flags);
             return Status::success();
         }
         case CXT_EV_SYSCALL_EXIT: {
-            cxt_syscall_exit raw;
-            if (Status read = read_fixed(data, size, "syscall_exit", raw); !read) return read;
-            auto sc = checked_syscall(raw.syscall);
-            if (!sc) return sc.error();
-            event.body.emplace<SyscallExit>(SyscallExit{*sc, raw.ret});
+            if (size != sizeof(cxt_syscall_exit)) return wrong_size("syscall_exit", size, sizeof(cxt_syscall_exit));
+            const uint32_t code = CXT_RAW_FIELD(cxt_syscall_exit, syscall);
+            if (!known_syscall(code)) return unknown_syscall(code);
+            SyscallExit& body = body_as<SyscallExit>(event);
+            body.syscall = static_cast<Syscall>(code);
+            body.ret = CXT_RAW_FIELD(cxt_syscall_exit, ret);
             return Status::success();
         }
         case CXT_EV_TASK_NEW: {
             cxt_task_new raw;
-            if (Status read = read_fixed(data, size, "task_new", raw); !read) return read;
-            event.body.emplace<TaskNew>(TaskNew{raw.clone_flags, raw.child_start_ns, raw.child_pid,
-                                                raw.child_tgid, raw.child_ppid, raw.child_mm_id,
-                                                raw.creator_mm_id, bounded_string(raw.child_comm)});
+            if (!read_fixed(data, size, raw)) return wrong_size("task_new", size, sizeof raw);
+            set_body(event, TaskNew{raw.clone_flags, raw.child_start_ns, raw.child_pid, raw.child_tgid,
+                                    raw.child_ppid, raw.child_mm_id, raw.creator_mm_id,
+                                    bounded_string(raw.child_comm)});
             return Status::success();
         }
         case CXT_EV_WAKEUP_NEW: {
-            cxt_wakeup_new raw;
-            if (Status read = read_fixed(data, size, "wakeup_new", raw); !read) return read;
-            event.body.emplace<WakeupNew>(WakeupNew{raw.target_cpu});
+            if (size != sizeof(cxt_wakeup_new)) return wrong_size("wakeup_new", size, sizeof(cxt_wakeup_new));
+            body_as<WakeupNew>(event).target_cpu = CXT_RAW_FIELD(cxt_wakeup_new, target_cpu);
             return Status::success();
         }
         case CXT_EV_SWITCH: {
-            cxt_switch raw;
-            if (Status read = read_fixed(data, size, "switch", raw); !read) return read;
-            event.body.emplace<Switch>(Switch{raw.prev_pid,
-                                              raw.prev_tgid,
-                                              raw.next_pid,
-                                              raw.next_tgid,
-                                              raw.prev_state,
-                                              (raw.flags & CXT_SWITCH_PREV_TRACKED) != 0,
-                                              (raw.flags & CXT_SWITCH_NEXT_TRACKED) != 0,
-                                              (raw.flags & CXT_SWITCH_PREV_DEAD) != 0});
+            if (size != sizeof(cxt_switch)) return wrong_size("switch", size, sizeof(cxt_switch));
+            const uint32_t flags = CXT_RAW_FIELD(cxt_switch, flags);
+            Switch& body = body_as<Switch>(event);
+            body.prev_pid = CXT_RAW_FIELD(cxt_switch, prev_pid);
+            body.prev_tgid = CXT_RAW_FIELD(cxt_switch, prev_tgid);
+            body.next_pid = CXT_RAW_FIELD(cxt_switch, next_pid);
+            body.next_tgid = CXT_RAW_FIELD(cxt_switch, next_tgid);
+            body.prev_state = CXT_RAW_FIELD(cxt_switch, prev_state);
+            body.prev_tracked = (flags & CXT_SWITCH_PREV_TRACKED) != 0;
+            body.next_tracked = (flags & CXT_SWITCH_NEXT_TRACKED) != 0;
+            body.prev_dead = (flags & CXT_SWITCH_PREV_DEAD) != 0;
             return Status::success();
         }
         case CXT_EV_MIGRATE: {
-            cxt_migrate raw;
-            if (Status read = read_fixed(data, size, "migrate", raw); !read) return read;
-            event.body.emplace<Migrate>(Migrate{raw.orig_cpu, raw.dest_cpu});
+            if (size != sizeof(cxt_migrate)) return wrong_size("migrate", size, sizeof(cxt_migrate));
+            Migrate& body = body_as<Migrate>(event);
+            body.orig_cpu = CXT_RAW_FIELD(cxt_migrate, orig_cpu);
+            body.dest_cpu = CXT_RAW_FIELD(cxt_migrate, dest_cpu);
             return Status::success();
         }
         case CXT_EV_EXEC: {
             auto exec = decode_exec(data, size);
             if (!exec) return exec.error();
-            event.body = std::move(*exec);
+            set_body(event, std::move(*exec));
             return Status::success();
         }
         case CXT_EV_EXIT: {
             cxt_exit raw;
-            if (Status read = read_fixed(data, size, "exit", raw); !read) return read;
-            event.body.emplace<Exit>(Exit{raw.exit_code, raw.group_dead != 0, bounded_string(raw.comm)});
+            if (!read_fixed(data, size, raw)) return wrong_size("exit", size, sizeof raw);
+            set_body(event, Exit{raw.exit_code, raw.group_dead != 0, bounded_string(raw.comm)});
             return Status::success();
         }
         case CXT_EV_RENAME: {
             cxt_rename raw;
-            if (Status read = read_fixed(data, size, "rename", raw); !read) return read;
-            event.body.emplace<Rename>(Rename{bounded_string(raw.old_comm), bounded_string(raw.new_comm)});
+            if (!read_fixed(data, size, raw)) return wrong_size("rename", size, sizeof raw);
+            set_body(event, Rename{bounded_string(raw.old_comm), bounded_string(raw.new_comm)});
             return Status::success();
         }
         case CXT_EV_WAKEUP: {
-            cxt_wakeup raw;
-            if (Status read = read_fixed(data, size, "wakeup", raw); !read) return read;
-            event.body.emplace<Wakeup>(Wakeup{raw.waker_pid, raw.waker_tgid, raw.target_cpu});
+            if (size != sizeof(cxt_wakeup)) return wrong_size("wakeup", size, sizeof(cxt_wakeup));
+            Wakeup& body = body_as<Wakeup>(event);
+            body.waker_pid = CXT_RAW_FIELD(cxt_wakeup, waker_pid);
+            body.waker_tgid = CXT_RAW_FIELD(cxt_wakeup, waker_tgid);
+            body.target_cpu = CXT_RAW_FIELD(cxt_wakeup, target_cpu);
             return Status::success();
         }
         case CXT_EV_PID_NS: {
-            cxt_pid_ns raw;
-            if (Status read = read_fixed(data, size, "pid_ns", raw); !read) return read;
-            event.body.emplace<PidNs>(PidNs{raw.ns_pid, raw.ns_tgid, raw.ns_ppid, raw.level, raw.ns_inum});
+            if (size != sizeof(cxt_pid_ns)) return wrong_size("pid_ns", size, sizeof(cxt_pid_ns));
+            PidNs& body = body_as<PidNs>(event);
+            body.ns_pid = CXT_RAW_FIELD(cxt_pid_ns, ns_pid);
+            body.ns_tgid = CXT_RAW_FIELD(cxt_pid_ns, ns_tgid);
+            body.ns_ppid = CXT_RAW_FIELD(cxt_pid_ns, ns_ppid);
+            body.level = CXT_RAW_FIELD(cxt_pid_ns, level);
+            body.ns_inum = CXT_RAW_FIELD(cxt_pid_ns, ns_inum);
             return Status::success();
         }
         default:
             return Error{"unknown event kind " + std::to_string(header.kind)};
     }
 }
+
+#undef CXT_RAW_FIELD
 
 Result<Event> decode_event(const uint8_t* data, size_t size) {
     Event event;

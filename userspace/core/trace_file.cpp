@@ -238,7 +238,8 @@ Result<bool> TraceReader::next(Event& event) {
     if (ended_) return false;
     const uint64_t record_offset = offset_;
     RecordHeader header;
-    size_t got = fill(sizeof header);
+    // fill() only when the chunk runs out: not a call per header and per record.
+    size_t got = chunk_end_ - chunk_pos_ >= sizeof header ? sizeof header : fill(sizeof header);
     if (got == 0)
         return problem("truncated: the file ends after " + std::to_string(events_) +
                            " events without its end record (was the run cut off?)",
@@ -251,7 +252,7 @@ Result<bool> TraceReader::next(Event& event) {
     if (header.type == kRecordEvent) {
         if (header.len > kMaxEventBytes || header.len < sizeof(cxt_header))
             return problem("event record length " + std::to_string(header.len) + " is out of range", record_offset);
-        if (fill(header.len) != header.len)
+        if (chunk_end_ - chunk_pos_ < header.len && fill(header.len) != header.len)
             return problem("truncated event record (" + std::to_string(header.len) + " bytes expected)", record_offset);
         const uint8_t* record = chunk_.data() + chunk_pos_;
         chunk_pos_ += header.len;
