@@ -101,8 +101,8 @@ constexpr uint64_t kSequenceId = 1;  // the one packet sequence of the file
 // packet's, 1-3 bytes instead of 4-5. At 0 it equals BOOTTIME at 0, so
 // trace time stays "ns since the start of tracing".
 constexpr uint64_t kDeltaClockId = 64;
-// Interned ids: categories and annotation names are fixed; event names are
-// numbered from kFirstNameIid as met.
+// Interned ids: the two categories are fixed; event (slice) names are
+// numbered from kFirstNameIid in make_tracks.
 constexpr uint64_t kCatOncpu = 1, kCatCpu = 2;
 constexpr uint64_t kFirstNameIid = 1;
 
@@ -209,8 +209,8 @@ public:
     }
 
     // The hot path, two packets per on-CPU interval and view: encoded in
-    // place. Both lengths fit one byte (a packet is at most ~60 bytes here),
-    // so each gets a one-byte slot, filled in once the body is written.
+    // place. Both lengths fit one byte (kSmallPacket bounds a packet), so
+    // each gets a one-byte slot, filled in once the body is written.
     void slice_begin(uint64_t ts, uint64_t track, uint64_t category_iid, uint64_t name_iid) {
         char* te = open_track_event(ts);
         char* p = pb::put_uint(te, fld::kTeType, fld::kTypeSliceBegin);
@@ -234,7 +234,11 @@ private:
         last_ts_ = ts;
         return pb::put_uint(p, fld::kTrustedPacketSequenceId, kSequenceId);
     }
-    static constexpr size_t kSmallPacket = 80;  // > any slice_begin/slice_end packet
+    // The largest slice_begin: tag and length slot 2, timestamp 1 + 10, sequence
+    // id 2, TrackEvent tag and length slot 2, type 2, track 1 + 10, category
+    // 1 + 10, name 1 + 10 bytes (slice_end is smaller).
+    static constexpr size_t kSmallPacket = 2 + (1 + pb::kMaxVarint) + 2 + 2 + 2 + 3 * (1 + pb::kMaxVarint);
+    static_assert(kSmallPacket - 2 <= 127, "a small packet's lengths fit their one-byte slots");
     static_assert(fld::kTracePacket < 16 && fld::kTrackEvent < 16, "one-byte tags before the length slots");
     char* open_track_event(uint64_t ts) {
         packet_ = out_.room(kSmallPacket);

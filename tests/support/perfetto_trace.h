@@ -269,6 +269,7 @@ inline Trace decode(std::string_view file) {
             }
         }
         if (snapshot) {
+            bool boottime = false, declares_incremental = false;
             for (const Field& c : fields(*snapshot)) {
                 if (c.number != kCsClocks) throw error("unexpected ClockSnapshot field");
                 uint64_t id = 0, value = 0;
@@ -280,10 +281,14 @@ inline Trace decode(std::string_view file) {
                     else throw error("unexpected Clock field");
                 }
                 if (is_incremental && (id < 64 || id > 127)) throw error("a builtin clock declared incremental");
-                if (is_incremental) incremental[id] = value;
+                if (is_incremental) incremental[id] = value, declares_incremental = true;
+                boottime = boottime || id == 6;
                 // Only clocks at the same value as BOOTTIME are supported: no conversion here.
                 if (value != 0) throw error("clock snapshot not at 0");
             }
+            // Without a builtin clock beside it, trace_processor has no way
+            // from the sequence's clock to trace time and drops the packets.
+            if (declares_incremental && !boottime) throw error("incremental clock without BOOTTIME in its snapshot");
         }
         if (ts) {
             const uint64_t on = clock.value_or(default_clock);

@@ -647,6 +647,22 @@ TEST_CASE("perfetto.pftrace: protoc decodes it with the upstream field numbers",
     has("type: TYPE_INSTANT");
     // Delta timestamps: the default clock is the sequence's clock 64, incremental from 0.
     has("trace_packet_defaults {\n    timestamp_clock_id: 64\n  }");
+    // Summed here from protoc's text, independently of the tests' decoder,
+    // the deltas give 102's switch-in at 75.001 us and its switch-out at
+    // 80.123 us among the packets' times.
+    std::set<uint64_t> times;
+    {
+        std::istringstream packets(text);
+        uint64_t now = 0;
+        const std::string key = "  timestamp: ";  // TracePacket.timestamp: two spaces in
+        while (std::getline(packets, line))
+            if (line.rfind(key, 0) == 0) times.insert(now += std::stoull(line.substr(key.size())));
+    }
+    CHECK(times.count(75'001) == 1);
+    CHECK(times.count(80'123) == 1);
+    CHECK(times.count(101'234) == 1);
+    // Annotation names are not interned (the slices carry none).
+    CHECK(text.find("debug_annotation_names") == std::string::npos);
     has("clock_id: 64\n      timestamp: 0\n      is_incremental: true");
     has("clock_id: 6\n      timestamp: 0\n");
     has("name: \"created (process)\"");

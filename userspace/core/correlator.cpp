@@ -1,6 +1,7 @@
 #include "correlator.h"
 
 #include <algorithm>
+#include <cassert>
 #include <set>
 #include <utility>
 
@@ -101,6 +102,7 @@ void Correlator::grow_window() {
 }
 
 void Correlator::add_slot() {
+    assert(window_tail_ - window_head_ <= window_mask_);  // event_slot() made room
     uint64_t at = window_tail_++;
     const uint64_t ts = window_slot(at).ts_ns;
     ++events_;

@@ -31,6 +31,8 @@ public:
     void add(Event event);
     // The reading loop's form, which moves no event: decode into
     // event_slot() (storage of an earlier event, reused), then add_slot().
+    // Always in pairs: event_slot() makes room in the window, add_slot()
+    // takes the slot it returned.
     Event& event_slot();
     void add_slot();
     RunModel finish(const TraceEnd& end);

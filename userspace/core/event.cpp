@@ -58,7 +58,7 @@ std::string bounded_string(const char (&chars)[N]) {
 
 // Sets the event's body. When the event (reused storage) already holds this
 // kind, it is assigned in place: no destroying and constructing through
-// the variant, and strings keep their buffers.
+// the variant.
 template <typename Body>
 void set_body(Event& event, Body&& body) {
     using Kind = std::decay_t<Body>;

@@ -13,7 +13,8 @@ namespace cxt {
 
 class PidIndex {
 public:
-    // The index stored for pid, or nullptr.
+    // The index stored for pid, or nullptr. The pointer is into the table:
+    // read it before the next set() or erase().
     const uint32_t* find(uint32_t pid) const {
         for (size_t at = home(pid);; at = next(at)) {
             const Slot& slot = slots_[at];
