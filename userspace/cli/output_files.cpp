@@ -141,10 +141,6 @@ Status write_file_atomically(const std::string& path, const OutputOwner& owner,
     return file->commit(owner);
 }
 
-Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner) {
-    return write_file_atomically(path, owner, [&](TextOut& out) { out.put(content); });
-}
-
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
     ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/" + kPerfettoFileName};
     // Built once for report.json and the page's data; the tasks, the bulk,

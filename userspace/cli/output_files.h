@@ -21,8 +21,8 @@ struct OutputOwner {
 // ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/.
 Result<std::string> create_output_dir(const std::string& requested, const std::string& label, const OutputOwner& owner);
 
-Status write_file_atomically(const std::string& path, const std::string& content, const OutputOwner& owner);
-// The same for text produced piece by piece (written as it comes).
+// Text produced piece by piece (written as it comes) to path, which only
+// appears, whole, once written: a temporary name, renamed into place.
 Status write_file_atomically(const std::string& path, const OutputOwner& owner,
                              const std::function<void(TextOut&)>& produce);
 void give_to_owner(const std::string& path, const OutputOwner& owner);
