@@ -296,10 +296,10 @@ std::string cpu_slice_name(const TaskRecord& task) {
 std::string mm_name(uint32_t mm) { return "mm" + std::to_string(mm); }
 
 // An event other than an on-CPU slice: an instant, with its TrackEvent
-// encoded when collected. Written in (ts, seq) order.
+// encoded when collected. Written in time order, at equal times in the
+// order collected.
 struct Timed {
     uint64_t ts_ns;
-    size_t seq;
     size_t offset, size;  // its TrackEvent in Exporter::instant_bytes_
 };
 
@@ -506,7 +506,7 @@ private:
         fill(annotations);
         annotations.finish();
         if (flow) event.fixed64(terminating ? fld::kTeTerminatingFlowIds : fld::kTeFlowIds, *flow);
-        timed_.push_back(Timed{ts, timed_.size(), instant_bytes_.size(), event.size()});
+        timed_.push_back(Timed{ts, instant_bytes_.size(), event.size()});
         instant_bytes_ += event.data();
     }
 
@@ -564,8 +564,7 @@ private:
         for (const CreatorInstant& c : creator_instants_)
             instant(task_track_[c.creator], "creates " + std::to_string(model_.tasks[c.creator].pid), c.ts, c.flow, false,
                     [](Annotations&) {});
-        std::sort(timed_.begin(), timed_.end(),
-                  [](const Timed& a, const Timed& b) { return std::tie(a.ts_ns, a.seq) < std::tie(b.ts_ns, b.seq); });
+        std::stable_sort(timed_.begin(), timed_.end(), [](const Timed& a, const Timed& b) { return a.ts_ns < b.ts_ns; });
     }
 
     // --- the file ----------------------------------------------------------------
