@@ -78,18 +78,24 @@ struct {
 	__type(value, __u64);
 } submitted SEC(".maps");
 
-static __always_inline bool is_tracked(__u32 pid)
+/* The bitmap word holding pid's bit (NULL only past the map's end). */
+static __always_inline __u64 *tracked_word(__u32 pid)
 {
 	__u32 word = pid / 64;
-	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+
+	return bpf_map_lookup_elem(&tracked, &word);
+}
+
+static __always_inline bool is_tracked(__u32 pid)
+{
+	__u64 *bits = tracked_word(pid);
 
 	return pid != 0 && bits && (*bits & (1ULL << (pid % 64)));
 }
 
 static __always_inline void set_tracked(__u32 pid)
 {
-	__u32 word = pid / 64;
-	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+	__u64 *bits = tracked_word(pid);
 
 	if (bits)
 		__sync_fetch_and_or(bits, 1ULL << (pid % 64));
@@ -97,8 +103,7 @@ static __always_inline void set_tracked(__u32 pid)
 
 static __always_inline void clear_tracked(__u32 pid)
 {
-	__u32 word = pid / 64;
-	__u64 *bits = bpf_map_lookup_elem(&tracked, &word);
+	__u64 *bits = tracked_word(pid);
 
 	if (bits)
 		__sync_fetch_and_and(bits, ~(1ULL << (pid % 64)));
