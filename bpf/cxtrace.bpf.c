@@ -446,6 +446,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	e->next_tgid = next->tgid;
 	e->prev_state = prev_state;
 	e->flags = flags;
+	e->prev_runtime_ns = (flags & CXT_SWITCH_PREV_TRACKED) ? prev->se.sum_exec_runtime : 0;
+	e->next_runtime_ns = (flags & CXT_SWITCH_NEXT_TRACKED) ? next->se.sum_exec_runtime : 0;
 	submit_event(e);
 	return 0;
 }

@@ -14,7 +14,9 @@
 #include <linux/types.h>
 #endif
 
-#define CXT_ABI_VERSION 2 /* 2 added CXT_EV_PID_NS; version 1 traces still read */
+/* 2 added CXT_EV_PID_NS; 3 added the runtimes to cxt_switch (its 48-byte
+ * form, without them, still reads). Older traces still read. */
+#define CXT_ABI_VERSION 3
 
 #define CXT_COMM_LEN 16
 #define CXT_FILENAME_LEN 256
@@ -102,7 +104,17 @@ struct cxt_switch {
 	__u32 next_tgid;
 	__u32 prev_state;
 	__u32 flags; /* CXT_SWITCH_* */
+	/* The kernel's own CPU-time clock of each tracked side
+	 * (se.sum_exec_runtime, what CLOCK_THREAD_CPUTIME_ID reads): prev's
+	 * including the interval now ending, next's as it starts. 0 for an
+	 * untracked side. A rise between a task's switch-out and its next
+	 * switch-in is CPU time no switch event showed. */
+	__u64 prev_runtime_ns;
+	__u64 next_runtime_ns;
 };
+
+/* cxt_switch as ABI versions 1 and 2 wrote it, without the runtimes. */
+#define CXT_SWITCH_V2_SIZE 48
 
 struct cxt_migrate {
 	struct cxt_header h; /* pid/tgid: the migrated task */
@@ -176,7 +188,7 @@ CXT_STATIC_ASSERT(sizeof(struct cxt_syscall_enter) == 40, "syscall_enter layout"
 CXT_STATIC_ASSERT(sizeof(struct cxt_syscall_exit) == 40, "syscall_exit layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_task_new) == 80, "task_new layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_wakeup_new) == 32, "wakeup_new layout");
-CXT_STATIC_ASSERT(sizeof(struct cxt_switch) == 48, "switch layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_switch) == 64, "switch layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_migrate) == 32, "migrate layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exec) == 24 + 32 + 16 + 256 + 4096, "exec layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exit) == 48, "exit layout");

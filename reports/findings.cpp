@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "phase_findings.h"
 #include "text_summary.h"
 
 namespace cxt {
@@ -146,7 +147,7 @@ void placement_findings(const RunModel& model, std::vector<Finding>& out) {
         if (on_cpu < 0.2) text += ": they mostly waited (sleeping or blocked), not computed";
         out.push_back({"placement", text + "."});
     }
-    if (busy > 0) {
+    if (busy > 0 && model.phases.size() < 2) {  // several phases: compared phase by phase instead
         double share = static_cast<double>(parallel) / static_cast<double>(busy);
         std::string text = "At most " + plural(s.max_parallelism, "task", "tasks") + " ran at the same time; " +
                            percent(share) + " of the busy time had two or more on CPUs at once";
@@ -213,6 +214,7 @@ std::vector<Finding> findings(const RunModel& model) {
     placement_findings(model, out);
     wakeup_findings(model, out);
     exit_findings(model, out);
+    for (Finding& finding : phase_findings(model)) out.push_back(std::move(finding));
     return out;
 }
 

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <set>
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 
+#include "approximations.h"
 #include "json_report.h"
+#include "phase_findings.h"
 #include "json_writer.h"
 #include "text_summary.h"
 
@@ -196,6 +200,47 @@ size_t utf8_sequence_length(const std::string& text, size_t i) {
 
 constexpr const char* kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
 
+// The phases side by side, one column each: the figures a lesson compares.
+std::string phase_table_html(const std::vector<Phase>& phases) {
+    std::string html = "<section id=\"phases\"><h2>Phases side by side</h2><div class=\"table-scroll\"><table "
+                       "class=\"phases\"><thead><tr><th>figure</th>";
+    for (const Phase& phase : phases) html += "<th>" + html_escape(phase.name) + "</th>";
+    html += "</tr></thead><tbody>";
+    auto row = [&](const std::string& figure, auto cell) {
+        html += "<tr><th>" + figure + "</th>";
+        for (const Phase& phase : phases) html += "<td>" + cell(phase) + "</td>";
+        html += "</tr>";
+    };
+    std::set<std::string> kinds;
+    for (const Phase& phase : phases)
+        for (const auto& [kind, n] : phase.created) kinds.insert(kind);
+    row("wall time", [](const Phase& p) { return format_duration_ns(p.end_ns - p.start_ns); });
+    for (const std::string& kind : kinds)
+        row("created: " + html_escape(kind), [&](const Phase& p) {
+                auto it = p.created.find(kind);
+                return std::to_string(it == p.created.end() ? 0 : it->second);
+            });
+    for (const std::string& kind : kinds)
+        row(html_escape(kind) + " first run p50 (syscall p50)", [&](const Phase& p) {
+            auto first = p.first_run_latency.find(kind);
+            auto call = p.syscall_latency.find(kind);
+            if (first == p.first_run_latency.end()) return std::string("-");
+            return format_duration_ns(first->second.p50) +
+                   (call == p.syscall_latency.end() ? "" : " (" + format_duration_ns(call->second.p50) + ")");
+        });
+    row("on-CPU time", [](const Phase& p) { return format_duration_ns(p.oncpu_ns); });
+    row("CPU time (kernel clock)",
+        [](const Phase& p) { return p.cpu_time_ns ? format_duration_ns(*p.cpu_time_ns) : std::string("unknown"); });
+    row("most tasks on CPUs at once", [](const Phase& p) { return std::to_string(p.max_parallelism); });
+    row("busy time with 2+ on CPUs", [](const Phase& p) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%.0f%%", parallel_share(p.parallelism_ns) * 100.0);
+        return std::string(buf);
+    });
+    html += "</tbody></table></div></section>\n";
+    return html;
+}
+
 }  // namespace
 
 std::string html_escape(const std::string& text) {
@@ -290,6 +335,12 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
             page += "The command was left running (pid " + std::to_string(run.root_pid) + "), no longer traced. ";
         page += "Numbers below cover only what was captured.</div>\n";
     }
+    if (run.approximate) {
+        page += "<div class=\"warning\" id=\"approximate\"><strong>Some figures in this report are approximate."
+                "</strong> cxtrace had to infer or repair part of what the kernel reported:<ul>";
+        for (const std::string& note : approximation_notes(model)) page += "<li>" + html_escape(note) + "</li>";
+        page += "</ul></div>\n";
+    }
     page += "<dl class=\"facts\">";
     auto fact = [&](const std::string& name, const std::string& value) {
         page += "<div><dt>" + name + "</dt><dd>" + html_escape(value) + "</dd></div>";
@@ -306,7 +357,9 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
     page += "</dl>\n<section id=\"findings\"><h2>What this run shows</h2><ul>";
     for (const json& finding : report.at("summary").at("what_this_shows"))
         page += "<li>" + html_escape(finding.at("text").get<std::string>()) + "</li>";
-    page += "</ul></section>\n</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
+    page += "</ul></section>\n";
+    if (model.phases.size() > 1) page += phase_table_html(model.phases);
+    page += "</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
             "also in report.json.</noscript></main>\n";
     page += "<script type=\"application/json\" id=\"cxtrace-data\">";
     out.put(page);

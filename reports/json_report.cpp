@@ -1,5 +1,6 @@
 #include "json_report.h"
 
+#include "approximations.h"
 #include "findings.h"
 
 #include <algorithm>
@@ -55,6 +56,7 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     w.key("comm"), w.value(task.comm);
     w.key("context_switches"), w.value(task.switches_in);
     w.key("core_dumped"), w.value(task.core_dumped);
+    w.key("cpu_time_ns"), w.value(task.cpu_time_ns);
     w.key("cpus"), write_named(w, by_name(task.cpu_ns));
     w.key("created_ns"), w.value(task.created_ns);
     w.key("creation_syscall");
@@ -109,6 +111,7 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
         w.null();
     }
     w.key("ppid"), w.value(task.ppid);
+    w.key("recovered_oncpu_ns"), w.value(task.recovered_oncpu_ns);
     w.key("renames");
     w.begin_array();
     for (const CommChange& change : task.renames) {
@@ -118,7 +121,9 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
         w.end_object();
     }
     w.end_array();
+    w.key("repairs"), w.value(task.repairs);
     w.key("tgid"), w.value(task.tgid);
+    w.key("unplaced_cpu_ns"), w.value(task.unplaced_cpu_ns);
     w.key("wakeup_cpu"), w.value(task.wakeup_cpu);
     w.key("wakeups"), w.value(task.wakeups);
     w.key("woken_by"), write_named(w, by_name(task.woken_by));
@@ -136,6 +141,7 @@ json run_json(const RunInfo& run) {
             {"lost_events", run.lost_events},
             {"lost_events_by_kind", run.lost_by_kind},
             {"complete", run.complete},
+            {"approximate", run.approximate},
             {"interrupted", run.interrupted},
             {"left_running", run.left_running},
             {"losses_unknown", run.losses_unknown},
@@ -145,6 +151,28 @@ json run_json(const RunInfo& run) {
             // Every pid/tgid/ppid in the report is the kernel's id in the
             // initial namespace; a task's pid_namespace adds what it saw itself.
             {"pid_namespace", "initial"}};
+}
+
+json phases_json(const std::vector<Phase>& phases) {
+    json out = json::array();
+    for (const Phase& phase : phases) {
+        json parallelism = json::object();
+        for (const auto& [n, ns] : phase.parallelism_ns) parallelism[std::to_string(n)] = ns;
+        out.push_back({{"name", phase.name},
+                       {"start_ns", phase.start_ns},
+                       {"end_ns", phase.end_ns},
+                       {"duration_ns", phase.end_ns - phase.start_ns},
+                       {"marked_by", phase.marked_by ? json(phase.marked_by) : json(nullptr)},
+                       {"tasks_created", phase.created},
+                       {"creation_latency_ns", stats_json(phase.first_run_latency)},
+                       {"syscall_latency_ns", stats_json(phase.syscall_latency)},
+                       {"oncpu_ns", phase.oncpu_ns},
+                       {"cpu_time_ns", or_null(phase.cpu_time_ns)},
+                       {"cpu_time_ns_by_kind", phase.cpu_time_by_kind},
+                       {"max_parallelism", phase.max_parallelism},
+                       {"parallelism_ns", parallelism}});
+    }
+    return out;
 }
 
 json report_json(const RunModel& model) {
@@ -164,6 +192,7 @@ json report_json_without_tasks(const RunModel& model) {
     return {
         {"schema", kReportSchema},
         {"run", run_json(model.run)},
+        {"phases", phases_json(model.phases)},
         {"summary",
          {{"tasks", model.summary.tasks},
           {"processes", model.summary.processes},
@@ -175,7 +204,8 @@ json report_json_without_tasks(const RunModel& model) {
           {"parallelism_ns", parallelism},
           {"context_switches", model.summary.context_switches},
           {"migrations", model.summary.migrations},
-          {"what_this_shows", what_this_shows}}},
+          {"what_this_shows", what_this_shows},
+          {"approximations", approximation_notes(model)}}},
         {"anomalies",
          {{"reordered_events", a.reordered_events},
           {"late_events", a.late_events},
@@ -185,7 +215,11 @@ json report_json_without_tasks(const RunModel& model) {
           {"switch_in_over_running", a.switch_in_over_running},
           {"events_before_start", a.events_before_start},
           {"unmatched_syscall_exits", a.unmatched_syscall_exits},
-          {"inferred_switch_ins", a.inferred_switch_ins}}},
+          {"inferred_switch_ins", a.inferred_switch_ins},
+          {"recovered_intervals", a.recovered_intervals},
+          {"recovered_oncpu_ns", a.recovered_oncpu_ns},
+          {"unplaced_cpu", a.unplaced_cpu},
+          {"unplaced_cpu_ns", a.unplaced_cpu_ns}}},
     };
 }
 

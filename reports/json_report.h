@@ -19,6 +19,7 @@ nlohmann::json report_json(const RunModel& model);
 nlohmann::json report_json_without_tasks(const RunModel& model);
 // The "run" object of report.json (shared with the Perfetto metadata).
 nlohmann::json run_json(const RunInfo& run);
+nlohmann::json phases_json(const std::vector<Phase>& phases);
 std::string render_json_report(const RunModel& model);
 // report.json written as it is made: `head` from report_json_without_tasks,
 // the tasks written one by one. The same text as render_json_report.

@@ -1,6 +1,8 @@
 #include "text_summary.h"
 
+#include "approximations.h"
 #include "findings.h"
+#include "phase_findings.h"
 
 #include <cstdio>
 #include <sstream>
@@ -43,6 +45,30 @@ std::string row(const char* kind, const LatencyStats& first_run, const LatencySt
     return buf;
 }
 
+// One row per phase: the figures a lesson compares.
+std::string phase_table(const std::vector<Phase>& phases) {
+    std::string out = "  phases:\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "    %-15s %10s %8s %7s %11s %9s  %s\n", "phase", "wall", "created", "max on",
+                  "CPU time", ">=2 on", "first run p50 (kind created most)");
+    out += line;
+    for (const Phase& phase : phases) {
+        uint64_t created = 0;
+        for (const auto& [kind, n] : phase.created) created += n;
+        std::string first_run = "-";
+        uint64_t counted = 0;
+        for (const auto& [kind, stats] : phase.first_run_latency)
+            if (stats.count > counted) counted = stats.count, first_run = format_duration_ns(stats.p50) + " " + kind;
+        std::snprintf(line, sizeof line, "    %-15s %10s %8llu %7u %11s %8.0f%%  %s\n",
+                      terminal_safe(phase.name).c_str(), format_duration_ns(phase.end_ns - phase.start_ns).c_str(),
+                      static_cast<unsigned long long>(created), phase.max_parallelism,
+                      format_duration_ns(phase.cpu_time_ns.value_or(phase.oncpu_ns)).c_str(),
+                      parallel_share(phase.parallelism_ns) * 100.0, first_run.c_str());
+        out += line;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string render_text_summary(const RunModel& model) {
@@ -65,6 +91,10 @@ std::string render_text_summary(const RunModel& model) {
         if (run.losses_unknown) out << " the kernel's loss counters could not be read";
         out << "\n";
     }
+    if (run.approximate) {
+        out << "  APPROXIMATE: cxtrace had to infer or repair part of this run:\n";
+        for (const std::string& note : approximation_notes(model)) out << "    - " << terminal_safe(note) << "\n";
+    }
     out << "  tasks: " << s.tasks << " (" << s.processes << " processes, " << s.threads << " threads), "
         << s.address_spaces << " address spaces\n";
 
@@ -81,6 +111,7 @@ std::string render_text_summary(const RunModel& model) {
     }
     out << "  parallelism: at most " << s.max_parallelism << " traced task" << (s.max_parallelism == 1 ? "" : "s")
         << " on a CPU at once; " << s.context_switches << " switch-ins, " << s.migrations << " migrations\n";
+    if (model.phases.size() > 1) out << phase_table(model.phases);
     out << "  events: " << run.events << ", lost: " << run.lost_events << ", traced for "
         << format_duration_ns(run.duration_ns) << " on " << run.cpus << " CPUs\n";
     auto shown = findings(model);

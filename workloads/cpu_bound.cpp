@@ -92,12 +92,15 @@ void worker(int number, const char* kind, const Work& work, bool locked) {
         else
             spin(work.per_slice);
     }
-    workload::say("  worker %d (%s): pid=%d tid=%d done after %ld ms, on CPU %d\n", number, kind, getpid(), gettid(),
-                  workload::elapsed_ms(start), sched_getcpu());
+    // Its own CPU time (CLOCK_THREAD_CPUTIME_ID), read as the last thing before it exits: the figure
+    // cxtrace's cpu_time_ns must match.
+    workload::say("  worker %d (%s): pid=%d tid=%d done after %ld ms, on CPU %d, cpu_time=%.3f ms\n", number, kind,
+                  getpid(), gettid(), workload::elapsed_ms(start), sched_getcpu(), thread_cpu_ms());
 }
 
 // Returns the wall time, or -1 if a fork failed.
 long run_processes(int workers, const Work& work) {
+    workload::phase("processes");
     workload::say("processes: %d workers, each in its own process (fork)\n", workers);
     auto start = Clock::now();
     std::vector<pid_t> children;
@@ -126,6 +129,7 @@ long run_processes(int workers, const Work& work) {
 }
 
 long run_threads(int workers, const Work& work, bool locked) {
+    workload::phase(locked ? "locked" : "threads");
     if (locked)
         workload::say(
             "locked: %d workers, each a thread that holds one global lock while it computes "
@@ -159,6 +163,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
 
+    workload::phase("calibrate");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     workload::say("main pid=%d: %d workers, each computing for about %d ms; this machine has %ld CPUs\n", getpid(),
                   workers, work_ms, cpus);

@@ -201,6 +201,7 @@ int main(int argc, char** argv) {
         const Method* method = nullptr;
         for (const Method& m : kMethods)
             if (key == m.key) method = &m;
+        workload::phase(method->key);
         workload::say("%s, %d times:\n", method->what, count);
         Timing timing{method};
         for (int i = 1; i <= count; ++i) {

@@ -31,6 +31,7 @@ void download(int number, const char* where) {
 }
 
 long run_sequential(int downloads) {
+    workload::phase("sequential");
     workload::say("sequential: %d downloads one after the other in main\n", downloads);
     auto start = std::chrono::steady_clock::now();
     for (int i = 1; i <= downloads; ++i) download(i, "main");
@@ -39,6 +40,7 @@ long run_sequential(int downloads) {
 
 // Returns -1 if a fork failed.
 long run_processes(int downloads) {
+    workload::phase("processes");
     workload::say("processes: %d downloads, each in its own process (fork)\n", downloads);
     auto start = std::chrono::steady_clock::now();
     std::vector<pid_t> children;
@@ -67,6 +69,7 @@ long run_processes(int downloads) {
 }
 
 long run_threads(int downloads) {
+    workload::phase("threads");
     workload::say("threads: %d downloads, each in its own thread (std::thread)\n", downloads);
     auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;

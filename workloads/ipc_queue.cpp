@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
     if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
     const int signal_number = parse_signal(signal_text);
 
+    workload::phase("messages");
     workload::say("main pid=%d: creating a pipe, a writer process and a reader process\n", getpid());
     int data_pipe[2], ack_pipe[2];
     if (pipe(data_pipe) != 0 || pipe(ack_pipe) != 0) {
@@ -213,6 +214,7 @@ int main(int argc, char** argv) {
 
     // Wait (at most 2 s) until the reader sleeps again, i.e. blocks in read().
     for (int i = 0; i < 2000 && process_state(reader) != 'S'; ++i) sleep_ms(1);
+    workload::phase("terminate");
     workload::say("main: reader pid=%d got all %d messages and is blocked in read(); sending SIG%s\n", reader, received,
                   sigabbrev_np(signal_number));
     kill(reader, signal_number);

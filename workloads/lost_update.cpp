@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
     if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
     const long expected = static_cast<long>(threads) * increments;
 
+    workload::phase("start");
     workload::say("main pid=%d: starting %d threads; each will add 1 to a shared balance %d times\n", getpid(), threads,
                   increments);
     Phases phases;
@@ -120,6 +121,7 @@ int main(int argc, char** argv) {
                   one_process ? "every one of them" : "NOT all of them", list.c_str());
 
     balance = 0;
+    workload::phase("without-lock");
     phases.open(1);
     phases.wait_all_arrived(threads);
     long without = balance;
@@ -130,6 +132,7 @@ int main(int argc, char** argv) {
         workload::say(": no update lost this time (the race is still there)\n");
 
     balance = 0;
+    workload::phase("with-lock");
     phases.open(2);
     for (auto& worker : workers) worker.join();
     long with = balance;

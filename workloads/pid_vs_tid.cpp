@@ -99,8 +99,10 @@ int main(int argc, char** argv) {
     if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
 
     workload::say("main: getpid()=%d gettid()=%d getppid()=%d\n", getpid(), gettid(), getppid());
+    workload::phase("threads");
     workload::say("%d threads, all alive at once: same getpid(), each its own gettid():\n", threads);
     if (!run_threads(threads)) return 1;
+    workload::phase("processes");
     workload::say("%d processes, all alive at once: each its own getpid(), getppid() is main:\n", processes);
     if (!run_processes(processes)) return 1;
     workload::say("getpid() is the thread group id (TGID), gettid() the task id (PID in the kernel)\n");

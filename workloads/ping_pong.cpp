@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
 
     workload::say("main: getpid()=%d gettid()=%d, counter = %d\n", getpid(), gettid(), counter);
+    workload::phase("processes");
     workload::say("two processes (fork) each count to %d:\n", n);
     pid_t children[2];
     for (pid_t& child : children) {
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     }
     workload::say("main: counter = %d (each process counted on its own copy: %d lines)\n", counter, 2 * n);
 
+    workload::phase("threads");
     workload::say("two threads count to %d together on the counter they share:\n", n);
     std::mutex mutex;
     std::condition_variable turn_changed;

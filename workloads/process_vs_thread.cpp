@@ -58,9 +58,11 @@ int main(int argc, char** argv) {
     if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
 
     std::printf("main: getpid()=%d gettid()=%d\n", getpid(), gettid());
+    workload::phase("processes");
     std::printf("creating %d processes with fork(), one at a time:\n", count);
     double process_ms = create_processes(count);
     if (process_ms < 0) return 1;
+    workload::phase("threads");
     std::printf("creating %d threads with std::thread, one at a time:\n", count);
     double thread_ms = create_threads(count);
     std::printf("%d processes took %.2f ms, %d threads took %.2f ms (wall time seen by this program)\n", count,

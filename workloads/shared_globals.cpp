@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     n = value;
     workload::say("main: getpid()=%d gettid()=%d, global n = %d\n", getpid(), gettid(), n);
 
+    workload::phase("thread");
     workload::say("a thread sets n = 0:\n");
     std::thread thread([] {
         n = 0;
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
     workload::say("after the thread: n = %d\n", n);
 
     n = value;
+    workload::phase("process");
     workload::say("main sets n = %d again; a child process (fork) sets n = 0:\n", n);
     pid_t pid = fork();
     if (pid < 0) {

@@ -123,10 +123,12 @@ int main(int argc, char** argv) {
     if (int status = workload::parse_options(app, argc, argv); status >= 0) return status;
 
     workload::say("main: getpid()=%d gettid()=%d\n", getpid(), gettid());
+    workload::phase("processes");
     workload::say("a pool of %d worker processes (fork) takes %d tasks from one pipe:\n", workers, tasks);
     auto start = Clock::now();
     if (!process_pool(workers, tasks, work_ms)) return 1;
     double process_ms = ms_since(start);
+    workload::phase("threads");
     workload::say("a pool of %d worker threads takes %d tasks from one mutex-protected queue:\n", workers, tasks);
     start = Clock::now();
     thread_pool(workers, tasks, work_ms);

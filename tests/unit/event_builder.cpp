@@ -106,7 +106,14 @@ Record sched_switch(uint64_t ts, uint16_t cpu, const SwitchSpec& spec) {
     e.next_tgid = spec.next_tgid;
     e.prev_state = spec.prev_state;
     e.flags = flags;
-    return to_record(e);
+    e.prev_runtime_ns = spec.prev_runtime;
+    e.next_runtime_ns = spec.next_runtime;
+    Record record = to_record(e);
+    if (spec.abi2_layout) {
+        record.resize(CXT_SWITCH_V2_SIZE);
+        set_header_size(record, CXT_SWITCH_V2_SIZE);
+    }
+    return record;
 }
 
 Record switch_in(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid) {

@@ -70,6 +70,9 @@ struct SwitchSpec {
     uint32_t next_pid = 0, next_tgid = 0;
     bool next_tracked = false;
     uint32_t prev_state = 0;  // kTaskDead sets CXT_SWITCH_PREV_DEAD when prev is tracked
+    // The kernel's CPU clock (se.sum_exec_runtime) of each tracked side.
+    uint64_t prev_runtime = 0, next_runtime = 0;
+    bool abi2_layout = false;  // the 48-byte form of event ABI 1 and 2, without runtimes
 };
 Record sched_switch(uint64_t ts, uint16_t cpu, const SwitchSpec& spec);
 // Common shapes: a tracked task switched in from idle / out to idle.

@@ -64,6 +64,10 @@ private:
         std::optional<uint64_t> create_enter_ts;  // creator's syscall entry
         bool ran = false;
         bool dead = false;
+        // The kernel's CPU-time clock of the task when a switch event last
+        // read it, and when (a switch-out: it cannot have run before).
+        std::optional<uint64_t> runtime;
+        uint64_t runtime_ts = 0;
         // On-CPU time and wakeups are summed here while the CPU (the waker)
         // stays the same, and only then added to the task's maps: not a
         // map lookup per interval and per wakeup.
@@ -100,6 +104,17 @@ private:
     void switch_in(uint32_t task, uint32_t cpu, uint64_t ts);
     void switch_out(uint32_t task, uint64_t ts);
     void note_running(uint32_t task, const Event& event);
+    void note_runtime(uint32_t task, uint64_t runtime, uint64_t ts);
+    void recover_unseen_run(uint32_t task, uint32_t cpu, uint64_t ts, uint64_t runtime);
+    void add_interval(uint32_t task, uint32_t cpu, uint64_t start, uint64_t end);
+    void ensure_cpu(uint32_t cpu);
+    void begin_phase(const Event& e, const std::string& marker);
+    // Calls fn(phase, overlap_ns) for each phase [start, end) (absolute) overlaps.
+    template <typename Fn>
+    void for_each_phase_in(uint64_t start, uint64_t end, Fn fn);
+    void count_parallelism(uint64_t from, uint64_t to, uint32_t running);
+    void finish_phases();
+    void sweep_parallelism(uint64_t end_ts);
 
     TraceMeta meta_;
     // The reorder window: a ring of events in the order they will be
@@ -123,9 +138,18 @@ private:
     std::unordered_map<uint32_t, PendingCreation> creating_;  // creator pid -> its creation syscall
     std::unordered_map<uint32_t, uint32_t> mm_labels_;        // kernel mm id -> dense label
     std::vector<std::optional<uint32_t>> cpu_running_;        // cpu -> traced task on it
+    std::vector<uint64_t> cpu_free_since_;                    // cpu -> end of its last traced interval
     uint32_t running_ = 0;
     uint64_t parallelism_since_ = 0;
     std::vector<uint64_t> parallelism_ns_;  // running_ -> time; the summary's map is filled at the end
+    // An interval was placed after the fact (recovered): the running count
+    // kept online missed it, so parallelism is recounted from the intervals.
+    bool recount_parallelism_ = false;
+    // Phases: model_.phases in order; their absolute start times, and the
+    // running count over time within each (as parallelism_ns_ for the run).
+    std::vector<uint64_t> phase_starts_;
+    std::vector<std::vector<uint64_t>> phase_parallelism_;
+    bool runtimes_seen_ = false;
 };
 
 // Reads a whole trace file through the correlator.

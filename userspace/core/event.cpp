@@ -150,9 +150,9 @@ std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size) {
 }
 
 bool raw_is_final_switch_out(const uint8_t* data, size_t size, uint32_t pid) {
-    if (size != sizeof(cxt_switch)) return false;
-    cxt_switch raw;
-    std::memcpy(&raw, data, sizeof raw);
+    if (size != sizeof(cxt_switch) && size != CXT_SWITCH_V2_SIZE) return false;
+    cxt_switch raw{};
+    std::memcpy(&raw, data, size);
     return raw.h.kind == CXT_EV_SWITCH && raw.prev_pid == pid && (raw.flags & CXT_SWITCH_PREV_DEAD) != 0;
 }
 
@@ -216,7 +216,8 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
             return Status::success();
         }
         case CXT_EV_SWITCH: {
-            if (size != sizeof(cxt_switch)) return wrong_size("switch", size, sizeof(cxt_switch));
+            const bool has_runtimes = size == sizeof(cxt_switch);
+            if (!has_runtimes && size != CXT_SWITCH_V2_SIZE) return wrong_size("switch", size, sizeof(cxt_switch));
             const uint32_t flags = CXT_RAW_FIELD(cxt_switch, flags);
             Switch& body = body_as<Switch>(event);
             body.prev_pid = CXT_RAW_FIELD(cxt_switch, prev_pid);
@@ -227,6 +228,9 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
             body.prev_tracked = (flags & CXT_SWITCH_PREV_TRACKED) != 0;
             body.next_tracked = (flags & CXT_SWITCH_NEXT_TRACKED) != 0;
             body.prev_dead = (flags & CXT_SWITCH_PREV_DEAD) != 0;
+            body.has_runtimes = has_runtimes;
+            body.prev_runtime_ns = has_runtimes ? CXT_RAW_FIELD(cxt_switch, prev_runtime_ns) : 0;
+            body.next_runtime_ns = has_runtimes ? CXT_RAW_FIELD(cxt_switch, next_runtime_ns) : 0;
             return Status::success();
         }
         case CXT_EV_MIGRATE: {

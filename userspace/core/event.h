@@ -57,6 +57,9 @@ struct Switch {
     uint32_t prev_pid, prev_tgid, next_pid, next_tgid;
     uint32_t prev_state;
     bool prev_tracked, next_tracked, prev_dead;
+    bool has_runtimes;  // false in traces of event ABI 1 and 2
+    // The kernel's CPU-time clock (se.sum_exec_runtime) of each tracked side.
+    uint64_t prev_runtime_ns, next_runtime_ns;
 };
 struct Migrate {
     uint32_t orig_cpu, dest_cpu;

@@ -56,7 +56,19 @@ struct TaskRecord {
     bool core_dumped = false;
     Latency latency;
     std::optional<uint32_t> wakeup_cpu;
-    uint64_t oncpu_ns = 0;
+    uint64_t oncpu_ns = 0;                 // wall time between its switch-in and switch-out events
+    // The kernel's own CPU-time clock (se.sum_exec_runtime, what
+    // CLOCK_THREAD_CPUTIME_ID reads in the task) at its last switch-out:
+    // all its CPU time since it was created, without interrupt or steal
+    // time. Unknown in traces from before event ABI 3.
+    std::optional<uint64_t> cpu_time_ns;
+    // On-CPU time the switch events did not show but the kernel's clock
+    // did: a switch-out came without the switch-in before it. Placed on
+    // the timeline just before that switch-out, as long as the clock says
+    // (recovered), or not placeable anywhere (unplaced).
+    uint64_t recovered_oncpu_ns = 0;
+    uint64_t unplaced_cpu_ns = 0;
+    uint32_t repairs = 0;                  // places the correlator inferred or repaired something about it
     std::map<uint32_t, uint64_t> cpu_ns;   // cpu -> on-CPU time
     uint32_t migrations = 0;
     uint32_t migrate_events = 0;           // sched_migrate_task seen for this task
@@ -92,8 +104,13 @@ struct Anomalies {
     uint64_t events_before_start = 0;     // timestamps before tracing began (clamped)
     uint64_t unmatched_syscall_exits = 0; // creation syscall returned without a recorded entry
     uint64_t inferred_switch_ins = 0;     // a task acted on a CPU it was not seen switched in to
+    uint64_t recovered_intervals = 0;     // on-CPU intervals placed from the kernel's CPU clock
+    uint64_t unplaced_cpu = 0;            // CPU time the clock showed that could not be placed
+    // Not counts: totals of the time involved, for the report's wording.
+    uint64_t recovered_oncpu_ns = 0;
+    uint64_t unplaced_cpu_ns = 0;
 
-    uint64_t total() const;
+    uint64_t total() const;  // the counts above, not the times
 };
 
 struct RunInfo {
@@ -110,6 +127,10 @@ struct RunInfo {
     bool left_running = false;  // interrupted, the command left running untraced
     bool losses_unknown = false;  // the kernel's loss counters could not be read
     bool complete = true;
+    // The correlator had to infer or repair something (see Anomalies and
+    // TaskRecord::repairs): figures that depend on exact switch times are
+    // approximate for the tasks named there.
+    bool approximate = false;
     std::optional<int> exit_code;
     std::optional<int> exit_signal;
     uint32_t root_pid = 0;
@@ -128,10 +149,32 @@ struct Summary {
     uint64_t migrations = 0;
 };
 
+// A phase: a named span of the run, begun by a marker the program sets by
+// renaming one of its tasks to "@name" (prctl(PR_SET_NAME), a write to
+// /proc/self/comm, pthread_setname_np). It lasts until the next marker or
+// the end of the trace. A run without markers is one phase.
+constexpr char kPhaseMarker = '@';
+bool is_phase_marker(const std::string& comm);
+
+struct Phase {
+    std::string name;
+    uint64_t start_ns = 0, end_ns = 0;  // relative to trace start
+    uint32_t marked_by = 0;             // pid of the task that set the marker; 0 for none
+    std::map<std::string, uint64_t> created;                // kind -> tasks created in the phase
+    std::map<std::string, LatencyStats> first_run_latency;  // by kind, tasks created in the phase
+    std::map<std::string, LatencyStats> syscall_latency;
+    uint64_t oncpu_ns = 0;    // traced tasks' on-CPU time within the phase
+    std::optional<uint64_t> cpu_time_ns;  // the kernel's CPU clock, summed (ABI 3 traces)
+    std::map<std::string, uint64_t> cpu_time_by_kind;
+    uint32_t max_parallelism = 0;
+    std::map<uint32_t, uint64_t> parallelism_ns;  // n traced tasks on CPU -> time
+};
+
 struct RunModel {
     RunInfo run;
     std::vector<TaskRecord> tasks;  // in order of creation; the root first
     std::vector<OnCpuInterval> intervals;
+    std::vector<Phase> phases;  // in time order, covering the whole run
     Summary summary;
     Anomalies anomalies;
 };

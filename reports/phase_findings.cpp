@@ -1,0 +1,75 @@
+#include "phase_findings.h"
+
+#include <cstdio>
+
+#include "text_summary.h"
+
+namespace cxt {
+
+namespace {
+
+std::string percent(double share) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.0f%%", share * 100.0);
+    return buf;
+}
+
+uint64_t busy_ns(const Phase& phase) {
+    uint64_t busy = 0;
+    for (const auto& [n, ns] : phase.parallelism_ns)
+        if (n >= 1) busy += ns;
+    return busy;
+}
+
+std::string quoted(const Phase& phase) { return "\"" + phase.name + "\""; }
+
+}  // namespace
+
+double parallel_share(const std::map<uint32_t, uint64_t>& parallelism_ns) {
+    uint64_t busy = 0, parallel = 0;
+    for (const auto& [n, ns] : parallelism_ns) {
+        if (n >= 1) busy += ns;
+        if (n >= 2) parallel += ns;
+    }
+    return busy ? static_cast<double>(parallel) / static_cast<double>(busy) : 0.0;
+}
+
+std::vector<Finding> phase_findings(const RunModel& model) {
+    std::vector<Finding> out;
+    if (model.phases.size() < 2) return out;
+
+    // Parallelism, phase by phase: the lesson is usually the contrast.
+    std::string parallel = "Phase by phase, the share of the time with a traced task on a CPU that had two or more "
+                           "on CPUs at once:";
+    bool any = false;
+    for (const Phase& phase : model.phases) {
+        if (busy_ns(phase) == 0) continue;
+        const double share = parallel_share(phase.parallelism_ns);
+        parallel += std::string(any ? ";" : "") + " " + quoted(phase) + " " + percent(share) + " (at most " +
+                    std::to_string(phase.max_parallelism) + " at once" +
+                    (share >= 0.5 ? ", true parallelism" : share < 0.1 ? ", nearly always one at a time" : "") + ")";
+        any = true;
+    }
+    if (any) out.push_back({"placement", parallel + "."});
+
+    // CPU time against wall time: work that ran in parallel takes less
+    // wall time than CPU time; serialized work takes at least as much.
+    std::string cpu = "CPU time against wall time:";
+    any = false;
+    for (const Phase& phase : model.phases) {
+        const uint64_t wall = phase.end_ns - phase.start_ns;
+        const uint64_t used = phase.cpu_time_ns.value_or(phase.oncpu_ns);
+        if (wall == 0 || used < wall / 10) continue;  // mostly waiting: nothing to compare
+        char ratio[32];
+        std::snprintf(ratio, sizeof ratio, "%.2f", static_cast<double>(used) / static_cast<double>(wall));
+        cpu += std::string(any ? ";" : "") + " " + quoted(phase) + " used " + format_duration_ns(used) + " of CPU in " +
+               format_duration_ns(wall) + " (" + ratio + " CPUs busy on average)";
+        any = true;
+    }
+    if (any)
+        out.push_back({"placement", cpu + (model.phases[0].cpu_time_ns ? "." : " (on-CPU time: this trace has no "
+                                                                              "CPU clock readings).")});
+    return out;
+}
+
+}  // namespace cxt
