@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "phase_findings.h"
+#include "time_findings.h"
 #include "text_summary.h"
 
 namespace cxt {
@@ -215,6 +215,7 @@ std::vector<Finding> findings(const RunModel& model) {
     wakeup_findings(model, out);
     exit_findings(model, out);
     for (Finding& finding : phase_findings(model)) out.push_back(std::move(finding));
+    for (Finding& finding : clock_findings(model)) out.push_back(std::move(finding));
     return out;
 }
 

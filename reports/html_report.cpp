@@ -9,7 +9,7 @@
 
 #include "approximations.h"
 #include "json_report.h"
-#include "phase_findings.h"
+#include "time_findings.h"
 #include "json_writer.h"
 #include "text_summary.h"
 

@@ -2,7 +2,7 @@
 
 #include "approximations.h"
 #include "findings.h"
-#include "phase_findings.h"
+#include "time_findings.h"
 
 #include <cstdio>
 #include <sstream>

@@ -5,6 +5,7 @@
 // parallel on several CPUs; under the lock only one computes at a time, so
 // the wall time is the sum. cxtrace shows how many ran on a CPU at once.
 #include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,6 +100,18 @@ void worker(int number, const char* kind, const Work& work, bool locked) {
                   getpid(), gettid(), workload::elapsed_ms(start), sched_getcpu(), thread_cpu_ms());
 }
 
+// The first field of /proc/PID/schedstat: the task's CPU time (ns) as the
+// kernel counts it (se.sum_exec_runtime).
+std::optional<double> final_cpu_ms(pid_t pid) {
+    std::FILE* file = std::fopen(("/proc/" + std::to_string(pid) + "/schedstat").c_str(), "r");
+    if (!file) return std::nullopt;
+    unsigned long long ns = 0;
+    const bool read = std::fscanf(file, "%llu", &ns) == 1;
+    std::fclose(file);
+    if (!read) return std::nullopt;
+    return static_cast<double>(ns) / 1e6;
+}
+
 // Returns the wall time, or -1 if a fork failed.
 long run_processes(int workers, const Work& work) {
     workload::phase("processes");
@@ -120,6 +134,14 @@ long run_processes(int workers, const Work& work) {
         children.push_back(pid);
     }
     for (pid_t pid : children) {
+        // Exited but not yet reaped, a child's /proc entry still holds the
+        // kernel's final count of its CPU time, its exit included.
+        siginfo_t info{};
+        if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) == 0) {
+            if (auto cpu_ms = final_cpu_ms(pid))
+                workload::say("  main: worker process pid=%d exited; the kernel counted %.3f ms of CPU for it\n", pid,
+                              *cpu_ms);
+        }
         int status = 0;
         waitpid(pid, &status, 0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = true;

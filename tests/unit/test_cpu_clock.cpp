@@ -282,3 +282,35 @@ TEST_CASE("a marker after the first creation leaves an opening phase", "[model][
     CHECK(m.phases[0].created == std::map<std::string, uint64_t>{{"process", 1}});
     CHECK(m.phases[1].name == "phase 2");  // "@" alone: numbered
 }
+
+TEST_CASE("on-CPU time and the kernel's clock: a difference is explained, agreement is not remarked", "[model][cpu-clock][report]") {
+    auto clock_sentence = [](const RunModel& m) {
+        std::string found;
+        for (const Finding& f : findings(m))
+            if (f.text.rfind("Switch events put", 0) == 0) found = f.text;
+        return found;
+    };
+    StreamBuilder s;
+    s.add(in(at(1 * kMs), 0, kRoot, 0));
+    SECTION("the clock counted 10% less: interrupts and steal") {
+        s.add(out(at(101 * kMs), 0, kRoot, 90 * kMs));
+        RunModel m = s.correlate(test_end(at(102 * kMs)));
+        CHECK(clock_sentence(m) ==
+              "Switch events put the traced tasks on CPUs for 100.00 ms; the kernel's own CPU clock for them "
+              "(cpu_time_ns) counted 90.00 ms, 10% less: that clock leaves out time a CPU spent handling interrupts "
+              "and, in a virtual machine, time the host took the CPU away (steal), which wall time between switch "
+              "events includes.");
+    }
+    SECTION("within 2%: nothing to say") {
+        s.add(out(at(101 * kMs), 0, kRoot, 99 * kMs));
+        RunModel m = s.correlate(test_end(at(102 * kMs)));
+        CHECK(clock_sentence(m).empty());
+    }
+    SECTION("running the events never showed") {
+        s.add(out(at(2 * kMs), 0, kRoot, 1 * kMs));
+        s.add(in(at(50 * kMs), 1, kRoot, 9 * kMs));  // 8 ms unseen, nowhere to place it
+        s.add(out(at(51 * kMs), 1, kRoot, 10 * kMs));
+        RunModel m = s.correlate(test_end(at(52 * kMs)));
+        CHECK_THAT(clock_sentence(m), Contains("counted 10.00 ms, 400% more: 8.00 ms of their running was never shown"));
+    }
+}

@@ -1,5 +1,6 @@
-// "What this shows" sentences that compare the phases of a run side by side
-// (a run with one phase has none: the whole-run sentences cover it).
+// "What this shows" sentences about where CPU time went: the phases of a
+// run side by side (a run with one phase has none: the whole-run sentences
+// cover it), and the switch events' on-CPU time against the kernel's clock.
 #pragma once
 
 #include <vector>
@@ -9,6 +10,7 @@
 namespace cxt {
 
 std::vector<Finding> phase_findings(const RunModel& model);
+std::vector<Finding> clock_findings(const RunModel& model);
 
 // Of a phase's (or run's) time with at least one traced task on a CPU, the
 // share with two or more: 0 when nothing ran.

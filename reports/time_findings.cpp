@@ -1,4 +1,4 @@
-#include "phase_findings.h"
+#include "time_findings.h"
 
 #include <cstdio>
 
@@ -70,6 +70,31 @@ std::vector<Finding> phase_findings(const RunModel& model) {
         out.push_back({"placement", cpu + (model.phases[0].cpu_time_ns ? "." : " (on-CPU time: this trace has no "
                                                                               "CPU clock readings).")});
     return out;
+}
+
+std::vector<Finding> clock_findings(const RunModel& model) {
+    uint64_t oncpu = 0, clock = 0, unplaced = 0;
+    for (const TaskRecord& task : model.tasks) {
+        if (!task.cpu_time_ns) continue;
+        oncpu += task.oncpu_ns;
+        clock += *task.cpu_time_ns;
+        unplaced += task.unplaced_cpu_ns;
+    }
+    if (clock == 0 || oncpu == 0) return {};
+    const uint64_t gap = oncpu > clock ? oncpu - clock : clock - oncpu;
+    if (gap * 50 <= clock || gap <= 1'000'000) return {};  // within 2% or 1 ms: they agree
+    const std::string share = percent(static_cast<double>(gap) / static_cast<double>(oncpu));  // of the first figure
+    std::string text = "Switch events put the traced tasks on CPUs for " + format_duration_ns(oncpu) +
+                       "; the kernel's own CPU clock for them (cpu_time_ns) counted " + format_duration_ns(clock) + ", ";
+    if (oncpu > clock)
+        text += share + " less: that clock leaves out time a CPU spent handling interrupts and, in a virtual machine, "
+                        "time the host took the CPU away (steal), which wall time between switch events includes.";
+    else if (unplaced > 0)
+        text += share + " more: " + format_duration_ns(unplaced) +
+                " of their running was never shown by switch events (see the note on approximate figures).";
+    else
+        text += share + " more: the clock is read when the scheduler begins a switch, the events' times a little later.";
+    return {{"placement", text}};
 }
 
 }  // namespace cxt
