@@ -45,7 +45,9 @@ std::vector<std::string> approximation_notes(const RunModel& model) {
         notes.push_back("The kernel reported a task leaving a CPU without having reported it arriving " +
                         times(a.recovered_intervals) + ". The task's own CPU clock showed it had been running, so " +
                         format_duration_ns(a.recovered_oncpu_ns) +
-                        " of on-CPU time were placed just before each departure: the timeline and the "
+                        " of on-CPU time were placed just before " +
+                        (a.recovered_intervals == 1 ? "that departure" : "each departure") +
+                        ": the timeline and the "
                         "parallelism figures are approximate there.");
     if (a.unplaced_cpu > 0)
         notes.push_back(format_duration_ns(a.unplaced_cpu_ns) + " of CPU time (" + times(a.unplaced_cpu) +
