@@ -143,14 +143,25 @@ TEST_CASE("under sudo the command runs as the invoking user and the files are th
         CHECK(live::owner_uid(tmp / "user/report.json") == 65534);
         CHECK(live::owner_uid(tmp / "user/trace.cxt") == 65534);
     }
-    SECTION("as root when asked") {
-        auto argv = as_sudo;
-        argv.insert(argv.end(), {"run", "--as-root", "-o", tmp / "root", "--", "/usr/bin/id", "-u"});
-        auto outcome = live::run(argv);
-        REQUIRE(outcome.status == 0);
-        CHECK(outcome.out.rfind("0\n", 0) == 0);
-        CHECK(live::owner_uid(tmp / "root/report.json") == 65534);  // the files are still the user's
-    }
+}
+
+TEST_CASE("--as-root is refused under sudo: it would hand the user a root shell", "[live][command][sudo]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);
+    auto outcome = live::run({"/usr/bin/env", "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody", CXTRACE_BINARY,
+                              "run", "--as-root", "-o", tmp / "out", "--", "/bin/sh", "-c", "id -u"});
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err.find("--as-root is refused under sudo for nobody (uid 65534)") != std::string::npos);
+    CHECK(outcome.out.empty());  // the shell never ran
+    CHECK_FALSE(live::file_exists(tmp / "out"));
+
+    // Root itself (no SUDO_UID) still may.
+    auto as_root = live::run({"/usr/bin/env", "-u", "SUDO_UID", "-u", "SUDO_GID", CXTRACE_BINARY, "run", "--as-root",
+                              "-o", tmp / "root", "--", "/usr/bin/id", "-u"});
+    INFO(as_root.err);
+    CHECK(as_root.status == 0);
+    CHECK(as_root.out.rfind("0\n", 0) == 0);
 }
 
 TEST_CASE("a stop signal ends the run cleanly, and the report says it was interrupted", "[live][command]") {

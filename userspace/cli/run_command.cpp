@@ -195,6 +195,12 @@ std::optional<int> check_workload_options(const Target& target) {
 }  // namespace
 
 int run_command(const RunOptions& options) {
+    OutputOwner owner{invoking_user()};
+    if (options.as_root)
+        if (Status allowed = check_may_run_command_as_root(owner.user); !allowed) {
+            print_error(allowed.error().message());
+            return kExitUsage;
+        }
     auto target = resolve_target(options);
     if (!target) {
         print_error(target.error().message());
@@ -211,7 +217,6 @@ int run_command(const RunOptions& options) {
         return kExitFailure;
     }
 
-    OutputOwner owner{invoking_user()};
     auto command = HeldCommand::spawn(target->argv, SpawnOptions{options.as_root, options.leave_running});
     if (!command) {
         print_error(command.error().message());

@@ -65,4 +65,13 @@ Status drop_privileges_after_attach(const std::optional<InvokingUser>& user) {
     return Status::success();
 }
 
+Status check_may_run_command_as_root(const std::optional<InvokingUser>& user) {
+    if (user)
+        return Error{"--as-root is refused under sudo for " + user->name + " (uid " + std::to_string(user->uid) +
+                     "): running their command as root would hand them a root shell. Only root may use it, "
+                     "from a root login (a root shell opened with sudo still names its user in SUDO_UID)"};
+    if (getuid() != 0) return Error{"--as-root needs cxtrace to be started by root"};
+    return Status::success();
+}
+
 }  // namespace cxt

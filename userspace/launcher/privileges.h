@@ -25,4 +25,8 @@ uint64_t capabilities_kept_after_attach();
 // this process: the traced command was forked before and keeps its own.
 Status drop_privileges_after_attach(const std::optional<InvokingUser>& user);
 
+// --as-root runs the traced command as root: only root itself may ask. Under
+// sudo for another user it would turn "may sudo cxtrace" into a root shell.
+Status check_may_run_command_as_root(const std::optional<InvokingUser>& user);
+
 }  // namespace cxt
