@@ -174,16 +174,17 @@ bool asks_for_help(const std::vector<std::string>& args) {
            std::find(args.begin(), args.end(), "-h") != args.end();
 }
 
-// A bundled workload checks its own options; asking it first means a typo
-// is reported (exit 2) before anything is traced or written.
-std::optional<int> check_workload_options(const Target& target) {
+// A bundled workload checks its own options (run as the command would be);
+// asking it first means a typo is reported (exit 2) before anything is
+// traced or written.
+std::optional<int> check_workload_options(const Target& target, const std::optional<InvokingUser>& user) {
     std::vector<std::string> argv = target.argv;
     if (asks_for_help(argv)) {
-        auto shown = run_to_completion(argv);
+        auto shown = run_to_completion(argv, user);
         return shown ? shown->shell_status() : kExitFailure;
     }
     argv.insert(argv.begin() + 1, "--check-options");
-    auto checked = run_to_completion(argv);
+    auto checked = run_to_completion(argv, user);
     if (!checked) {
         print_error(checked.error().message());
         return kExitFailure;
@@ -194,10 +195,9 @@ std::optional<int> check_workload_options(const Target& target) {
 
 }  // namespace
 
-int run_command(const RunOptions& options) {
-    OutputOwner owner{invoking_user()};
+int run_command(const RunOptions& options, const std::optional<InvokingUser>& user) {
     if (options.as_root)
-        if (Status allowed = check_may_run_command_as_root(owner.user); !allowed) {
+        if (Status allowed = check_may_run_command_as_root(user); !allowed) {
             print_error(allowed.error().message());
             return kExitUsage;
         }
@@ -211,13 +211,25 @@ int run_command(const RunOptions& options) {
         return exists.error().err == EACCES ? kExitCannotExecute : kExitCommandNotFound;
     }
     if (!target->workload.empty())
-        if (auto status = check_workload_options(*target)) return *status;
-    if (Status ready = check_tracing_prerequisites(); !ready) {
+        if (auto status = check_workload_options(*target, user)) return *status;
+    Status ready = [&]() -> Status {
+        auto privileged = PrivilegedScope::enter(user);
+        return privileged ? check_tracing_prerequisites() : privileged.error();
+    }();
+    if (!ready) {
         print_error(ready.error().message());
         return kExitFailure;
     }
+    // Before anything is attached: the directory exists and takes files,
+    // with the rights they will be written with.
+    auto dir = OutputDir::create(options.output_dir, target->label);
+    if (!dir) {
+        print_error(output_error(dir.error(), user));
+        return kExitFailure;
+    }
 
-    auto command = HeldCommand::spawn(target->argv, SpawnOptions{options.as_root, options.leave_running});
+    // --as-root is only allowed with no user to run as: the command then runs as root.
+    auto command = HeldCommand::spawn(target->argv, SpawnOptions{user, options.leave_running});
     if (!command) {
         print_error(command.error().message());
         return kExitFailure;
@@ -238,28 +250,26 @@ int run_command(const RunOptions& options) {
         if (writer && write_status) write_status = writer->append_raw(data, size);
     };
     TracerOptions tracer_options{options.ring_buffer_bytes, options.verbose, options.syscall_tracepoints};
-    auto tracer = BpfTracer::start(tracer_options, sink);
+    auto tracer = [&]() -> Result<std::unique_ptr<BpfTracer>> {
+        auto privileged = PrivilegedScope::enter(user);
+        if (!privileged) return privileged.error();
+        auto started = BpfTracer::start(tracer_options, sink);
+        if (!started) return started.error();
+        if (Status tracked = (*started)->track(command->pid()); !tracked) return tracked.error();
+        return std::move(*started);
+    }();
     if (!tracer) {
         print_error(tracer.error().message());
         return kExitFailure;
     }
-    if (Status tracked = (*tracer)->track(command->pid()); !tracked) {
-        print_error(tracked.error().message());
-        return kExitFailure;
-    }
 
     // Attached and following: from here on no BPF or admin power is needed.
-    // Under sudo cxtrace becomes the user, and writes its files as them.
-    if (Status dropped = drop_privileges_after_attach(options.as_root ? std::nullopt : owner.user); !dropped) {
+    // Under sudo cxtrace becomes the user for good.
+    if (Status dropped = drop_privileges_after_attach(user); !dropped) {
         print_error(dropped.error().message());
         return kExitFailure;
     }
 
-    auto dir = create_output_dir(options.output_dir, target->label, owner);
-    if (!dir) {
-        print_error(dir.error().message());
-        return kExitFailure;
-    }
     TraceMeta meta;
     meta.workload = target->workload;
     meta.command = target->argv;
@@ -270,7 +280,7 @@ int run_command(const RunOptions& options) {
     meta.launcher_pid = static_cast<uint32_t>(getpid());
     meta.ring_buffer_bytes = options.ring_buffer_bytes;
     meta.trace_start_ns = monotonic_ns();
-    const std::string trace_path = *dir + "/trace.cxt";
+    const std::string trace_path = dir->path() + "/trace.cxt";
     auto created = TraceWriter::create(trace_path, meta);
     if (!created) {
         print_error(created.error().message());
@@ -284,8 +294,7 @@ int run_command(const RunOptions& options) {
         print_error((err == ENOENT ? "command not found: " : "cannot execute ") + target->argv.front() + ": " +
                     std::strerror(err));
         command->wait_exit();
-        unlink((trace_path + ".partial").c_str());
-        rmdir(dir->c_str());  // only if still empty
+        unlink((trace_path + ".partial").c_str());  // the directory then goes too
         return err == ENOENT ? kExitCommandNotFound : kExitCannotExecute;
     }
 
@@ -382,14 +391,13 @@ int run_command(const RunOptions& options) {
         print_error(finished.error().message());
         return kExitFailure;
     }
-    give_to_owner(trace_path, owner);
 
     auto model = correlate_trace_file(trace_path);
     if (!model) {
         print_error(model.error().message());
         return kExitFailure;
     }
-    auto reports = write_reports(*model, *dir, owner);
+    auto reports = write_reports(*model, dir->path());
     if (!reports) {
         print_error(reports.error().message());
         return kExitFailure;
