@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -92,6 +93,19 @@ TempDir::~TempDir() {
     if (std::system(command.c_str()) != 0) {
         // leaving a temp dir behind is not worth failing a test over
     }
+}
+
+std::string shell_wait_for_file(const std::string& path) {
+    return "while [ ! -e '" + path + "' ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done";
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
 }
 
 bool is_root() { return geteuid() == 0; }

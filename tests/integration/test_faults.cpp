@@ -269,9 +269,11 @@ TEST_CASE("with leave-running a stop signal ends the tracing but not the command
     // A busy loop (events keep coming while cxtrace stops) with an unusual
     // marker, so it can be found afterwards. Output goes to a file: the loop
     // left running keeps it open.
+    // SIGTERM once the command runs (it creates a file then).
     std::string script = std::string(CXTRACE_BINARY) + " run --leave-running -o '" + (tmp / "out") +
-                         "' -- /bin/sh -c 'while :; do /bin/true; done # 27.1828' >'" + (tmp / "log") +
-                         "' 2>&1 & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo status=$?";
+                         "' -- /bin/sh -c 'touch \"$0\"; while :; do /bin/true; done # 27.1828' '" +
+                         (tmp / "running") + "' >'" + (tmp / "log") + "' 2>&1 & pid=$!; " +
+                         live::shell_wait_for_file(tmp / "running") + "; kill -TERM $pid; wait $pid; echo status=$?";
     auto outcome = live::run({"/bin/sh", "-c", script});
     const std::string log = live::read_file(tmp / "log");
     INFO(outcome.out << log);
