@@ -294,6 +294,31 @@ TEST_CASE("with leave-running a stop signal ends the tracing but not the command
     CHECK(log.find("left running") != std::string::npos);
 }
 
+TEST_CASE("under nohup a SIGHUP neither ends the trace nor reaches the command", "[live][faults]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // The command says which signals it ignores, shows it runs, then waits
+    // until the SIGHUP has been sent before it finishes on its own.
+    const std::string running = tmp / "running";
+    std::string script = "/usr/bin/nohup " + std::string(CXTRACE_BINARY) + " run -o '" + (tmp / "out") +
+                         "' -- /bin/sh -c 'grep SigIgn /proc/$$/status; touch \"$0\"; "
+                         "while [ ! -e \"$0.sent\" ]; do sleep 0.02; done; echo finished' '" + running +
+                         "' & pid=$!; " + live::shell_wait_for_file(running) + "; kill -HUP $pid; touch '" + running +
+                         ".sent'; wait $pid; echo status=$?";
+    auto outcome = live::run({"/bin/sh", "-c", script});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(live::file_exists(running));
+    CHECK(outcome.out.find("finished\n") != std::string::npos);
+    CHECK(outcome.out.find("status=0") != std::string::npos);
+    std::smatch ignored;
+    REQUIRE(std::regex_search(outcome.out, ignored, std::regex(R"(SigIgn:\s+([0-9a-f]+))")));
+    CHECK((std::stoull(ignored[1], nullptr, 16) & 1) == 1);  // SIGHUP (1) is bit 0: still ignored by the command
+    json report = live::read_json(tmp / "out/report.json");
+    CHECK(report.at("run").at("interrupted") == false);
+    CHECK(report.at("run").at("complete") == true);
+    CHECK(report.at("run").at("exit_code") == 0);
+}
+
 TEST_CASE("a command that creates nothing gives a valid and small report", "[live][faults]") {
     REQUIRE_ROOT();
     live::TempDir tmp;

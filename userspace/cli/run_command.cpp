@@ -61,15 +61,19 @@ std::string kernel_release() {
     return uname(&u) == 0 ? u.release : "unknown";
 }
 
-// SIGINT/SIGTERM arrive on a descriptor we check between polls, so a Ctrl-C
-// ends the run cleanly instead of killing cxtrace mid-write.
+// SIGINT/SIGTERM/SIGHUP arrive on a descriptor we check between polls, so a
+// Ctrl-C ends the run cleanly instead of killing cxtrace mid-write. One the
+// caller ignored (nohup: SIGHUP) stays ignored: blocked for the descriptor, it
+// would be queued and stop the run.
 class StopSignals {
 public:
     StopSignals() {
         sigemptyset(&set_);
-        sigaddset(&set_, SIGINT);
-        sigaddset(&set_, SIGTERM);
-        sigaddset(&set_, SIGHUP);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+            struct sigaction current {};
+            if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+            sigaddset(&set_, sig);
+        }
         sigprocmask(SIG_BLOCK, &set_, &previous_);
         fd_ = signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC);
     }
