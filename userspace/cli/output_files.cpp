@@ -9,6 +9,7 @@
 #include <future>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "html_report.h"
 #include "json_report.h"
@@ -41,6 +42,24 @@ Result<bool> make_directory(const std::string& path, bool existing_is_error) {
     return false;
 }
 
+// The missing parents of `path`, created as mkdir -p would (a parent may be
+// a symlink to a directory, as there); each one created is added to `created`.
+Status make_parents(const std::string& path, std::vector<std::string>& created) {
+    for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        const std::string parent = path.substr(0, slash);
+        if (parent.back() == '/') continue;  // "a//b"
+        if (mkdir(parent.c_str(), 0755) == 0) {
+            created.push_back(parent);
+            continue;
+        }
+        if (errno != EEXIST) return os_error("cannot create directory " + parent);
+        struct stat st;
+        if (stat(parent.c_str(), &st) != 0) return os_error("cannot inspect " + parent);
+        if (!S_ISDIR(st.st_mode)) return Error{parent + " exists and is not a directory"};
+    }
+    return Status::success();
+}
+
 // With the effective ids, as writing will be (under sudo: the user's).
 Status check_writable(const std::string& dir) {
     if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return os_error("cannot write into " + dir);
@@ -60,29 +79,39 @@ std::string timestamp_now() {
 
 Result<OutputDir> OutputDir::create(const std::string& requested, const std::string& label) {
     if (!requested.empty()) {
+        OutputDir dir(requested, {});
+        if (Status parents = make_parents(requested, dir.created_); !parents) return parents.error();
         auto made = make_directory(requested, false);
         if (!made) return made.error();
-        OutputDir dir(requested, *made);
+        if (*made) dir.created_.push_back(requested);
         if (Status writable = check_writable(requested); !writable) return writable.error();
         return dir;
     }
     const std::string parent = "cxtrace-reports";
-    if (auto made = make_directory(parent, false); !made) return made.error();
+    auto made_parent = make_directory(parent, false);
+    if (!made_parent) return made_parent.error();
+    OutputDir dir("", {});
+    if (*made_parent) dir.created_.push_back(parent);
     std::string base = parent + "/" + label + "-" + timestamp_now();
     for (int attempt = 1; attempt < 100; ++attempt) {
         std::string path = attempt == 1 ? base : base + "-" + std::to_string(attempt);
         auto fresh = make_directory(path, true);
-        if (fresh) return OutputDir(path, true);
+        if (fresh) {
+            dir.path_ = path;
+            dir.created_.push_back(path);
+            return dir;
+        }
         if (fresh.error().err != EEXIST) return fresh.error();
     }
     return Error{"cannot find a free output directory name under " + parent};
 }
 
 OutputDir::OutputDir(OutputDir&& other) noexcept
-    : path_(std::move(other.path_)), created_(std::exchange(other.created_, false)) {}
+    : path_(std::move(other.path_)), created_(std::exchange(other.created_, {})) {}
 
 OutputDir::~OutputDir() {
-    if (created_) rmdir(path_.c_str());  // fails, as it should, once anything was written into it
+    // Each fails, as it should, once anything was written into it.
+    for (auto dir = created_.rbegin(); dir != created_.rend(); ++dir) rmdir(dir->c_str());
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "model.h"
 #include "privileges.h"
@@ -15,12 +16,13 @@
 
 namespace cxt {
 
-// The run's output directory. One this run created is removed again when
-// nothing was written into it (the run failed before it wrote anything).
+// The run's output directory. Directories this run created are removed again
+// when nothing was written into them (the run failed before it wrote anything).
 class OutputDir {
 public:
-    // `requested` if given, else ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/.
-    // Fails unless cxtrace may create files in it.
+    // `requested` if given (with any missing parents, as mkdir -p), else
+    // ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/. Fails unless cxtrace may
+    // create files in it.
     static Result<OutputDir> create(const std::string& requested, const std::string& label);
     OutputDir(OutputDir&& other) noexcept;
     OutputDir& operator=(OutputDir&&) = delete;
@@ -28,9 +30,9 @@ public:
     const std::string& path() const { return path_; }
 
 private:
-    OutputDir(std::string path, bool created) : path_(std::move(path)), created_(created) {}
+    OutputDir(std::string path, std::vector<std::string> created) : path_(std::move(path)), created_(std::move(created)) {}
     std::string path_;
-    bool created_;
+    std::vector<std::string> created_;  // outermost first
 };
 
 // The message for a failure to create or write output; when it was refused
