@@ -1,4 +1,5 @@
-// Live tests of where a run's files go: -o is created as mkdir -p would.
+// Live tests of where a run's files go: -o is created as mkdir -p would, and
+// two runs' files never share a directory.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -35,5 +36,42 @@ TEST_CASE("-o with missing parent directories creates them, as the invoking user
         auto outcome = live::cxtrace({"run", "-o", tmp / "new/out", "--", script});
         CHECK(outcome.status == 127);
         CHECK_FALSE(live::file_exists(tmp / "new"));
+    }
+}
+
+TEST_CASE("an -o directory that holds another run's files is refused before anything is attached",
+          "[live][output]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    for (const char* name : {"report.json", "trace.cxt"}) {
+        INFO(name);
+        const std::string dir = tmp / (std::string("holds-") + name);
+        REQUIRE(mkdir(dir.c_str(), 0755) == 0);
+        std::ofstream(dir + "/" + name) << "an earlier run's";
+        // --verbose names the syscall probes as they are loaded: never, here.
+        auto outcome = live::cxtrace({"run", "--verbose", "-o", dir, "--", "/bin/echo", "command-ran"});
+        CHECK(outcome.status == 1);
+        CHECK(outcome.err.find(dir + " already holds a run's files (" + name + ")") != std::string::npos);
+        CHECK(outcome.err.find("syscall entry/exit") == std::string::npos);
+        CHECK(outcome.out.find("command-ran") == std::string::npos);
+        CHECK(live::read_file(dir + "/" + name) == "an earlier run's");
+    }
+
+    SECTION("cxtrace report too, but a trace rendered again into its own directory replaces its own reports") {
+        auto first = live::cxtrace({"run", "-o", tmp / "first", "--", "/bin/true"});
+        REQUIRE(first.status == 0);
+        auto second = live::cxtrace({"run", "-o", tmp / "second", "--", "/bin/true"});
+        REQUIRE(second.status == 0);
+        const std::string second_report = live::read_file(tmp / "second/report.json");
+        auto mixed = live::cxtrace({"report", "-o", tmp / "second", tmp / "first/trace.cxt"});
+        CHECK(mixed.status == 1);
+        CHECK(mixed.err.find("already holds a run's files (trace.cxt, report.json, report.html, perfetto.pftrace)") !=
+              std::string::npos);
+        CHECK(live::read_file(tmp / "second/report.json") == second_report);
+        auto again = live::cxtrace({"report", tmp / "first/trace.cxt"});
+        INFO(again.err);
+        CHECK(again.status == 0);
+        auto again_by_name = live::cxtrace({"report", "-o", tmp / "first/.", tmp / "first/trace.cxt"});
+        CHECK(again_by_name.status == 0);
     }
 }

@@ -19,6 +19,10 @@ namespace cxt {
 
 namespace {
 
+constexpr const char* kTraceFileName = "trace.cxt";
+constexpr const char* kJsonFileName = "report.json";
+constexpr const char* kHtmlFileName = "report.html";
+
 // "dir/", "dir/." and "dir/./" name dir itself: checked as written, a
 // symlink named dir would be followed.
 std::string without_trailing_dots(std::string path) {
@@ -60,6 +64,18 @@ Status make_parents(const std::string& path, std::vector<std::string>& created) 
     return Status::success();
 }
 
+// Two runs' files never share a directory: refused, naming what is there.
+Status check_holds_no_run(const std::string& dir) {
+    std::string found;
+    for (const char* name : {kTraceFileName, kJsonFileName, kHtmlFileName, kPerfettoFileName}) {
+        struct stat st;
+        if (lstat((dir + "/" + name).c_str(), &st) == 0) found += (found.empty() ? "" : ", ") + std::string(name);
+    }
+    if (found.empty()) return Status::success();
+    return Error{dir + " already holds a run's files (" + found +
+                 "): cxtrace does not mix two runs in one directory; choose another -o, or remove them"};
+}
+
 // With the effective ids, as writing will be (under sudo: the user's).
 Status check_writable(const std::string& dir) {
     if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return os_error("cannot write into " + dir);
@@ -77,9 +93,9 @@ std::string timestamp_now() {
 
 }  // namespace
 
-Result<OutputDir> OutputDir::create(const std::string& requested, const std::string& label) {
+Result<OutputDir> OutputDir::make(const std::string& requested, const std::string& label) {
     if (!requested.empty()) {
-        OutputDir dir(requested, {});
+        OutputDir dir(requested);
         if (Status parents = make_parents(requested, dir.created_); !parents) return parents.error();
         auto made = make_directory(requested, false);
         if (!made) return made.error();
@@ -90,7 +106,7 @@ Result<OutputDir> OutputDir::create(const std::string& requested, const std::str
     const std::string parent = "cxtrace-reports";
     auto made_parent = make_directory(parent, false);
     if (!made_parent) return made_parent.error();
-    OutputDir dir("", {});
+    OutputDir dir("");
     if (*made_parent) dir.created_.push_back(parent);
     std::string base = parent + "/" + label + "-" + timestamp_now();
     for (int attempt = 1; attempt < 100; ++attempt) {
@@ -106,8 +122,32 @@ Result<OutputDir> OutputDir::create(const std::string& requested, const std::str
     return Error{"cannot find a free output directory name under " + parent};
 }
 
+Result<OutputDir> OutputDir::for_run(const std::string& requested, const std::string& label) {
+    auto dir = make(requested, label);
+    if (!dir) return dir;
+    if (Status alone = check_holds_no_run(dir->path_); !alone) return alone.error();
+    return dir;
+}
+
+Result<OutputDir> OutputDir::for_report(const std::string& requested, const std::string& trace) {
+    const size_t slash = trace.rfind('/');
+    const std::string trace_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : trace.substr(0, slash);
+    auto dir = make(requested.empty() ? trace_dir : requested, "");
+    if (!dir) return dir;
+    // Rendered again into its own directory, a trace replaces its own reports.
+    struct stat own, out;
+    const bool own_directory = stat(trace_dir.c_str(), &own) == 0 && stat(dir->path_.c_str(), &out) == 0 &&
+                               own.st_dev == out.st_dev && own.st_ino == out.st_ino;
+    if (!own_directory)
+        if (Status alone = check_holds_no_run(dir->path_); !alone) return alone.error();
+    return dir;
+}
+
+std::string OutputDir::trace_path() const { return path_ + "/" + kTraceFileName; }
+
 OutputDir::OutputDir(OutputDir&& other) noexcept
-    : path_(std::move(other.path_)), created_(std::exchange(other.created_, {})) {}
+    : path_(std::move(other.path_)),
+      created_(std::exchange(other.created_, {})) {}
 
 OutputDir::~OutputDir() {
     // Each fails, as it should, once anything was written into it.
@@ -184,7 +224,7 @@ Status write_file_atomically(const std::string& path, const std::function<void(T
 }
 
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir) {
-    ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/" + kPerfettoFileName};
+    ReportPaths paths{dir + "/" + kJsonFileName, dir + "/" + kHtmlFileName, dir + "/" + kPerfettoFileName};
     // Built once for report.json and the page's data; the tasks, the bulk,
     // are written straight from the model.
     const nlohmann::json report = report_json_without_tasks(model);

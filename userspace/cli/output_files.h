@@ -16,21 +16,28 @@
 
 namespace cxt {
 
-// The run's output directory. Directories this run created are removed again
-// when nothing was written into them (the run failed before it wrote anything).
+// The run's output directory. It never mixes two runs' files. Directories
+// this run created are removed again when nothing was written into them (the
+// run failed before it wrote anything).
 class OutputDir {
 public:
-    // `requested` if given (with any missing parents, as mkdir -p), else
-    // ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/. Fails unless cxtrace may
-    // create files in it.
-    static Result<OutputDir> create(const std::string& requested, const std::string& label);
+    // For cxtrace run: `requested` if given (with any missing parents, as
+    // mkdir -p), else ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/. Fails
+    // unless cxtrace may create files in it, and when it holds another run's
+    // report or trace.
+    static Result<OutputDir> for_run(const std::string& requested, const std::string& label);
+    // For cxtrace report: `requested` if given, else the trace's own directory.
+    // Fails when it holds the report or trace of another run than this trace's.
+    static Result<OutputDir> for_report(const std::string& requested, const std::string& trace);
     OutputDir(OutputDir&& other) noexcept;
     OutputDir& operator=(OutputDir&&) = delete;
     ~OutputDir();
     const std::string& path() const { return path_; }
+    std::string trace_path() const;
 
 private:
-    OutputDir(std::string path, std::vector<std::string> created) : path_(std::move(path)), created_(std::move(created)) {}
+    explicit OutputDir(std::string path) : path_(std::move(path)) {}
+    static Result<OutputDir> make(const std::string& requested, const std::string& label);
     std::string path_;
     std::vector<std::string> created_;  // outermost first
 };

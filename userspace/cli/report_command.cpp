@@ -16,17 +16,12 @@ int report_command(const ReportOptions& options, const std::optional<InvokingUse
         std::cerr << "cxtrace: " << model.error().message() << "\n";
         return kExitFailure;
     }
-    std::string dir = options.output_dir;
-    if (dir.empty()) {
-        size_t slash = options.trace_file.rfind('/');
-        dir = slash == std::string::npos ? "." : options.trace_file.substr(0, slash);
-    }
-    auto made = OutputDir::create(dir, "");  // kept until the reports are in it
-    if (!made) {
-        std::cerr << "cxtrace: " << output_error(made.error(), user) << "\n";
+    auto dir = OutputDir::for_report(options.output_dir, options.trace_file);  // kept until the reports are in it
+    if (!dir) {
+        std::cerr << "cxtrace: " << output_error(dir.error(), user) << "\n";
         return kExitFailure;
     }
-    auto reports = write_reports(*model, dir);
+    auto reports = write_reports(*model, dir->path());
     if (!reports) {
         std::cerr << "cxtrace: " << output_error(reports.error(), user) << "\n";
         return kExitFailure;

@@ -232,7 +232,7 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
     }
     // Before anything is attached: the directory exists and takes files,
     // with the rights they will be written with.
-    auto dir = OutputDir::create(options.output_dir, target->label);
+    auto dir = OutputDir::for_run(options.output_dir, target->label);
     if (!dir) {
         print_error(output_error(dir.error(), user));
         return kExitFailure;
@@ -290,7 +290,7 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
     meta.launcher_pid = static_cast<uint32_t>(getpid());
     meta.ring_buffer_bytes = options.ring_buffer_bytes;
     meta.trace_start_ns = monotonic_ns();
-    const std::string trace_path = dir->path() + "/trace.cxt";
+    const std::string trace_path = dir->trace_path();
     auto created = TraceWriter::create(trace_path, meta);
     if (!created) {
         print_error(created.error().message());
