@@ -8,13 +8,30 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
 namespace live {
+
+namespace {
+
+// The tests' own environment without sudo's variables: under `sudo
+// scripts/test` cxtrace would otherwise act as the user who ran sudo. A test
+// that means to be "under sudo" sets them itself (env SUDO_UID=...).
+std::vector<char*> environment_without_sudo() {
+    std::vector<char*> env;
+    for (char** var = environ; *var; ++var)
+        if (std::strncmp(*var, "SUDO_", 5) != 0) env.push_back(*var);
+    env.push_back(nullptr);
+    return env;
+}
+
+}  // namespace
 
 Outcome run(const std::vector<std::string>& argv) {
     int out_pipe[2], err_pipe[2];
@@ -27,7 +44,8 @@ Outcome run(const std::vector<std::string>& argv) {
     for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
     c_argv.push_back(nullptr);
     pid_t pid;
-    int rc = posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), environ);
+    std::vector<char*> env = environment_without_sudo();
+    int rc = posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), env.data());
     posix_spawn_file_actions_destroy(&actions);
     close(out_pipe[1]);
     close(err_pipe[1]);
@@ -75,6 +93,19 @@ TempDir::~TempDir() {
     if (std::system(command.c_str()) != 0) {
         // leaving a temp dir behind is not worth failing a test over
     }
+}
+
+std::string shell_wait_for_file(const std::string& path) {
+    return "while [ ! -e '" + path + "' ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done";
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
 }
 
 bool is_root() { return geteuid() == 0; }

@@ -1,6 +1,8 @@
 // Runs the real cxtrace binary and collects what it printed.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,13 @@ public:
 private:
     std::string path_;
 };
+
+// Shell text that waits until `path` exists, as long as the process $pid
+// lives: a test signals cxtrace only once the command it traces is running
+// (it creates the file), however long loading the probes took.
+std::string shell_wait_for_file(const std::string& path);
+// Polls `done` until it holds or `limit` has passed; whether it held.
+bool eventually(const std::function<bool()>& done, std::chrono::seconds limit);
 
 bool is_root();
 bool file_exists(const std::string& path);

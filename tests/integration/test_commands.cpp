@@ -2,7 +2,9 @@
 // Python with threading and multiprocessing, and a wrapper that execs.
 #include <catch2/catch.hpp>
 
+#include <linux/bpf.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -143,29 +145,41 @@ TEST_CASE("under sudo the command runs as the invoking user and the files are th
         CHECK(live::owner_uid(tmp / "user/report.json") == 65534);
         CHECK(live::owner_uid(tmp / "user/trace.cxt") == 65534);
     }
-    SECTION("as root when asked") {
-        auto argv = as_sudo;
-        argv.insert(argv.end(), {"run", "--as-root", "-o", tmp / "root", "--", "/usr/bin/id", "-u"});
-        auto outcome = live::run(argv);
-        REQUIRE(outcome.status == 0);
-        CHECK(outcome.out.rfind("0\n", 0) == 0);
-        CHECK(live::owner_uid(tmp / "root/report.json") == 65534);  // the files are still the user's
-    }
+}
+
+TEST_CASE("--as-root is refused under sudo: it would hand the user a root shell", "[live][command][sudo]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);
+    auto outcome = live::run({"/usr/bin/env", "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody", CXTRACE_BINARY,
+                              "run", "--as-root", "-o", tmp / "out", "--", "/bin/sh", "-c", "id -u"});
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err.find("--as-root is refused under sudo for nobody (uid 65534)") != std::string::npos);
+    CHECK(outcome.out.empty());  // the shell never ran
+    CHECK_FALSE(live::file_exists(tmp / "out"));
+
+    // Root itself (no SUDO_UID) still may.
+    auto as_root = live::cxtrace({"run", "--as-root", "-o", tmp / "root", "--", "/usr/bin/id", "-u"});
+    INFO(as_root.err);
+    CHECK(as_root.status == 0);
+    CHECK(as_root.out.rfind("0\n", 0) == 0);
 }
 
 TEST_CASE("a stop signal ends the run cleanly, and the report says it was interrupted", "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     // SIGTERM, not SIGINT: a non-interactive shell's background job ignores
-    // SIGINT, and the traced command inherits that.
+    // SIGINT, and the traced command inherits that. Sent once the command
+    // runs (cxtrace then handles it), which it shows by creating a file.
     std::string script = std::string(CXTRACE_BINARY) + " run -o '" + (tmp / "out") +
-                         "' -- /bin/sleep 30 & pid=$!; sleep 1; kill -TERM $pid; wait $pid";
-    auto started = std::chrono::steady_clock::now();
+                         "' -- /bin/sh -c 'touch \"$0\"; exec /bin/sleep 300' '" + (tmp / "running") +
+                         "' & pid=$!; " + live::shell_wait_for_file(tmp / "running") + "; kill -TERM $pid; wait $pid";
     auto outcome = live::run({"/bin/sh", "-c", script});
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     INFO(outcome.out << outcome.err);
-    CHECK(outcome.status == 128 + 15);  // the command died of the forwarded signal
-    CHECK(seconds < 5);
+    REQUIRE(live::file_exists(tmp / "running"));
+    // The command died of the forwarded signal (not of SIGKILL after the grace
+    // period, not by finishing its 300 s sleep).
+    CHECK(outcome.status == 128 + 15);
     json report = live::read_json(tmp / "out/report.json");
     CHECK(report.at("run").at("interrupted") == true);
     CHECK(report.at("run").at("complete") == false);
@@ -201,20 +215,43 @@ TEST_CASE("a planted symlink as the output directory is refused, not followed", 
     CHECK_FALSE(live::file_exists(elsewhere / "trace.cxt"));
 }
 
+namespace {
+// Whether the kernel still holds the BPF program with this id.
+bool bpf_program_exists(uint32_t id) {
+    bpf_attr attr{};
+    attr.prog_id = id;
+    int fd = static_cast<int>(syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr));
+    if (fd >= 0) close(fd);
+    return fd >= 0 || errno != ENOENT;
+}
+}  // namespace
+
 TEST_CASE("kill -9 of cxtrace leaves no BPF program loaded and no traced command running", "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
-    // A sleep with an unusual duration, so it can be found afterwards.
+    // A sleep with an unusual duration, so it can be found afterwards. Once
+    // it runs, the ids of cxtrace's programs are read from its descriptors
+    // (other cxtrace runs on the machine have their own), then it is killed.
     std::string script = std::string(CXTRACE_BINARY) + " run -o '" + (tmp / "out") +
-                         "' -- /bin/sleep 31.4159 & pid=$!; sleep 1; kill -9 $pid; wait $pid; echo status=$?; sleep 0.5";
+                         "' -- /bin/sh -c 'touch \"$0\"; exec /bin/sleep 31.4159' '" + (tmp / "running") +
+                         "' & pid=$!; " + live::shell_wait_for_file(tmp / "running") +
+                         "; grep -h '^prog_id:' /proc/$pid/fdinfo/*; kill -9 $pid; wait $pid; echo status=$?";
     auto outcome = live::run({"/bin/sh", "-c", script});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(live::file_exists(tmp / "running"));
     CHECK(outcome.out.find("status=137") != std::string::npos);
-    auto sleepers = live::run({"/usr/bin/pgrep", "-f", "sleep 31.4159"});
-    CHECK(sleepers.out.empty());  // PR_SET_PDEATHSIG took the command down with cxtrace
-    if (live::file_exists("/usr/sbin/bpftool")) {
-        auto programs = live::run({"/usr/sbin/bpftool", "prog", "show"});
-        CHECK(programs.out.find("on_sched_switch") == std::string::npos);
-        CHECK(programs.out.find("on_sys_enter") == std::string::npos);  // tp_btf or per-syscall tracepoint
+    std::set<uint32_t> programs;
+    for (const auto& line : matches(outcome.out, std::regex(R"(^prog_id:\s+(\d+))")))
+        programs.insert(static_cast<uint32_t>(std::stoul(line[1])));
+    CHECK(programs.size() >= 8);  // the tracepoints' programs were loaded
+    // PR_SET_PDEATHSIG takes the command down with cxtrace, and the kernel
+    // frees programs whose last link and descriptor closed: both soon, not
+    // at once, so they are given time.
+    CHECK(live::eventually([] { return live::run({"/usr/bin/pgrep", "-f", "sleep 31.4159"}).out.empty(); },
+                           std::chrono::seconds(30)));
+    for (uint32_t id : programs) {
+        INFO("BPF program " << id);
+        CHECK(live::eventually([id] { return !bpf_program_exists(id); }, std::chrono::seconds(30)));
     }
     CHECK_FALSE(live::file_exists(tmp / "out/report.json"));
     CHECK_FALSE(live::file_exists(tmp / "out/trace.cxt"));  // only trace.cxt.partial, never a half file
@@ -267,25 +304,43 @@ TEST_CASE("per-syscall tracepoints (--syscall-tracepoints) see what tp_btf sees,
 TEST_CASE("a ring buffer too small for a burst reports its losses, the default loses nothing", "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
-    // 500 parallel execs: each exec event reserves over 4 KiB.
+    // 500 execs: each exec event reserves 4,384 bytes, so a 64 KiB buffer holds
+    // at most 14 of them. CXTRACE_TEST_HOLD_READER keeps the reader from
+    // reading anything until the command has exited, so the burst must fit in
+    // the buffer whatever the machine's speed: the 64 KiB one cannot hold it,
+    // the default 16 MiB one can.
+    constexpr int kExecs = 500 + 2;  // and sh's own, and seq's
+    constexpr int kExecsThatFit = (64 << 10) / (4384 + 8);  // + the ring buffer's record header
     const std::vector<std::string> burst{"--", "/bin/sh", "-c", "for i in $(seq 500); do /bin/true & done; wait"};
+    auto execs_in = [](const json& report) {
+        int execs = 0;
+        for (const auto& task : report.at("tasks")) execs += static_cast<int>(task.at("execs").size());
+        return execs;
+    };
     auto run_with = [&](const std::vector<std::string>& options, const std::string& dir) {
-        std::vector<std::string> args{"run", "-o", tmp / dir};
-        args.insert(args.end(), options.begin(), options.end());
-        args.insert(args.end(), burst.begin(), burst.end());
-        auto outcome = live::cxtrace(args);
+        std::vector<std::string> argv{"/usr/bin/env", "CXTRACE_TEST_HOLD_READER=1", CXTRACE_BINARY, "run", "-o",
+                                      tmp / dir};
+        argv.insert(argv.end(), options.begin(), options.end());
+        argv.insert(argv.end(), burst.begin(), burst.end());
+        auto outcome = live::run(argv);
         INFO(outcome.err);
         REQUIRE(outcome.status == 0);
+        CHECK(outcome.err.find("CXTRACE_TEST_HOLD_READER is set") != std::string::npos);
         return std::make_pair(outcome, live::read_json(tmp / (dir + "/report.json")));
     };
     auto [tiny_outcome, tiny] = run_with({"--ring-buffer-size", "64K"}, "tiny");
-    CHECK(tiny.at("run").at("lost_events").get<int>() > 0);
-    CHECK(tiny.at("run").at("complete") == false);
-    CHECK(tiny.at("run").at("lost_events_by_kind").at("exec").get<int>() > 0);
+    const json& tiny_run = tiny.at("run");
+    CHECK(tiny_run.at("complete") == false);
+    const int lost_execs = tiny_run.at("lost_events_by_kind").at("exec").get<int>();
+    CHECK(lost_execs >= kExecs - kExecsThatFit);  // the kernel counted every exec it could not deliver
+    CHECK(lost_execs <= kExecs);
+    CHECK(lost_execs + execs_in(tiny) == kExecs);  // each exec delivered or counted lost, once
+    CHECK(tiny_run.at("lost_events").get<int>() >= lost_execs);
     CHECK(tiny_outcome.out.find("events were lost") != std::string::npos);
     CHECK(live::read_file(tmp / "tiny/report.html").find("id=\"incomplete\"") != std::string::npos);
 
     auto [default_outcome, full] = run_with({}, "default");
     CHECK(full.at("run").at("lost_events") == 0);
     CHECK(full.at("run").at("complete") == true);
+    CHECK(execs_in(full) == kExecs);
 }

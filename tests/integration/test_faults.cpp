@@ -251,10 +251,11 @@ TEST_CASE("once attached, cxtrace gives up BPF and admin powers", "[live][securi
     std::istringstream lines(outcome.out);
     std::string key, value;
     while (lines >> key >> value) status[key] = value;
-    // CAP_CHOWN, CAP_DAC_OVERRIDE and CAP_KILL only: no CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN.
-    CHECK(status["CapEff:"] == "0000000000000023");
-    CHECK(status["CapPrm:"] == "0000000000000023");
-    CHECK(status["CapBnd:"] == "0000000000000023");
+    // CAP_DAC_OVERRIDE and CAP_KILL only: no CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, nor CAP_CHOWN (files are
+    // written by their owner).
+    CHECK(status["CapEff:"] == "0000000000000022");
+    CHECK(status["CapPrm:"] == "0000000000000022");
+    CHECK(status["CapBnd:"] == "0000000000000022");
     CHECK(status["NoNewPrivs:"] == "1");
     // ... and it still finished the run: losses read, report written.
     json report = live::read_json(tmp / "out/report.json");
@@ -268,9 +269,11 @@ TEST_CASE("with leave-running a stop signal ends the tracing but not the command
     // A busy loop (events keep coming while cxtrace stops) with an unusual
     // marker, so it can be found afterwards. Output goes to a file: the loop
     // left running keeps it open.
+    // SIGTERM once the command runs (it creates a file then).
     std::string script = std::string(CXTRACE_BINARY) + " run --leave-running -o '" + (tmp / "out") +
-                         "' -- /bin/sh -c 'while :; do /bin/true; done # 27.1828' >'" + (tmp / "log") +
-                         "' 2>&1 & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo status=$?";
+                         "' -- /bin/sh -c 'touch \"$0\"; while :; do /bin/true; done # 27.1828' '" +
+                         (tmp / "running") + "' >'" + (tmp / "log") + "' 2>&1 & pid=$!; " +
+                         live::shell_wait_for_file(tmp / "running") + "; kill -TERM $pid; wait $pid; echo status=$?";
     auto outcome = live::run({"/bin/sh", "-c", script});
     const std::string log = live::read_file(tmp / "log");
     INFO(outcome.out << log);
@@ -289,6 +292,31 @@ TEST_CASE("with leave-running a stop signal ends the tracing but not the command
     CHECK(run.at("lost_events") == 0);  // what was submitted until the probes stopped was read
     CHECK(std::stol(survivors.out) == run.at("root_pid").get<long>());
     CHECK(log.find("left running") != std::string::npos);
+}
+
+TEST_CASE("under nohup a SIGHUP neither ends the trace nor reaches the command", "[live][faults]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // The command says which signals it ignores, shows it runs, then waits
+    // until the SIGHUP has been sent before it finishes on its own.
+    const std::string running = tmp / "running";
+    std::string script = "/usr/bin/nohup " + std::string(CXTRACE_BINARY) + " run -o '" + (tmp / "out") +
+                         "' -- /bin/sh -c 'grep SigIgn /proc/$$/status; touch \"$0\"; "
+                         "while [ ! -e \"$0.sent\" ]; do sleep 0.02; done; echo finished' '" + running +
+                         "' & pid=$!; " + live::shell_wait_for_file(running) + "; kill -HUP $pid; touch '" + running +
+                         ".sent'; wait $pid; echo status=$?";
+    auto outcome = live::run({"/bin/sh", "-c", script});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(live::file_exists(running));
+    CHECK(outcome.out.find("finished\n") != std::string::npos);
+    CHECK(outcome.out.find("status=0") != std::string::npos);
+    std::smatch ignored;
+    REQUIRE(std::regex_search(outcome.out, ignored, std::regex(R"(SigIgn:\s+([0-9a-f]+))")));
+    CHECK((std::stoull(ignored[1], nullptr, 16) & 1) == 1);  // SIGHUP (1) is bit 0: still ignored by the command
+    json report = live::read_json(tmp / "out/report.json");
+    CHECK(report.at("run").at("interrupted") == false);
+    CHECK(report.at("run").at("complete") == true);
+    CHECK(report.at("run").at("exit_code") == 0);
 }
 
 TEST_CASE("a command that creates nothing gives a valid and small report", "[live][faults]") {

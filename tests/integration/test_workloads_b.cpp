@@ -227,9 +227,12 @@ TEST_CASE("io-bound: downloads mostly wait off-CPU and together they take the lo
             else
                 CHECK(line[2] == line[3]);
         }
+        // About the longest, far from the sum: under half of it, leaving the
+        // creation of the workers room on a busy machine.
+        const int sum_ms = downloads * ms;
         const int printed_ms = printed_int(outcome.out, "^" + c.mode + R"(: (\d+) ms$)");
         CHECK(printed_ms >= ms);
-        CHECK(printed_ms < 2 * ms);
+        CHECK(printed_ms < sum_ms / 2);
 
         const json& root = the_root(report);
         CHECK(root.at("pid") == main_pid);
@@ -239,9 +242,9 @@ TEST_CASE("io-bound: downloads mostly wait off-CPU and together they take the lo
 
         const int64_t duration = report.at("run").at("duration_ns");
         INFO("duration " << duration << " ns; workers on CPU " << oncpu_sum(workers) << " ns");
-        CHECK(duration >= one_download_ns);         // the waits really happened
-        CHECK(duration < 2 * one_download_ns);      // about the longest, far from the sum (6 x)
-        CHECK(oncpu_sum(workers) * 10 < duration);  // the downloads waited, they did not compute
+        CHECK(duration >= one_download_ns);                 // the waits really happened
+        CHECK(duration < one_download_ns * downloads / 2);  // far from the sum
+        CHECK(oncpu_sum(workers) * 10 < duration);          // the downloads waited, they did not compute
         for (const auto& worker : workers) {
             INFO("worker " << worker.at("pid"));
             CHECK(worker.at("exit_code") == 0);

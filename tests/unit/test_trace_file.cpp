@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -560,4 +561,22 @@ TEST_CASE("a huge sparse file is refused without allocating for its size", "[tra
     auto model = correlate_trace_file(path);  // must not throw std::bad_alloc
     REQUIRE_FALSE(model.ok());
     CHECK_THAT(model.error().message(), Contains("after the end record"));
+}
+
+TEST_CASE("only a regular file is read as a trace: a FIFO, a directory or a device is refused at once", "[trace]") {
+    TempDir dir;
+    const std::string fifo = dir.file("trace.cxt");
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    struct Case {
+        std::string path, kind;
+    };
+    alarm(30);  // were a FIFO opened for reading as a file, it would wait for a writer forever
+    for (const Case& c : {Case{fifo, "a FIFO (named pipe)"}, Case{dir.path(), "a directory"},
+                          Case{"/dev/null", "a character device"}}) {
+        INFO(c.path);
+        auto reader = TraceReader::open(c.path);
+        REQUIRE_FALSE(reader.ok());
+        CHECK_THAT(reader.error().message(), Contains(c.path + ": it is " + c.kind + ", not a regular file"));
+    }
+    alarm(0);
 }

@@ -1,10 +1,14 @@
-// The cxtrace subcommands. Each takes its parsed options and returns the
-// process exit status.
+// The cxtrace subcommands. Each takes its parsed options and the user
+// behind sudo, if any, and returns the process exit status. main has already
+// set cxtrace's rights (privileges.h): report and list run as that user.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "privileges.h"
 
 namespace cxt {
 
@@ -31,8 +35,8 @@ struct ReportOptions {
     std::string output_dir;
 };
 
-int run_command(const RunOptions& options);
-int report_command(const ReportOptions& options);
+int run_command(const RunOptions& options, const std::optional<InvokingUser>& user);
+int report_command(const ReportOptions& options, const std::optional<InvokingUser>& user);
 int list_command();
 
 }  // namespace cxt

@@ -1,16 +1,32 @@
 // cxtrace: see processes and threads being born, share address spaces and
-// run on CPUs. main only wires the subcommands.
+// run on CPUs. main only wires the subcommands, and sets whose rights each
+// runs with, in one place, before any of them starts.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "commands.h"
+#include "privileges.h"
 
 namespace {
+
+using cxt::InvokingUser;
+
+// The rights a subcommand starts with. Only one that attaches probes keeps
+// those act_as_invoker set aside, to regain them while it attaches; every
+// other has given them up for good before it starts.
+enum class Rights { invoker_only, regained_to_attach_probes };
+
+struct Subcommand {
+    CLI::App* app;
+    Rights rights;
+    std::function<int(const std::optional<InvokingUser>&)> start;
+};
 
 uint64_t parse_size(const std::string& text) {
     size_t pos = 0;
@@ -39,7 +55,7 @@ std::string check_ring_size(std::string& text) {
     }
 }
 
-void setup_run(CLI::App& app, cxt::RunOptions& options, int& status) {
+Subcommand setup_run(CLI::App& app, cxt::RunOptions& options) {
     auto* run = app.add_subcommand("run", "Trace a bundled workload (default: process-vs-thread) or, after --, any command");
     run->add_option("-o,--output", options.output_dir, "Directory for trace.cxt and report.json")
         ->description("Output directory (default: ./cxtrace-reports/<name>-<time>/)");
@@ -58,29 +74,44 @@ void setup_run(CLI::App& app, cxt::RunOptions& options, int& status) {
     run->prefix_command();  // WORKLOAD [ARGS...] go through untouched
     run->footer("Examples:\n  sudo cxtrace run\n  sudo cxtrace run process-vs-thread -n 50\n"
                 "  sudo cxtrace run -- python3 my_threads.py");
-    run->callback([&options, &status, run] {
+    run->callback([&options, run] {
         options.workload_and_args = run->remaining();
         if (!options.command.empty() && !options.workload_and_args.empty())
             throw CLI::ValidationError("give either a WORKLOAD or -- COMMAND, not both");
-        status = cxt::run_command(options);
     });
+    return {run, Rights::regained_to_attach_probes,
+            [&options](const std::optional<InvokingUser>& user) { return cxt::run_command(options, user); }};
 }
 
-void setup_report(CLI::App& app, cxt::ReportOptions& options, int& status) {
+Subcommand setup_report(CLI::App& app, cxt::ReportOptions& options) {
     auto* report = app.add_subcommand("report", "Re-render a saved trace (trace.cxt)");
     report->add_option("trace", options.trace_file, "A trace.cxt written by cxtrace run")->required();
     report->add_option("-o,--output", options.output_dir, "Directory for report.json (default: beside the trace)");
-    report->callback([&options, &status] { status = cxt::report_command(options); });
+    return {report, Rights::invoker_only,
+            [&options](const std::optional<InvokingUser>& user) { return cxt::report_command(options, user); }};
 }
 
-void setup_list(CLI::App& app, int& status) {
+Subcommand setup_list(CLI::App& app) {
     auto* list = app.add_subcommand("list", "List the bundled workloads and the lesson each teaches");
-    list->callback([&status] { status = cxt::list_command(); });
+    return {list, Rights::invoker_only, [](const std::optional<InvokingUser>&) { return cxt::list_command(); }};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // First, for every subcommand: under sudo, act with the invoking user's
+    // rights (root only as real and saved id), so nothing below touches a
+    // path as root on their behalf.
+    auto user = cxt::invoking_user();
+    if (!user) {
+        std::fprintf(stderr, "cxtrace: %s\n", user.error().message().c_str());
+        return cxt::kExitFailure;
+    }
+    if (cxt::Status acting = cxt::act_as_invoker(*user); !acting) {
+        std::fprintf(stderr, "cxtrace: %s\n", acting.error().message().c_str());
+        return cxt::kExitFailure;
+    }
+
     // Everything after the first "--" is the traced command, untouched.
     std::vector<std::string> args(argv + 1, argv + argc);
     cxt::RunOptions run_options;
@@ -98,11 +129,12 @@ int main(int argc, char** argv) {
     app.name("cxtrace");  // parse() gets a vector without argv[0]
     app.require_subcommand(1);
     app.footer("Start with: sudo cxtrace run   (then open the report.html it prints)");
-    int status = 0;
     cxt::ReportOptions report_options;
-    setup_run(app, run_options, status);
-    setup_report(app, report_options, status);
-    setup_list(app, status);
+    const Subcommand subcommands[] = {
+        setup_run(app, run_options),
+        setup_report(app, report_options),
+        setup_list(app),
+    };
 
     if (args.empty() && run_options.command.empty()) {
         std::cout << app.help();
@@ -114,15 +146,28 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         int code = app.exit(e);
         return code == 0 ? 0 : cxt::kExitUsage;
+    }
+    if (!run_options.command.empty() && !app.got_subcommand("run")) {
+        std::fprintf(stderr, "cxtrace: '-- COMMAND' belongs to 'cxtrace run'\n");
+        return cxt::kExitUsage;
+    }
+    auto chosen = std::find_if(std::begin(subcommands), std::end(subcommands),
+                               [](const Subcommand& sub) { return sub.app->parsed(); });
+    if (chosen == std::end(subcommands)) {  // parsed, but not wired here
+        std::fprintf(stderr, "cxtrace: no such subcommand\n");
+        return cxt::kExitUsage;
+    }
+    if (chosen->rights == Rights::invoker_only)
+        if (cxt::Status given_up = cxt::give_up_privileges(*user); !given_up) {
+            std::fprintf(stderr, "cxtrace: %s\n", given_up.error().message().c_str());
+            return cxt::kExitFailure;
+        }
+    try {
+        return chosen->start(*user);
     } catch (const std::bad_alloc&) {
         // A saved trace.cxt is complete before any report is built: say so.
         std::fprintf(stderr, "cxtrace: out of memory while building the report (any trace.cxt already written "
                              "is complete: run `cxtrace report` on it on a machine with more memory)\n");
         return cxt::kExitFailure;
     }
-    if (!run_options.command.empty() && !app.got_subcommand("run")) {
-        std::fprintf(stderr, "cxtrace: '-- COMMAND' belongs to 'cxtrace run'\n");
-        return cxt::kExitUsage;
-    }
-    return status;
 }

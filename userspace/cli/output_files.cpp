@@ -9,6 +9,7 @@
 #include <future>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "html_report.h"
 #include "json_report.h"
@@ -18,18 +19,66 @@ namespace cxt {
 
 namespace {
 
-// mkdir that accepts an existing real directory but never a symlink.
-Status make_directory(const std::string& path, const OutputOwner& owner, bool created_is_error) {
-    if (mkdir(path.c_str(), 0755) == 0) {
-        give_to_owner(path, owner);
-        return Status::success();
+constexpr const char* kTraceFileName = "trace.cxt";
+constexpr const char* kJsonFileName = "report.json";
+constexpr const char* kHtmlFileName = "report.html";
+
+// "dir/", "dir/." and "dir/./" name dir itself: checked as written, a
+// symlink named dir would be followed.
+std::string without_trailing_dots(std::string path) {
+    for (;;) {
+        if (path.size() > 1 && path.back() == '/') path.pop_back();
+        else if (path.size() > 2 && path.compare(path.size() - 2, 2, "/.") == 0) path.resize(path.size() - 2);
+        else return path;
     }
+}
+
+// mkdir that accepts an existing real directory but never a symlink. True
+// when it created the directory.
+Result<bool> make_directory(const std::string& path, bool existing_is_error) {
+    if (mkdir(path.c_str(), 0755) == 0) return true;
     if (errno != EEXIST) return os_error("cannot create directory " + path);
     struct stat st;
-    if (lstat(path.c_str(), &st) != 0) return os_error("cannot inspect " + path);
+    if (lstat(without_trailing_dots(path).c_str(), &st) != 0) return os_error("cannot inspect " + path);
     if (S_ISLNK(st.st_mode)) return Error{"refusing to write through the symbolic link " + path};
     if (!S_ISDIR(st.st_mode)) return Error{path + " exists and is not a directory"};
-    if (created_is_error) return Error{path + " already exists", EEXIST};
+    if (existing_is_error) return Error{path + " already exists", EEXIST};
+    return false;
+}
+
+// The missing parents of `path`, created as mkdir -p would (a parent may be
+// a symlink to a directory, as there); each one created is added to `created`.
+Status make_parents(const std::string& path, std::vector<std::string>& created) {
+    for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        const std::string parent = path.substr(0, slash);
+        if (parent.back() == '/') continue;  // "a//b"
+        if (mkdir(parent.c_str(), 0755) == 0) {
+            created.push_back(parent);
+            continue;
+        }
+        if (errno != EEXIST) return os_error("cannot create directory " + parent);
+        struct stat st;
+        if (stat(parent.c_str(), &st) != 0) return os_error("cannot inspect " + parent);
+        if (!S_ISDIR(st.st_mode)) return Error{parent + " exists and is not a directory"};
+    }
+    return Status::success();
+}
+
+// Two runs' files never share a directory: refused, naming what is there.
+Status check_holds_no_run(const std::string& dir) {
+    std::string found;
+    for (const char* name : {kTraceFileName, kJsonFileName, kHtmlFileName, kPerfettoFileName}) {
+        struct stat st;
+        if (lstat((dir + "/" + name).c_str(), &st) == 0) found += (found.empty() ? "" : ", ") + std::string(name);
+    }
+    if (found.empty()) return Status::success();
+    return Error{dir + " already holds a run's files (" + found +
+                 "): cxtrace does not mix two runs in one directory; choose another -o, or remove them"};
+}
+
+// With the effective ids, as writing will be (under sudo: the user's).
+Status check_writable(const std::string& dir) {
+    if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return os_error("cannot write into " + dir);
     return Status::success();
 }
 
@@ -44,30 +93,65 @@ std::string timestamp_now() {
 
 }  // namespace
 
-void give_to_owner(const std::string& path, const OutputOwner& owner) {
-    if (owner.user && lchown(path.c_str(), owner.user->uid, owner.user->gid) != 0) {
-        // Ownership is a courtesy; the file is still usable by root.
-    }
-}
-
-Result<std::string> create_output_dir(const std::string& requested, const std::string& label,
-                                      const OutputOwner& owner) {
+Result<OutputDir> OutputDir::make(const std::string& requested, const std::string& label) {
     if (!requested.empty()) {
-        Status made = make_directory(requested, owner, false);
+        OutputDir dir(requested);
+        if (Status parents = make_parents(requested, dir.created_); !parents) return parents.error();
+        auto made = make_directory(requested, false);
         if (!made) return made.error();
-        return requested;
+        if (*made) dir.created_.push_back(requested);
+        if (Status writable = check_writable(requested); !writable) return writable.error();
+        return dir;
     }
     const std::string parent = "cxtrace-reports";
-    Status made = make_directory(parent, owner, false);
-    if (!made) return made.error();
+    auto made_parent = make_directory(parent, false);
+    if (!made_parent) return made_parent.error();
+    OutputDir dir("");
+    if (*made_parent) dir.created_.push_back(parent);
     std::string base = parent + "/" + label + "-" + timestamp_now();
     for (int attempt = 1; attempt < 100; ++attempt) {
-        std::string dir = attempt == 1 ? base : base + "-" + std::to_string(attempt);
-        Status fresh = make_directory(dir, owner, true);
-        if (fresh) return dir;
+        std::string path = attempt == 1 ? base : base + "-" + std::to_string(attempt);
+        auto fresh = make_directory(path, true);
+        if (fresh) {
+            dir.path_ = path;
+            dir.created_.push_back(path);
+            return dir;
+        }
         if (fresh.error().err != EEXIST) return fresh.error();
     }
     return Error{"cannot find a free output directory name under " + parent};
+}
+
+Result<OutputDir> OutputDir::for_run(const std::string& requested, const std::string& label) {
+    auto dir = make(requested, label);
+    if (!dir) return dir;
+    if (Status alone = check_holds_no_run(dir->path_); !alone) return alone.error();
+    return dir;
+}
+
+Result<OutputDir> OutputDir::for_report(const std::string& requested, const std::string& trace) {
+    const size_t slash = trace.rfind('/');
+    const std::string trace_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : trace.substr(0, slash);
+    auto dir = make(requested.empty() ? trace_dir : requested, "");
+    if (!dir) return dir;
+    // Rendered again into its own directory, a trace replaces its own reports.
+    struct stat own, out;
+    const bool own_directory = stat(trace_dir.c_str(), &own) == 0 && stat(dir->path_.c_str(), &out) == 0 &&
+                               own.st_dev == out.st_dev && own.st_ino == out.st_ino;
+    if (!own_directory)
+        if (Status alone = check_holds_no_run(dir->path_); !alone) return alone.error();
+    return dir;
+}
+
+std::string OutputDir::trace_path() const { return path_ + "/" + kTraceFileName; }
+
+OutputDir::OutputDir(OutputDir&& other) noexcept
+    : path_(std::move(other.path_)),
+      created_(std::exchange(other.created_, {})) {}
+
+OutputDir::~OutputDir() {
+    // Each fails, as it should, once anything was written into it.
+    for (auto dir = created_.rbegin(); dir != created_.rend(); ++dir) rmdir(dir->c_str());
 }
 
 namespace {
@@ -108,7 +192,7 @@ public:
     // can be rendered again with `cxtrace report`; syncing a 1 GB
     // perfetto.json (the former JSON export) took longer than all the rest
     // of the work. The rename alone means no reader ever sees a half-written file.
-    Status commit(const OutputOwner& owner) {
+    Status commit() {
         std::string temp = path_ + ".partial";
         int fd = std::exchange(fd_, -1);
         if (error_ != 0 || close(fd) != 0) {
@@ -116,7 +200,6 @@ public:
             unlink(temp.c_str());
             return os_error("cannot write " + temp, err);
         }
-        give_to_owner(temp, owner);
         if (rename(temp.c_str(), path_.c_str()) != 0) return os_error("cannot rename " + temp + " to " + path_);
         return Status::success();
     }
@@ -130,38 +213,42 @@ private:
 
 }  // namespace
 
-Status write_file_atomically(const std::string& path, const OutputOwner& owner,
-                             const std::function<void(TextOut&)>& produce) {
+Status write_file_atomically(const std::string& path, const std::function<void(TextOut&)>& produce) {
     auto file = AtomicFile::create(path);
     if (!file) return file.error();
     {
         TextOut out([&](std::string_view chunk) { file->write(chunk); });
         produce(out);
     }
-    return file->commit(owner);
+    return file->commit();
 }
 
-Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner) {
-    ReportPaths paths{dir + "/report.json", dir + "/report.html", dir + "/" + kPerfettoFileName};
+Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir) {
+    ReportPaths paths{dir + "/" + kJsonFileName, dir + "/" + kHtmlFileName, dir + "/" + kPerfettoFileName};
     // Built once for report.json and the page's data; the tasks, the bulk,
     // are written straight from the model.
     const nlohmann::json report = report_json_without_tasks(model);
     // The three files only read the model: written side by side, the run
     // ends when the longest is done rather than after all three in turn.
     auto perfetto = std::async(std::launch::async, [&] {
-        return write_file_atomically(paths.perfetto, owner, [&](TextOut& out) { write_perfetto_trace(model, out); });
+        return write_file_atomically(paths.perfetto, [&](TextOut& out) { write_perfetto_trace(model, out); });
     });
     auto html = std::async(std::launch::async, [&] {
-        return write_file_atomically(paths.html, owner, [&](TextOut& out) { write_html_report(model, report, out); });
+        return write_file_atomically(paths.html, [&](TextOut& out) { write_html_report(model, report, out); });
     });
     Status written[] = {
-        write_file_atomically(paths.json, owner, [&](TextOut& out) { write_json_report(model, report, out); }),
+        write_file_atomically(paths.json, [&](TextOut& out) { write_json_report(model, report, out); }),
         perfetto.get(),
         html.get(),
     };
     for (const Status& status : written)
         if (!status) return status.error();
     return paths;
+}
+
+std::string output_error(const Error& error, const std::optional<InvokingUser>& user) {
+    bool refused = error.err == EACCES || error.err == EPERM;
+    return error.message() + (refused ? writing_as(user) : "");
 }
 
 std::string report_locations(const ReportPaths& paths, const std::string& trace_path) {

@@ -1,37 +1,60 @@
 // Where a run's files go, written safely: atomically (temp + rename), never
-// through a planted symlink, and owned by the user behind sudo.
+// through a planted symlink. They are written with cxtrace's rights at the
+// time: under sudo the invoking user's (see privileges.h), so they are theirs.
 #pragma once
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "held_command.h"
 #include "model.h"
+#include "privileges.h"
 #include "result.h"
 #include "text_out.h"
 
 namespace cxt {
 
-struct OutputOwner {
-    std::optional<InvokingUser> user;  // files are chowned to this user, if set
+// The run's output directory. It never mixes two runs' files. Directories
+// this run created are removed again when nothing was written into them (the
+// run failed before it wrote anything).
+class OutputDir {
+public:
+    // For cxtrace run: `requested` if given (with any missing parents, as
+    // mkdir -p), else ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/. Fails
+    // unless cxtrace may create files in it, and when it holds another run's
+    // report or trace.
+    static Result<OutputDir> for_run(const std::string& requested, const std::string& label);
+    // For cxtrace report: `requested` if given, else the trace's own directory.
+    // Fails when it holds the report or trace of another run than this trace's.
+    static Result<OutputDir> for_report(const std::string& requested, const std::string& trace);
+    OutputDir(OutputDir&& other) noexcept;
+    OutputDir& operator=(OutputDir&&) = delete;
+    ~OutputDir();
+    const std::string& path() const { return path_; }
+    std::string trace_path() const;
+
+private:
+    explicit OutputDir(std::string path) : path_(std::move(path)) {}
+    static Result<OutputDir> make(const std::string& requested, const std::string& label);
+    std::string path_;
+    std::vector<std::string> created_;  // outermost first
 };
 
-// Creates the run's output directory: `requested` if given, else
-// ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/.
-Result<std::string> create_output_dir(const std::string& requested, const std::string& label, const OutputOwner& owner);
+// The message for a failure to create or write output; when it was refused
+// permission, it says whose rights files are written with.
+std::string output_error(const Error& error, const std::optional<InvokingUser>& user);
 
 // Text produced piece by piece (written as it comes) to path, which only
 // appears, whole, once written: a temporary name, renamed into place.
-Status write_file_atomically(const std::string& path, const OutputOwner& owner,
-                             const std::function<void(TextOut&)>& produce);
-void give_to_owner(const std::string& path, const OutputOwner& owner);
+Status write_file_atomically(const std::string& path, const std::function<void(TextOut&)>& produce);
 
 struct ReportPaths {
     std::string json, html, perfetto;
 };
 // Writes report.json, perfetto.pftrace and report.html into dir.
-Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const OutputOwner& owner);
+Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir);
 // The lines that tell the user where everything is; the HTML report last.
 std::string report_locations(const ReportPaths& paths, const std::string& trace_path);
 

@@ -10,26 +10,20 @@
 
 namespace cxt {
 
-int report_command(const ReportOptions& options) {
+int report_command(const ReportOptions& options, const std::optional<InvokingUser>& user) {
     auto model = correlate_trace_file(options.trace_file);
     if (!model) {
         std::cerr << "cxtrace: " << model.error().message() << "\n";
         return kExitFailure;
     }
-    std::string dir = options.output_dir;
-    if (dir.empty()) {
-        size_t slash = options.trace_file.rfind('/');
-        dir = slash == std::string::npos ? "." : options.trace_file.substr(0, slash);
-    }
-    OutputOwner owner{invoking_user()};
-    auto made = create_output_dir(dir, "", owner);
-    if (!made) {
-        std::cerr << "cxtrace: " << made.error().message() << "\n";
+    auto dir = OutputDir::for_report(options.output_dir, options.trace_file);  // kept until the reports are in it
+    if (!dir) {
+        std::cerr << "cxtrace: " << output_error(dir.error(), user) << "\n";
         return kExitFailure;
     }
-    auto reports = write_reports(*model, dir, owner);
+    auto reports = write_reports(*model, dir->path());
     if (!reports) {
-        std::cerr << "cxtrace: " << reports.error().message() << "\n";
+        std::cerr << "cxtrace: " << output_error(reports.error(), user) << "\n";
         return kExitFailure;
     }
     std::cout << render_text_summary(*model) << report_locations(*reports, options.trace_file) << std::flush;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "bpf_tracer.h"
@@ -31,6 +32,11 @@ namespace {
 constexpr int kDrainEveryMs = 100;
 constexpr auto kStatusEvery = std::chrono::milliseconds(250);
 constexpr auto kStopGrace = std::chrono::seconds(2);  // after Ctrl-C, before SIGKILL
+// Test-only switch (README, Tests): when set, nothing is read from the ring
+// buffer until the command has exited, so whether a burst fits no longer
+// depends on how fast the reader drains; the loss test fills a small buffer
+// for certain and the kernel's real loss counters are what it checks.
+constexpr const char* kHoldReaderVariable = "CXTRACE_TEST_HOLD_READER";
 
 uint64_t monotonic_ns() {
     timespec ts;
@@ -55,15 +61,19 @@ std::string kernel_release() {
     return uname(&u) == 0 ? u.release : "unknown";
 }
 
-// SIGINT/SIGTERM arrive on a descriptor we check between polls, so a Ctrl-C
-// ends the run cleanly instead of killing cxtrace mid-write.
+// SIGINT/SIGTERM/SIGHUP arrive on a descriptor we check between polls, so a
+// Ctrl-C ends the run cleanly instead of killing cxtrace mid-write. One the
+// caller ignored (nohup: SIGHUP) stays ignored: blocked for the descriptor, it
+// would be queued and stop the run.
 class StopSignals {
 public:
     StopSignals() {
         sigemptyset(&set_);
-        sigaddset(&set_, SIGINT);
-        sigaddset(&set_, SIGTERM);
-        sigaddset(&set_, SIGHUP);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+            struct sigaction current {};
+            if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+            sigaddset(&set_, sig);
+        }
         sigprocmask(SIG_BLOCK, &set_, &previous_);
         fd_ = signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC);
     }
@@ -174,16 +184,17 @@ bool asks_for_help(const std::vector<std::string>& args) {
            std::find(args.begin(), args.end(), "-h") != args.end();
 }
 
-// A bundled workload checks its own options; asking it first means a typo
-// is reported (exit 2) before anything is traced or written.
-std::optional<int> check_workload_options(const Target& target) {
+// A bundled workload checks its own options (run as the command would be);
+// asking it first means a typo is reported (exit 2) before anything is
+// traced or written.
+std::optional<int> check_workload_options(const Target& target, const std::optional<InvokingUser>& user) {
     std::vector<std::string> argv = target.argv;
     if (asks_for_help(argv)) {
-        auto shown = run_to_completion(argv);
+        auto shown = run_to_completion(argv, user);
         return shown ? shown->shell_status() : kExitFailure;
     }
     argv.insert(argv.begin() + 1, "--check-options");
-    auto checked = run_to_completion(argv);
+    auto checked = run_to_completion(argv, user);
     if (!checked) {
         print_error(checked.error().message());
         return kExitFailure;
@@ -194,7 +205,12 @@ std::optional<int> check_workload_options(const Target& target) {
 
 }  // namespace
 
-int run_command(const RunOptions& options) {
+int run_command(const RunOptions& options, const std::optional<InvokingUser>& user) {
+    if (options.as_root)
+        if (Status allowed = check_may_run_command_as_root(user); !allowed) {
+            print_error(allowed.error().message());
+            return kExitUsage;
+        }
     auto target = resolve_target(options);
     if (!target) {
         print_error(target.error().message());
@@ -205,14 +221,25 @@ int run_command(const RunOptions& options) {
         return exists.error().err == EACCES ? kExitCannotExecute : kExitCommandNotFound;
     }
     if (!target->workload.empty())
-        if (auto status = check_workload_options(*target)) return *status;
-    if (Status ready = check_tracing_prerequisites(); !ready) {
+        if (auto status = check_workload_options(*target, user)) return *status;
+    Status ready = [&]() -> Status {
+        auto privileged = PrivilegedScope::enter(user);
+        return privileged ? check_tracing_prerequisites() : privileged.error();
+    }();
+    if (!ready) {
         print_error(ready.error().message());
         return kExitFailure;
     }
+    // Before anything is attached: the directory exists and takes files,
+    // with the rights they will be written with.
+    auto dir = OutputDir::for_run(options.output_dir, target->label);
+    if (!dir) {
+        print_error(output_error(dir.error(), user));
+        return kExitFailure;
+    }
 
-    OutputOwner owner{invoking_user()};
-    auto command = HeldCommand::spawn(target->argv, SpawnOptions{options.as_root, options.leave_running});
+    // --as-root is only allowed with no user to run as: the command then runs as root.
+    auto command = HeldCommand::spawn(target->argv, SpawnOptions{user, options.leave_running});
     if (!command) {
         print_error(command.error().message());
         return kExitFailure;
@@ -233,28 +260,26 @@ int run_command(const RunOptions& options) {
         if (writer && write_status) write_status = writer->append_raw(data, size);
     };
     TracerOptions tracer_options{options.ring_buffer_bytes, options.verbose, options.syscall_tracepoints};
-    auto tracer = BpfTracer::start(tracer_options, sink);
+    auto tracer = [&]() -> Result<std::unique_ptr<BpfTracer>> {
+        auto privileged = PrivilegedScope::enter(user);
+        if (!privileged) return privileged.error();
+        auto started = BpfTracer::start(tracer_options, sink);
+        if (!started) return started.error();
+        if (Status tracked = (*started)->track(command->pid()); !tracked) return tracked.error();
+        return std::move(*started);
+    }();
     if (!tracer) {
         print_error(tracer.error().message());
         return kExitFailure;
     }
-    if (Status tracked = (*tracer)->track(command->pid()); !tracked) {
-        print_error(tracked.error().message());
-        return kExitFailure;
-    }
 
     // Attached and following: from here on no BPF or admin power is needed.
-    // Under sudo cxtrace becomes the user, and writes its files as them.
-    if (Status dropped = drop_privileges_after_attach(options.as_root ? std::nullopt : owner.user); !dropped) {
+    // Under sudo cxtrace becomes the user for good.
+    if (Status dropped = drop_privileges_after_attach(user); !dropped) {
         print_error(dropped.error().message());
         return kExitFailure;
     }
 
-    auto dir = create_output_dir(options.output_dir, target->label, owner);
-    if (!dir) {
-        print_error(dir.error().message());
-        return kExitFailure;
-    }
     TraceMeta meta;
     meta.workload = target->workload;
     meta.command = target->argv;
@@ -265,7 +290,7 @@ int run_command(const RunOptions& options) {
     meta.launcher_pid = static_cast<uint32_t>(getpid());
     meta.ring_buffer_bytes = options.ring_buffer_bytes;
     meta.trace_start_ns = monotonic_ns();
-    const std::string trace_path = *dir + "/trace.cxt";
+    const std::string trace_path = dir->trace_path();
     auto created = TraceWriter::create(trace_path, meta);
     if (!created) {
         print_error(created.error().message());
@@ -279,14 +304,19 @@ int run_command(const RunOptions& options) {
         print_error((err == ENOENT ? "command not found: " : "cannot execute ") + target->argv.front() + ": " +
                     std::strerror(err));
         command->wait_exit();
-        unlink((trace_path + ".partial").c_str());
-        rmdir(dir->c_str());  // only if still empty
+        unlink((trace_path + ".partial").c_str());  // the directory then goes too
         return err == ENOENT ? kExitCommandNotFound : kExitCannotExecute;
     }
 
+    const char* hold = std::getenv(kHoldReaderVariable);
+    const bool hold_reader = hold && *hold;
+    if (hold_reader)
+        print_error(std::string(kHoldReaderVariable) + " is set: no event is read until the command has exited");
     StatusLine status;
     ReadinessWaiter waiter;
-    for (int fd : {(*tracer)->ready_fd(), command->exit_fd(), stop_signals.fd()})
+    std::vector<int> watched_fds{command->exit_fd(), stop_signals.fd()};
+    if (!hold_reader) watched_fds.push_back((*tracer)->ready_fd());
+    for (int fd : watched_fds)
         if (Status watched = waiter.watch(fd); !watched) {
             print_error(watched.error().message());
             return kExitFailure;
@@ -306,7 +336,7 @@ int run_command(const RunOptions& options) {
         // Wakes on data past the wakeup threshold, the command's exit or a
         // signal; the timeout drains events submitted without a wakeup.
         waiter.wait(kDrainEveryMs);
-        if (auto drained = (*tracer)->drain(); !drained) {
+        if (auto drained = hold_reader ? Result<int>(0) : (*tracer)->drain(); !drained) {
             status.clear();
             print_error(drained.error().message());
             interrupted = true;
@@ -377,14 +407,13 @@ int run_command(const RunOptions& options) {
         print_error(finished.error().message());
         return kExitFailure;
     }
-    give_to_owner(trace_path, owner);
 
     auto model = correlate_trace_file(trace_path);
     if (!model) {
         print_error(model.error().message());
         return kExitFailure;
     }
-    auto reports = write_reports(*model, *dir, owner);
+    auto reports = write_reports(*model, dir->path());
     if (!reports) {
         print_error(reports.error().message());
         return kExitFailure;

@@ -1,6 +1,8 @@
 #include "trace_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -37,6 +39,15 @@ struct RecordHeader {
     uint32_t len;
 };
 static_assert(sizeof(RecordHeader) == 8);
+
+const char* file_type_name(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
 
 nlohmann::json optional_int(const std::optional<int>& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -153,8 +164,22 @@ Error TraceReader::problem(const std::string& what, uint64_t offset) const {
 }
 
 Result<TraceReader> TraceReader::open(const std::string& path) {
-    FilePtr file(std::fopen(path.c_str(), "rb"));
-    if (!file) return os_error("cannot open trace " + path);
+    // Non-blocking, so that opening a FIFO does not wait for a writer; only a
+    // regular file is read (a FIFO or a device would hang or never end).
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return os_error("cannot open trace " + path);
+    FilePtr file(fdopen(fd, "rb"));
+    if (!file) {
+        int err = errno;
+        close(fd);
+        return os_error("cannot open trace " + path, err);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) return os_error("cannot inspect trace " + path);
+    if (!S_ISREG(st.st_mode))
+        return Error{"cannot read " + path + ": it is " + file_type_name(st.st_mode) +
+                     ", not a regular file (a trace is the trace.cxt that cxtrace run writes)"};
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) return os_error("cannot read trace " + path);
     return open_stream(std::move(file), path);
 }
 

@@ -1,10 +1,7 @@
 #include "held_command.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,15 +12,17 @@
 #include <cstdlib>
 #include <cstring>
 
-extern char** environ;
-
 namespace cxt {
 
 namespace {
 
+// With the effective ids: what the invoking user may do (act_as_invoker),
+// not what root could.
+bool may_access(const std::string& path, int mode) { return faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS) == 0; }
+
 bool is_executable_file(const std::string& path) {
     struct stat st;
-    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && may_access(path, X_OK);
 }
 
 // Runs in the forked child only: async-signal-safe calls, then exec or _exit.
@@ -70,32 +69,12 @@ ExitStatus decode_wait_status(int status) {
 
 }  // namespace
 
-int switch_to_user(const InvokingUser& user) {
-    if (initgroups(user.name.c_str(), user.gid) != 0 || setresgid(user.gid, user.gid, user.gid) != 0 ||
-        setresuid(user.uid, user.uid, user.uid) != 0)
-        return errno;
-    return 0;
-}
-
-std::optional<InvokingUser> invoking_user() {
-    if (getuid() != 0) return std::nullopt;
-    const char* uid_text = std::getenv("SUDO_UID");
-    const char* gid_text = std::getenv("SUDO_GID");
-    if (!uid_text || !gid_text) return std::nullopt;
-    char* end = nullptr;
-    unsigned long uid = std::strtoul(uid_text, &end, 10);
-    if (*end != '\0' || uid == 0) return std::nullopt;
-    unsigned long gid = std::strtoul(gid_text, &end, 10);
-    if (*end != '\0') return std::nullopt;
-    struct passwd* pw = getpwuid(static_cast<uid_t>(uid));
-    if (!pw) return std::nullopt;
-    return InvokingUser{static_cast<uid_t>(uid), static_cast<gid_t>(gid), pw->pw_name, pw->pw_dir};
-}
-
 Status check_command_exists(const std::string& argv0) {
     if (argv0.empty()) return Error{"empty command name"};
     if (argv0.find('/') != std::string::npos) {
-        if (access(argv0.c_str(), F_OK) != 0) return Error{"command not found: " + argv0, ENOENT};
+        if (!may_access(argv0, F_OK))
+            return errno == EACCES ? Error{"cannot execute " + argv0 + ": permission denied", EACCES}
+                                   : Error{"command not found: " + argv0, ENOENT};
         if (!is_executable_file(argv0)) {
             struct stat st;
             bool directory = stat(argv0.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -120,25 +99,12 @@ Status check_command_exists(const std::string& argv0) {
     return Error{"command not found: " + argv0 + " (not in PATH)", ENOENT};
 }
 
-Result<ExitStatus> run_to_completion(const std::vector<std::string>& argv) {
-    std::vector<char*> c_argv;
-    for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-    c_argv.push_back(nullptr);
-    pid_t pid;
-    if (int err = posix_spawn(&pid, c_argv[0], nullptr, nullptr, c_argv.data(), environ))
-        return os_error("cannot run " + argv.front(), err);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return os_error("cannot wait for " + argv.front());
-    return decode_wait_status(status);
-}
-
 Result<HeldCommand> HeldCommand::spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
     if (argv.empty()) return Error{"no command to run"};
     std::vector<char*> c_argv;
     for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
     c_argv.push_back(nullptr);
-    std::optional<InvokingUser> user = options.run_as_root ? std::nullopt : invoking_user();
+    const std::optional<InvokingUser>& user = options.run_as;
 
     int go[2], exec_error[2];
     if (pipe2(go, O_CLOEXEC) != 0) return os_error("cannot create a pipe");
@@ -236,6 +202,15 @@ void HeldCommand::leave_running() {
     if (exit_fd_ >= 0) close(exit_fd_);
     exit_fd_ = -1;
     reaped_ = true;  // not ours to kill or wait for any more
+}
+
+Result<ExitStatus> run_to_completion(const std::vector<std::string>& argv,
+                                     const std::optional<InvokingUser>& run_as) {
+    auto command = HeldCommand::spawn(argv, SpawnOptions{run_as, false});
+    if (!command) return command.error();
+    if (Status released = command->release(); !released)
+        return Error{"cannot run " + argv.front(), released.error().err};
+    return command->wait_exit();
 }
 
 }  // namespace cxt

@@ -1,7 +1,6 @@
 // Starts the traced command held before its exec: the child is forked and
 // waits on a pipe until the tracer follows its pid, then execs. Nothing the
-// command does is missed. Under sudo the command runs as the invoking user
-// unless run_as_root is set.
+// command does is missed. Under sudo the command runs as the invoking user.
 #pragma once
 
 #include <sys/types.h>
@@ -10,22 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "privileges.h"
 #include "result.h"
 
 namespace cxt {
-
-struct InvokingUser {
-    uid_t uid;
-    gid_t gid;
-    std::string name;
-    std::string home;
-};
-// The user behind sudo (SUDO_UID/SUDO_GID), when running as root under sudo.
-std::optional<InvokingUser> invoking_user();
-// Takes the user's groups, gid and uid (real, effective, saved), leaving
-// root and every capability behind. 0 or the errno of the step that failed;
-// allocates nothing itself, so a forked child may call it.
-int switch_to_user(const InvokingUser& user);
 
 struct ExitStatus {
     std::optional<int> code;    // exited normally
@@ -35,7 +22,7 @@ struct ExitStatus {
 };
 
 struct SpawnOptions {
-    bool run_as_root = false;   // under sudo, keep root instead of the invoking user
+    std::optional<InvokingUser> run_as;  // the user the command runs as; none: as cxtrace itself
     // The command may outlive cxtrace: its own process group (Ctrl-C at the
     // terminal reaches only cxtrace) and no death signal when cxtrace dies.
     bool may_outlive = false;
@@ -72,8 +59,9 @@ private:
     bool reaped_ = false;
 };
 
-// Runs argv (argv[0] a path) to completion with cxtrace's own stdio.
-Result<ExitStatus> run_to_completion(const std::vector<std::string>& argv);
+// Runs argv (argv[0] a path) to completion with cxtrace's own stdio, as run_as.
+Result<ExitStatus> run_to_completion(const std::vector<std::string>& argv,
+                                     const std::optional<InvokingUser>& run_as);
 
 // Whether argv0 names something executable (a path, or a PATH lookup), so a
 // typo is reported before anything is set up.

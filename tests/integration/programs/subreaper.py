@@ -17,7 +17,7 @@ if middle == 0:
     creator = os.getpid()  # not the grandchild's getppid(): it may be adopted already
     grandchild = os.fork()
     if grandchild == 0:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 120  # the middle exits at once; a busy machine may delay it
         while os.getppid() == creator and time.monotonic() < deadline:
             time.sleep(0.001)
         sys.stdout.write(f"grandchild: pid={os.getpid()} created_by={creator} adopted_by={os.getppid()}\n")
