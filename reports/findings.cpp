@@ -44,7 +44,9 @@ std::string times(double ratio) {
     return buf;
 }
 
-std::string all_of(uint64_t n) { return n == 2 ? "Both" : "All " + std::to_string(n); }
+std::string all_of(uint64_t n, bool capital = true) {
+    return (n == 2 ? std::string(capital ? "Both" : "both") : std::string(capital ? "All " : "all ") + std::to_string(n));
+}
 
 std::string basename_of(const std::string& path) {
     size_t slash = path.rfind('/');
@@ -276,8 +278,10 @@ std::string split_sentence(const KindCreation& c, const std::string& kind) {
     } else if (!one) {
         // Per task, not summed: one slow outlier must not outweigh the rest.
         const bool waiting = c.mostly_waiting * 2 > n;
+        const uint64_t longer = waiting ? c.mostly_waiting : n - c.mostly_waiting;
         text += std::string(": ") + (waiting ? "waiting" : "the syscall") + " was the longer part for " +
-                std::to_string(waiting ? c.mostly_waiting : n - c.mostly_waiting) + " of the " + std::to_string(n);
+                (longer == n ? all_of(n, false)
+                             : std::to_string(longer) + " of the " + std::to_string(n));
     }
     return text + ".";
 }
@@ -288,7 +292,7 @@ std::string after_phrase(RanAfter after, bool kept, bool one) {
     switch (after) {
         case RanAfter::Creator: return one ? "its creator" : "their creator";
         case RanAfter::TracedTask: return "another traced task";
-        case RanAfter::UntracedTask: return "a task outside the trace (another program, or cxtrace itself)";
+        case RanAfter::UntracedTask: return "a task outside the trace (another program, a kernel thread or cxtrace itself)";
         case RanAfter::Idle: return "nothing (it was idle)";
         case RanAfter::Unknown: break;
     }
@@ -323,8 +327,11 @@ std::string wait_sentence(const KindCreation& c, const std::string& kind) {
     }
     std::string text = "Where the new " + std::string(noun(kind, 2)) + " waited: ";
     if (c.placed > 0)
-        text += std::to_string(c.queued_on_creator_cpu) + " of " + std::to_string(c.placed) +
-                (c.queued_on_creator_cpu == 1 ? " was" : " were") + " queued on their creator's CPU; ";
+        text += (c.queued_on_creator_cpu == c.placed
+                     ? all_of(c.placed, false) + " were"
+                     : std::to_string(c.queued_on_creator_cpu) + " of " + std::to_string(c.placed) +
+                           (c.queued_on_creator_cpu == 1 ? " was" : " were")) +
+                " queued on their creator's CPU; ";
     text += "just before each first ran, its CPU was running";
     if (parts.size() == 1) return text + " " + parts.front().second + " (all " + std::to_string(parts.front().first) + ").";
     for (size_t i = 0; i < parts.size(); ++i)
@@ -335,9 +342,12 @@ std::string wait_sentence(const KindCreation& c, const std::string& kind) {
 void creation_findings(const RunFacts& facts, std::vector<Finding>& out) {
     const RunModel& model = facts.model();
     std::map<std::string, KindCreation> by_kind;  // "process", "thread": the program's own only
+    std::map<std::string, std::vector<uint64_t>> borrowed;  // "vfork", "shared-vm": first-run latencies
     for (const TaskRecord& task : model.tasks) {
         if (task.kind == TaskKind::Process) by_kind["process"].add(task);
         else if (task.kind == TaskKind::Thread && !facts.is_library_thread(task)) by_kind["thread"].add(task);
+        else if ((task.kind == TaskKind::Vfork || task.kind == TaskKind::SharedVm) && task.latency.first_run)
+            borrowed[task_kind_name(task.kind)].push_back(*task.latency.first_run);
     }
     const KindCreation* process = nullptr;
     const KindCreation* thread = nullptr;
@@ -367,15 +377,17 @@ void creation_findings(const RunFacts& facts, std::vector<Finding>& out) {
     }
     if (process && thread && !process->syscall.empty() && !thread->syscall.empty()) {
         const uint64_t ps = process->syscall_p50(), ts = thread->syscall_p50();
-        const std::string pair = " (" + format_duration_ns(ps) + " against " + format_duration_ns(ts) + ", medians)";
+        auto pair = [](uint64_t a, uint64_t b) {
+            return " (" + format_duration_ns(a) + " against " + format_duration_ns(b) + ", medians)";
+        };
         if (ps >= ts && ts > 0)
             out.push_back({"creation", "The creation syscall alone took " + times(static_cast<double>(ps) / ts) +
-                                           " as long for a process as for a thread" + pair +
+                                           " as long for a process as for a thread" + pair(ps, ts) +
                                            ": that is work done in the creator, where fork copies the creator's "
                                            "page tables and a thread's clone shares them."});
         else if (ps > 0)
             out.push_back({"creation", "The creation syscall alone took " + times(static_cast<double>(ts) / ps) +
-                                           " as long for a thread as for a process" + pair + "."});
+                                           " as long for a thread as for a process" + pair(ts, ps) + "."});
         // What made the first-run figures differ: the syscall, or the wait.
         const uint64_t pw = process->wait_p50(), tw = thread->wait_p50();
         const uint64_t wait_gap = pw > tw ? pw - tw : tw - pw, syscall_gap = ps > ts ? ps - ts : ts - ps;
@@ -392,13 +404,14 @@ void creation_findings(const RunFacts& facts, std::vector<Finding>& out) {
                                        "comes mostly from the syscall, the work of creating them" + syscalls +
                                            ", not from waiting for a CPU" + waits + "."});
     }
-    const auto& latency = model.summary.first_run_latency;
     for (const char* kind : {"vfork", "shared-vm"}) {
-        auto it = latency.find(kind);
-        if (it == latency.end()) continue;
+        auto it = borrowed.find(kind);
+        if (it == borrowed.end()) continue;
+        const size_t n = it->second.size();
         out.push_back({"creation", std::string("Creating a ") + kind + " task took " +
-                                       format_duration_ns(it->second.p50) + " (median, " +
-                                       counted(it->second.count, "task", "tasks") + ") until it ran."});
+                                       format_duration_ns(latency_stats(it->second).p50) +
+                                       (n == 1 ? " (1 task)" : " (median of " + std::to_string(n) + " tasks)") +
+                                       " from the creation syscall to its first run on a CPU."});
     }
 }
 
