@@ -333,7 +333,7 @@ std::string wait_sentence(const KindCreation& c, const std::string& kind) {
                            (c.queued_on_creator_cpu == 1 ? " was" : " were")) +
                 " queued on their creator's CPU; ";
     text += "just before each first ran, its CPU was running";
-    if (parts.size() == 1) return text + " " + parts.front().second + " (all " + std::to_string(parts.front().first) + ").";
+    if (parts.size() == 1) return text + " " + parts.front().second + " (" + all_of(parts.front().first, false) + ").";
     for (size_t i = 0; i < parts.size(); ++i)
         text += std::string(i == 0 ? ":" : ";") + " for " + std::to_string(parts[i].first) + ", " + parts[i].second;
     return text + ".";
@@ -388,21 +388,25 @@ void creation_findings(const RunFacts& facts, std::vector<Finding>& out) {
         else if (ps > 0)
             out.push_back({"creation", "The creation syscall alone took " + times(static_cast<double>(ts) / ps) +
                                            " as long for a thread as for a process" + pair(ts, ps) + "."});
-        // What made the first-run figures differ: the syscall, or the wait.
+        // Did waiting change the ratio? The first-run ratio against the
+        // syscalls' one: within 1.5x either way, the syscalls set it.
+        const uint64_t pf = process->first_run_p50(), tf = thread->first_run_p50();
         const uint64_t pw = process->wait_p50(), tw = thread->wait_p50();
-        const uint64_t wait_gap = pw > tw ? pw - tw : tw - pw, syscall_gap = ps > ts ? ps - ts : ts - ps;
-        const std::string waits = " (" + format_duration_ns(pw) + " against " + format_duration_ns(tw) + ")";
-        const std::string syscalls = " (" + format_duration_ns(ps) + " against " + format_duration_ns(ts) + ")";
-        if (wait_gap > syscall_gap)
-            out.push_back({"creation", "So the difference between processes and threads until their first run "
-                                       "comes mostly from waiting for a CPU" + waits + ", not from the syscall" +
-                                           syscalls +
-                                           ": how long a new task waits depends on what else the CPUs were "
-                                           "running, so this ratio changes from run to run."});
-        else
-            out.push_back({"creation", "So the difference between processes and threads until their first run "
-                                       "comes mostly from the syscall, the work of creating them" + syscalls +
-                                           ", not from waiting for a CPU" + waits + "."});
+        const std::string waits = " (" + format_duration_ns(pw) + " against " + format_duration_ns(tw) + ", medians)";
+        if (ps > 0 && ts > 0 && pf > 0 && tf > 0) {
+            const double first_run_ratio = static_cast<double>(pf) / static_cast<double>(tf);
+            const double syscall_ratio = static_cast<double>(ps) / static_cast<double>(ts);
+            const double apart = first_run_ratio / syscall_ratio;
+            if (apart <= 1.5 && apart >= 1 / 1.5)
+                out.push_back({"creation", "So the first-run times compare much as the syscalls do: the work of "
+                                           "creating the task made the difference, and the wait for a CPU" +
+                                               waits + " changed it little."});
+            else
+                out.push_back({"creation", "So the first-run times do not compare as the syscalls do: the wait for a "
+                                           "CPU" + waits +
+                                               " changed the ratio, and how long a new task waits depends on what "
+                                               "else the CPUs were running, so it changes from run to run."});
+        }
     }
     for (const char* kind : {"vfork", "shared-vm"}) {
         auto it = borrowed.find(kind);
