@@ -83,6 +83,13 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     w.key("exit_code"), w.value(task.exit_code);
     w.key("exit_signal"), w.value(task.exit_signal);
     w.key("exited_ns"), w.value(task.exited_ns);
+    w.key("first_run_context");
+    w.begin_object();
+    w.key("after"), w.value(ran_after_name(task.first_run_context.after));
+    w.key("cpu"), w.value(task.first_run_context.cpu);
+    w.key("creator_cpu"), w.value(task.first_run_context.creator_cpu);
+    w.key("creator_kept_cpu"), w.value(task.first_run_context.creator_kept_cpu);
+    w.end_object();
     if (index) w.key("index"), w.value(static_cast<uint64_t>(index->index));
     w.key("inferred"), w.value(task.inferred);
     w.key("kind"), w.value(task_kind_name(task.kind));
@@ -111,6 +118,7 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
         w.null();
     }
     w.key("ppid"), w.value(task.ppid);
+    w.key("ppid_exited_ns"), w.value(task.ppid_exited_ns);
     w.key("recovered_oncpu_ns"), w.value(task.recovered_oncpu_ns);
     w.key("renames");
     w.begin_array();

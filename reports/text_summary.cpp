@@ -18,6 +18,10 @@ std::string format_duration_ns(uint64_t ns) {
     return buf;
 }
 
+std::string counted(uint64_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 namespace {
 
 // Names come from the traced program: no control sequence of theirs may
@@ -95,8 +99,13 @@ std::string render_text_summary(const RunModel& model) {
         out << "  APPROXIMATE: cxtrace had to infer or repair part of this run:\n";
         for (const std::string& note : approximation_notes(model)) out << "    - " << terminal_safe(note) << "\n";
     }
-    out << "  tasks: " << s.tasks << " (" << s.processes << " processes, " << s.threads << " threads), "
-        << s.address_spaces << " address spaces\n";
+    out << "  tasks: " << s.tasks << " (" << counted(s.processes, "process", "processes") << ", "
+        << counted(s.threads, "thread", "threads") << "), " << counted(s.address_spaces, "address space", "address spaces");
+    // The root's first address space is a copy of cxtrace's launcher's,
+    // replaced by the exec of the command: counted, but not the program's.
+    if (!model.tasks.empty() && !model.tasks.front().execs.empty() && model.tasks.front().mm != 0)
+        out << " (the first one the launcher's, before the command's exec)";
+    out << "\n";
 
     if (!s.first_run_latency.empty()) {
         out << "  creation latency, creator's syscall -> new task first on a CPU:\n";
@@ -109,11 +118,12 @@ std::string render_text_summary(const RunModel& model) {
             out << row(kind.c_str(), stats, syscall == s.syscall_latency.end() ? nullptr : &syscall->second);
         }
     }
-    out << "  parallelism: at most " << s.max_parallelism << " traced task" << (s.max_parallelism == 1 ? "" : "s")
-        << " on a CPU at once; " << s.context_switches << " switch-ins, " << s.migrations << " migrations\n";
+    out << "  parallelism: at most " << counted(s.max_parallelism, "traced task", "traced tasks")
+        << " on a CPU at once; " << counted(s.context_switches, "switch-in", "switch-ins") << ", "
+        << counted(s.migrations, "migration", "migrations") << "\n";
     if (model.phases.size() > 1) out << phase_table(model.phases);
     out << "  events: " << run.events << ", lost: " << run.lost_events << ", traced for "
-        << format_duration_ns(run.duration_ns) << " on " << run.cpus << " CPUs\n";
+        << format_duration_ns(run.duration_ns) << " on " << counted(static_cast<uint64_t>(run.cpus), "CPU", "CPUs") << "\n";
     auto shown = findings(model);
     if (!shown.empty()) {
         out << "  what this shows:\n";

@@ -9,6 +9,8 @@
 namespace cxt {
 
 std::string format_duration_ns(uint64_t ns);
+// "1 thread", "2 threads": a count with its noun in the right number.
+std::string counted(uint64_t n, const char* one, const char* many);
 std::string render_text_summary(const RunModel& model);
 
 }  // namespace cxt

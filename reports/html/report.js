@@ -64,6 +64,20 @@
   }
   function hideTip() { tooltip.style.display = "none"; }
   function taskLabel(t) { return t.comm + " (pid " + t.pid + ", tgid " + t.tgid + ", " + t.kind + ")"; }
+  // A thread that exec'd took its group leader's pid: its old tid, which it
+  // may have printed, is kept beside it.
+  function tidBeforeExec(t) {
+    for (const ex of t.execs) if (ex.pid_before !== undefined && ex.pid_before !== t.pid) return ex.pid_before;
+    return null;
+  }
+  function pidText(t) {
+    const old = tidBeforeExec(t);
+    return old === null ? String(t.pid) : t.pid + " (was tid " + old + " before exec)";
+  }
+  function ppidText(t) {
+    return t.ppid_exited_ns === null || t.ppid_exited_ns === undefined ? String(t.ppid)
+      : t.ppid + " (exited at " + fmt(t.ppid_exited_ns) + ": reparented)";
+  }
   const findingsBy = {};
   for (const f of data.summary.what_this_shows || []) (findingsBy[f.topic] = findingsBy[f.topic] || []).push(f.text);
   function explainFrom(topics, fallback) {
@@ -144,7 +158,7 @@
     let shown = 0;
     function node(t) {
       const li = el("li", {}, kindBadge(t.kind), " ", el("span", { class: "mono" }, t.comm || "?"),
-        " pid " + t.pid + " · tgid " + t.tgid + " ", mmChip(t.mm));
+        " pid " + pidText(t) + " · tgid " + t.tgid + " ", mmChip(t.mm));
       for (const ex of t.execs) {
         li.appendChild(el("span", { class: "exec" }, "→ exec ", el("span", { class: "mono" }, ex.filename), " ", mmChip(ex.mm)));
       }
@@ -169,9 +183,9 @@
   const TABLE_LIMIT = 3000;
   function tableSection() {
     const s = section("ids", "3. TGID vs PID: what getpid() and gettid() really are",
-      explainFrom(["ids"], "") + " getpid() returns the tgid (the thread group), gettid() the pid (the task); getppid() the ppid.");
+      explainFrom(["ids"], "") + " getpid() returns the tgid (the thread group), gettid() the pid (the task); getppid() the ppid at creation (until the parent's thread group exits: the kernel then reparents the task).");
     const columns = [
-      ["pid", t => t.pid, true], ["tgid", t => t.tgid, true], ["ppid", t => t.ppid, true], ["parent", t => t.parent_pid, true],
+      ["pid", t => t.pid, true, null, pidText], ["tgid", t => t.tgid, true], ["ppid at creation", t => t.ppid, true, null, ppidText], ["parent", t => t.parent_pid, true],
       ["comm", t => t.comm, false], ["kind", t => t.kind, false], ["mm", t => t.mm, false], ["mm now", t => currentMm(t), false],
       ["created", t => t.created_ns, true, fmt], ["exited", t => t.exited_ns, true, fmt],
       ["exit", t => t.exit_signal !== null ? "signal " + t.exit_signal : t.exit_code, false],
@@ -183,7 +197,7 @@
     if (tasks.some(t => t.pid_namespace)) {
       const nsId = field => t => t.pid_namespace ? t.pid_namespace[field] : "";
       columns.splice(4, 0, ["pid in ns", nsId("pid"), true], ["tgid in ns", nsId("tgid"), true],
-        ["ppid in ns", nsId("ppid"), true], ["pid ns", nsId("inode"), false]);
+        ["ppid in ns at creation", nsId("ppid"), true], ["pid ns", nsId("inode"), false]);
     }
     const filter = el("input", { type: "search", placeholder: "filter: comm, pid, kind, mm…", "aria-label": "filter tasks" });
     const collapsed = new Set();
@@ -202,7 +216,7 @@
 
     function render() {
       const needle = filter.value.trim().toLowerCase();
-      let rows = tasks.filter(t => !needle || [t.pid, t.tgid, t.ppid, t.comm, t.kind, t.mm, currentMm(t)].some(v => String(v).toLowerCase().includes(needle)));
+      let rows = tasks.filter(t => !needle || [t.pid, tidBeforeExec(t), t.tgid, t.ppid, t.comm, t.kind, t.mm, currentMm(t)].some(v => v !== null && String(v).toLowerCase().includes(needle)));
       if (sortCol >= 0) {
         const get = columns[sortCol][1];
         rows.sort((a, b) => { const x = get(a), y = get(b); return (x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1) * sortDir; });
@@ -218,7 +232,7 @@
         if (!leader && collapsed.has(t.tgid) && sortCol < 0) continue;
         if (++count > TABLE_LIMIT) break;
         const tr = el("tr", { class: leader ? "leader" : "member" });
-        columns.forEach(([name, get, numeric, show], i) => {
+        columns.forEach(([name, get, numeric, show, cell], i) => {
           const v = get(t);
           const td = el("td", { class: numeric ? "num" : "" });
           if (i === 0 && leader && groupSize.get(t.tgid) > 1 && sortCol < 0) {
@@ -228,6 +242,7 @@
           }
           if (name === "mm" || name === "mm now") td.appendChild(mmChip(v));
           else if (name === "kind") td.appendChild(kindBadge(v));
+          else if (cell) td.appendChild(document.createTextNode(cell(t)));
           else td.appendChild(document.createTextNode(v === null || v === undefined ? "–" : show ? show(v) : String(v)));
           tr.appendChild(td);
         });

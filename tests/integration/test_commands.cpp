@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -40,6 +41,19 @@ const json* task_with_pid(const json& report, int pid) {
     return found.empty() ? nullptr : found.front();
 }
 
+// The sentences of a report.json, one string each.
+std::vector<std::string> sentences(const json& report) {
+    std::vector<std::string> out;
+    for (const json& finding : report.at("summary").at("what_this_shows")) out.push_back(finding.at("text"));
+    return out;
+}
+
+bool any_starts_with(const std::vector<std::string>& texts, const std::string& start) {
+    for (const std::string& text : texts)
+        if (text.rfind(start, 0) == 0) return true;
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("a Python threading program: threads share the interpreter's tgid and mm", "[live][command][python]") {
@@ -70,6 +84,13 @@ TEST_CASE("a Python threading program: threads share the interpreter's tgid and 
         CHECK(task->at("tgid") == main_pid);
         CHECK(task->at("mm") == root.at("execs")[0].at("mm"));
     }
+    // The program's own threads: not taken for a library's.
+    const std::vector<std::string> texts = sentences(report);
+    INFO(report.at("summary").at("what_this_shows").dump(1));
+    CHECK(std::find(texts.begin(), texts.end(),
+                    "All 4 threads ran in the address space of their thread group: a global variable written by one "
+                    "is seen by all of them.") != texts.end());
+    CHECK_FALSE(any_starts_with(texts, "Threads "));
 }
 
 TEST_CASE("a Python multiprocessing pool: each worker its own process and mm", "[live][command][python]") {
@@ -107,6 +128,108 @@ TEST_CASE("a Python multiprocessing pool: each worker its own process and mm", "
     for (const auto& task : report.at("tasks"))
         if (task.at("kind") == "thread" && task.at("tgid") == main_pid) ++helper_threads;
     CHECK(helper_threads >= 1);
+    // ... and the report says so, leaving them out of the sentences on threads.
+    const std::string shows = report.at("summary").at("what_this_shows").dump();
+    CHECK(shows.find("probably started by Python's multiprocessing") != std::string::npos);
+    CHECK(shows.find("(created by process " + std::to_string(main_pid) + " while forked child processes of it ran)") !=
+          std::string::npos);
+    CHECK(shows.find("ran in the address space of their thread group") == std::string::npos);
+    CHECK(shows.find("Creating a thread") == std::string::npos);
+}
+
+TEST_CASE("a Python Queue program: writer and reader have their own address spaces, the feeder thread is the "
+          "library's",
+          "[live][command][python]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPython, kPrograms + "/mp_queue.py"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    auto writer_line = matches(outcome.out, std::regex(R"(^writer: pid=(\d+) ppid=(\d+))"));
+    auto reader_line = matches(outcome.out, std::regex(R"(^reader: pid=(\d+) ppid=(\d+))"));
+    REQUIRE(writer_line.size() == 1);
+    REQUIRE(reader_line.size() == 1);
+    const int writer = std::stoi(writer_line[0][1]), reader = std::stoi(reader_line[0][1]);
+
+    json report = live::read_json(tmp / "out/report.json");
+    const json* writer_task = task_with_pid(report, writer);
+    const json* reader_task = task_with_pid(report, reader);
+    REQUIRE(writer_task != nullptr);
+    REQUIRE(reader_task != nullptr);
+    CHECK(writer_task->at("mm") != reader_task->at("mm"));
+    std::vector<const json*> threads;
+    for (const json& task : report.at("tasks"))
+        if (task.at("kind") == "thread") threads.push_back(&task);
+    REQUIRE(threads.size() == 1);  // the Queue's feeder, in the writer, sharing its mm
+    const json& feeder = *threads.front();
+    CHECK(feeder.at("tgid") == writer);
+    CHECK(feeder.at("mm") == writer_task->at("mm"));
+
+    const std::vector<std::string> texts = sentences(report);
+    INFO(report.at("summary").at("what_this_shows").dump(1));
+    CHECK(std::find(texts.begin(), texts.end(),
+                    "Both processes created with fork got an address space of their own: their writes stay invisible "
+                    "to their creator.") != texts.end());
+    CHECK(any_starts_with(texts, "Thread " + std::to_string(feeder.at("pid").get<int>()) + " (created by process " +
+                                     std::to_string(writer) + ", "));
+    for (const std::string& text : texts) {
+        CHECK(text.find("1 process of 2") == std::string::npos);
+        CHECK(text.find("exec") == std::string::npos);  // only the launcher's: not the program's
+    }
+}
+
+TEST_CASE("a grandchild adopted by init: the ppid at creation, and the reparenting inferred", "[live][command][python]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPython, kPrograms + "/orphan.py"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    auto line = matches(outcome.out, std::regex(R"(^grandchild: pid=(\d+) created_by=(\d+) adopted_by=(\d+))"));
+    REQUIRE(line.size() == 1);
+    const int pid = std::stoi(line[0][1]), created_by = std::stoi(line[0][2]);
+    CHECK(std::stoi(line[0][3]) != created_by);  // adopted, as the program saw it
+
+    json report = live::read_json(tmp / "out/report.json");
+    const json* grandchild = task_with_pid(report, pid);
+    const json* middle = task_with_pid(report, created_by);
+    REQUIRE(grandchild != nullptr);
+    REQUIRE(middle != nullptr);
+    CHECK(grandchild->at("ppid") == created_by);
+    REQUIRE(grandchild->at("ppid_exited_ns").is_number_integer());
+    CHECK(grandchild->at("ppid_exited_ns") == middle->at("exited_ns"));
+    CHECK(middle->at("ppid_exited_ns").is_null());
+    INFO(report.at("summary").at("what_this_shows").dump(1));
+    CHECK(any_starts_with(sentences(report), "Task " + std::to_string(pid) + " outlived its parent: thread group " +
+                                                 std::to_string(created_by) + ", its ppid at creation, exited at "));
+}
+
+TEST_CASE("a thread that execs takes its leader's pid, and its old tid is kept", "[live][command][python]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPython, kPrograms + "/thread_exec.py"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    auto thread_line = matches(outcome.out, std::regex(R"(^thread: tid=(\d+) pid=(\d+))"));
+    auto after_line = matches(outcome.out, std::regex(R"(^after exec: pid=(\d+))"));
+    REQUIRE(thread_line.size() == 1);
+    REQUIRE(after_line.size() == 1);
+    const int tid = std::stoi(thread_line[0][1]), pid = std::stoi(after_line[0][1]);
+    CHECK(pid == std::stoi(thread_line[0][2]));
+
+    json report = live::read_json(tmp / "out/report.json");
+    const json* execer = nullptr;
+    for (const json* task : live::tasks_with_pid(report, pid))
+        if (task->at("kind") == "thread") execer = task;
+    REQUIRE(execer != nullptr);
+    REQUIRE(execer->at("execs").size() == 1);
+    CHECK(execer->at("execs")[0].at("pid_before") == tid);
+    INFO(report.at("summary").at("what_this_shows").dump(1));
+    const std::vector<std::string> texts = sentences(report);
+    CHECK(any_starts_with(texts, "Thread " + std::to_string(tid) + " called exec and took pid " +
+                                     std::to_string(pid) + ","));
+    CHECK(std::find(texts.begin(), texts.end(),
+                    "1 exec replaced a task's address space with a new one; the task was a thread, and took its group "
+                    "leader's pid.") != texts.end());
 }
 
 TEST_CASE("a wrapper script that execs the interpreter keeps its pid", "[live][command]") {

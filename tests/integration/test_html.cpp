@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -361,4 +362,34 @@ TEST_CASE("hostile names in argv, comm and file name stay text in report.html", 
         CHECK(tree.find("&lt;img src=x&gt;&amp;'\" &lt;img src=x onerror=alert(1)&gt;") !=
               std::string::npos);  // the exec'd file name
     }
+}
+
+TEST_CASE("report.html finds a thread that exec'd under its old tid, and labels the ppid as at creation",
+          "[live][html]") {
+    REQUIRE_ROOT();
+    REQUIRE_CHROMIUM(chromium);
+    make_artifact_dir();
+    live::TempDir tmp;
+    const std::string programs = CXTRACE_TEST_PROGRAMS;
+    live::Outcome outcome = live::cxtrace({"run", "-o", tmp / "exec", "--", "/usr/bin/python3",
+                                           programs + "/thread_exec.py"});
+    INFO("stdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
+    REQUIRE(outcome.status == 0);
+    const std::regex thread_line(R"(thread: tid=(\d+) pid=(\d+))");
+    std::smatch m;
+    REQUIRE(std::regex_search(outcome.out, m, thread_line));
+    const std::string tid = m[1], pid = m[2];
+
+    const json report = live::read_json(tmp / "exec/report.json");
+    const std::string shot = kArtifacts + "/thread-exec.png";
+    std::remove(shot.c_str());
+    const std::string profile = tmp / "profile";
+    REQUIRE(mkdir(profile.c_str(), 0700) == 0);
+    const PageLoad load = load_page(chromium, tmp / "exec/report.html", shot, profile);
+    check_rendered_page(load, report);
+    const std::string table = element(load.dom, "<table id=\"task-table\"", "</table>");
+    CHECK(table.find(">ppid at creation<") != std::string::npos);
+    CHECK(table.find(pid + " (was tid " + tid + " before exec)</td>") != std::string::npos);
+    const std::string tree = element(load.dom, "<section id=\"tree\"", "</section>");
+    CHECK(tree.find("pid " + pid + " (was tid " + tid + " before exec)") != std::string::npos);
 }

@@ -537,6 +537,117 @@ TEST_CASE("latencies that were not observed stay unknown", "[model]") {
     }
 }
 
+TEST_CASE("a new task's first run: where it was queued and what its CPU ran just before", "[model]") {
+    StreamBuilder s;
+    s.add(switch_in(at(5 * kUs), 0, kRoot, kRoot));
+    // Returns at 13 us on CPU 0, queued on wakeup_cpu.
+    auto fork_at_10us = [&](uint32_t wakeup_cpu) {
+        create(s, 10 * kUs, kRoot, kRoot, 0, CXT_SYS_CLONE, process_child(200, 2, 1), wakeup_cpu);
+    };
+    auto context = [&] {
+        RunModel m = s.correlate(test_end(at(1 * kMs)));
+        return only_task(m, 200).first_run_context;
+    };
+    SECTION("queued on its creator's CPU, which its creator kept since the syscall returned") {
+        fork_at_10us(0);
+        s.add(switch_between(at(20 * kUs), 0, kRoot, kRoot, 200, 200));
+        const FirstRunContext c = context();
+        CHECK(c.after == RanAfter::Creator);
+        CHECK(c.creator_kept_cpu);
+        CHECK(c.creator_cpu == std::optional<uint32_t>(0));
+        CHECK(c.cpu == std::optional<uint32_t>(0));
+    }
+    SECTION("after its creator, which had left the CPU and come back") {
+        fork_at_10us(0);
+        s.add(switch_out(at(15 * kUs), 0, kRoot, kRoot));
+        s.add(switch_in(at(16 * kUs), 0, kRoot, kRoot));
+        s.add(switch_between(at(20 * kUs), 0, kRoot, kRoot, 200, 200));
+        const FirstRunContext c = context();
+        CHECK(c.after == RanAfter::Creator);
+        CHECK_FALSE(c.creator_kept_cpu);
+    }
+    SECTION("after a task outside the trace, on another CPU") {
+        fork_at_10us(1);
+        SwitchSpec from_untraced;
+        from_untraced.prev_pid = from_untraced.prev_tgid = 555;
+        from_untraced.next_pid = from_untraced.next_tgid = 200;
+        from_untraced.next_tracked = true;
+        s.add(sched_switch(at(20 * kUs), 1, from_untraced));
+        const FirstRunContext c = context();
+        CHECK(c.after == RanAfter::UntracedTask);
+        CHECK_FALSE(c.creator_kept_cpu);
+        CHECK(c.creator_cpu == std::optional<uint32_t>(0));
+        CHECK(c.cpu == std::optional<uint32_t>(1));
+    }
+    SECTION("on an idle CPU, before its creator's syscall returned") {
+        s.add(syscall_enter(at(10 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 1, kForkFlags));
+        s.add(task_new(at(11 * kUs), kRoot, kRoot, 0, process_child(200, 2, 1)));
+        s.add(switch_in(at(12 * kUs), 1, 200, 200));
+        s.add(syscall_exit(at(13 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 200));
+        RunModel m = s.correlate(test_end(at(1 * kMs)));
+        const TaskRecord& child = only_task(m, 200);
+        CHECK(child.first_run_context.after == RanAfter::Idle);
+        CHECK(child.first_run_context.creator_cpu == std::optional<uint32_t>(0));
+        CHECK(child.latency.first_run < child.latency.syscall);
+    }
+    SECTION("after another traced task, not its creator") {
+        create(s, 8 * kUs, kRoot, kRoot, 0, CXT_SYS_CLONE3, thread_child(201, kRoot, 1), 1);
+        s.add(switch_in(at(9 * kUs), 1, 201, kRoot));
+        fork_at_10us(1);
+        s.add(switch_between(at(20 * kUs), 1, 201, kRoot, 200, 200));
+        const FirstRunContext c = context();
+        CHECK(c.after == RanAfter::TracedTask);
+        CHECK_FALSE(c.creator_kept_cpu);
+    }
+    SECTION("the root has no creator: nothing is said of what ran before it") {
+        RunModel m = s.correlate(test_end(at(1 * kMs)));
+        CHECK(m.tasks.front().first_run_context.after == RanAfter::Unknown);
+    }
+}
+
+TEST_CASE("a task whose parent's thread group ended first is marked reparented", "[model]") {
+    StreamBuilder s;
+    s.add(switch_in(at(5 * kUs), 0, kRoot, kRoot));
+    create(s, 10 * kUs, kRoot, kRoot, 0, CXT_SYS_CLONE, process_child(200, 2, 1));
+    s.add(switch_between(at(20 * kUs), 0, kRoot, kRoot, 200, 200));
+    create(s, 30 * kUs, 200, 200, 0, CXT_SYS_CLONE, process_child(201, 3, 2, 200));
+    // A thread of the middle process: the group ends only with its last task.
+    create(s, 40 * kUs, 200, 200, 0, CXT_SYS_CLONE3, thread_child(202, 200, 2, kRoot));
+    s.add(exit(at(50 * kUs), 200, 200, 0, 0, false));
+    SECTION("the group ends while the grandchild lives") {
+        s.add(exit(at(60 * kUs), 202, 200, 0, 0, true));
+        RunModel m = s.correlate(test_end(at(1 * kMs)));
+        CHECK(only_task(m, 201).ppid == 200);  // the ppid at creation stays
+        CHECK(only_task(m, 201).ppid_exited_ns == std::optional<uint64_t>(60 * kUs));
+        CHECK_FALSE(only_task(m, 200).ppid_exited_ns.has_value());  // the root outlived it
+        CHECK_FALSE(only_task(m, 202).ppid_exited_ns.has_value());
+    }
+    SECTION("the grandchild exits first") {
+        s.add(exit(at(55 * kUs), 201, 201, 1, 0, true));
+        s.add(exit(at(60 * kUs), 202, 200, 0, 0, true));
+        RunModel m = s.correlate(test_end(at(1 * kMs)));
+        CHECK_FALSE(only_task(m, 201).ppid_exited_ns.has_value());
+    }
+    SECTION("while the group lives on, nothing is inferred") {
+        RunModel m = s.correlate(test_end(at(1 * kMs)));
+        CHECK_FALSE(only_task(m, 201).ppid_exited_ns.has_value());
+    }
+}
+
+TEST_CASE("an earlier thread group with the parent's tgid does not make a task reparented", "[model]") {
+    StreamBuilder s;
+    s.add(switch_in(at(5 * kUs), 0, kRoot, kRoot));
+    create(s, 10 * kUs, kRoot, kRoot, 0, CXT_SYS_CLONE, process_child(300, 2, 1));
+    s.add(exit(at(15 * kUs), 300, 300, 0, 0, true));
+    s.add(switch_out(at(16 * kUs), 0, 300, 300, kTaskDead));
+    create(s, 20 * kUs, kRoot, kRoot, 0, CXT_SYS_CLONE, process_child(300, 3, 1));  // pid 300 again
+    s.add(switch_between(at(25 * kUs), 0, kRoot, kRoot, 300, 300));
+    create(s, 30 * kUs, 300, 300, 0, CXT_SYS_CLONE, process_child(301, 4, 3, 300));
+    RunModel m = s.correlate(test_end(at(1 * kMs)));
+    CHECK(only_task(m, 301).ppid == 300);
+    CHECK_FALSE(only_task(m, 301).ppid_exited_ns.has_value());
+}
+
 TEST_CASE("syscall exits: the child's own return is not an anomaly", "[model]") {
     StreamBuilder s;
     s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));

@@ -10,7 +10,6 @@
 
 #include "correlator.h"
 #include "event_builder.h"
-#include "findings.h"
 #include "json_report.h"
 #include "text_summary.h"
 
@@ -164,6 +163,12 @@ TEST_CASE("report.json has every field DESIGN.md fixes, with its type", "[report
             }
             CHECK(cpu_total == t.at("oncpu_ns").get<uint64_t>());
             CHECK(is_int(t.at("migrations")));
+            CHECK(is_int_or_null(t.at("ppid_exited_ns")));
+            const json& first_run = t.at("first_run_context");
+            CHECK(first_run.at("after").is_string());
+            CHECK(is_int_or_null(first_run.at("cpu")));
+            CHECK(is_int_or_null(first_run.at("creator_cpu")));
+            CHECK(first_run.at("creator_kept_cpu").is_boolean());
             REQUIRE(t.at("execs").is_array());
             for (const json& e : t.at("execs")) {
                 CHECK(is_int(e.at("ts_ns")));
@@ -209,6 +214,10 @@ TEST_CASE("report.json has every field DESIGN.md fixes, with its type", "[report
         CHECK(thread.at("cpus") == json{{"1", 20 * kUs}});
         CHECK(thread.at("migrations") == 0);
         CHECK(thread.at("execs") == json::array());
+        CHECK(thread.at("ppid_exited_ns").is_null());
+        // Queued on CPU 1 while its creator went on on CPU 0: it found CPU 1 idle.
+        CHECK(thread.at("first_run_context") ==
+              json({{"after", "idle"}, {"cpu", 1}, {"creator_cpu", 0}, {"creator_kept_cpu", false}}));
 
         const json& killed = task_by_pid(report, 102);
         CHECK(killed.at("kind") == "process");
@@ -232,6 +241,8 @@ TEST_CASE("report.json has every field DESIGN.md fixes, with its type", "[report
         CHECK(sleeper.at("oncpu_ns") == 0);
         CHECK(sleeper.at("cpus") == json::object());
         CHECK(sleeper.at("created_ns") == 90 * kUs);
+        CHECK(sleeper.at("first_run_context") ==
+              json({{"after", "unknown"}, {"cpu", nullptr}, {"creator_cpu", nullptr}, {"creator_kept_cpu", false}}));
     }
     SECTION("summary") {
         const json& summary = report.at("summary");
@@ -305,26 +316,6 @@ TEST_CASE("a task in a child PID namespace shows the ids it saw, beside the kern
     CHECK(findings.find("pid 102 calls itself 1") != std::string::npos);
 }
 
-TEST_CASE("the creation finding states which kind waited longer, never a ratio below 1", "[report]") {
-    RunModel model;
-    model.summary.first_run_latency["process"] = LatencyStats{42, 80'000, 120'000, 170'000, 470'000};
-    auto creation_text = [&] {
-        for (const Finding& f : findings(model))
-            if (f.topic == "creation") return f.text;
-        return std::string();
-    };
-    SECTION("processes slower, as expected") {
-        model.summary.first_run_latency["thread"] = LatencyStats{40, 10'000, 12'000, 20'000, 30'000};
-        CHECK_THAT(creation_text(), Contains("10.0x as long") && Contains("own copy of the address space"));
-    }
-    SECTION("a single slow thread") {
-        model.summary.first_run_latency["thread"] = LatencyStats{1, 3'870'000, 3'870'000, 3'870'000, 3'870'000};
-        std::string text = creation_text();
-        CHECK_THAT(text, Contains("threads waited longer (32.2x)") && Contains("With 1 thread measured"));
-        CHECK_THAT(text, !Contains("0.0x"));
-    }
-}
-
 TEST_CASE("report.json written task by task is formatted exactly as nlohmann dumps it", "[report]") {
     RunModel model = sample_model(sample_end());
     // Numeric keys sort as strings in JSON objects ("10" < "2"), optional
@@ -348,7 +339,7 @@ TEST_CASE("the text summary reports tasks, losses and completeness", "[report]")
     SECTION("a complete run") {
         const std::string text = render_text_summary(sample_model(sample_end()));
         CHECK_THAT(text, Contains("unit-test"));
-        CHECK_THAT(text, Contains("tasks: 4 (3 processes, 1 threads)"));
+        CHECK_THAT(text, Contains("tasks: 4 (3 processes, 1 thread)"));
         CHECK_THAT(text, Contains("4 address spaces"));
         CHECK_THAT(text, Contains("lost: 0"));
         CHECK_THAT(text, Contains("events: " + std::to_string(sample_stream().records().size())));

@@ -34,6 +34,17 @@ const char* task_kind_name(TaskKind kind) {
     return "process";
 }
 
+const char* ran_after_name(RanAfter after) {
+    switch (after) {
+        case RanAfter::Unknown: return "unknown";
+        case RanAfter::Idle: return "idle";
+        case RanAfter::Creator: return "creator";
+        case RanAfter::TracedTask: return "traced task";
+        case RanAfter::UntracedTask: return "untraced task";
+    }
+    return "unknown";
+}
+
 TaskKind kind_from_clone_flags(uint64_t flags) {
     if (flags & kCloneThread) return TaskKind::Thread;
     if (flags & kCloneVfork) return TaskKind::Vfork;
@@ -256,8 +267,11 @@ void Correlator::on_syscall_exit(const Event& e, const SyscallExit& body) {
         if (body.ret != 0) ++model_.anomalies.unmatched_syscall_exits;
         return;
     }
-    if (it->second.child && e.ts_ns >= it->second.enter_ts)
+    if (it->second.child && e.ts_ns >= it->second.enter_ts) {
         model_.tasks[*it->second.child].latency.syscall = e.ts_ns - it->second.enter_ts;
+        model_.tasks[*it->second.child].first_run_context.creator_cpu = e.cpu;
+        states_[*it->second.child].create_return_ts = e.ts_ns;
+    }
     creating_.erase(it);
 }
 
@@ -283,6 +297,7 @@ void Correlator::on_task_new(const Event& e, const TaskNew& body) {
     child.clone_flags = body.clone_flags;
     uint32_t index = add_task(std::move(child));
     live_.set(body.child_pid, index);
+    states_[index].creator = creator;
 
     auto pending = creating_.find(e.pid);
     if (pending != creating_.end() && !pending->second.child) {
@@ -451,6 +466,7 @@ void Correlator::switch_in(uint32_t index, uint32_t cpu, uint64_t ts) {
     state.last_cpu = cpu;
     if (!state.ran) {
         state.ran = true;
+        task.first_run_context.cpu = cpu;
         if (state.create_enter_ts && ts >= *state.create_enter_ts)
             task.latency.first_run = ts - *state.create_enter_ts;
     }
@@ -464,6 +480,8 @@ void Correlator::switch_in(uint32_t index, uint32_t cpu, uint64_t ts) {
 void Correlator::on_switch(const Event& e, const Switch& body) {
     advance_parallelism(e.ts_ns);
     ensure_cpu(e.cpu);
+    std::optional<uint32_t> prev_here;  // the traced task this switch took off the CPU
+    uint64_t prev_on_since = 0;
     if (body.prev_tracked) {
         uint32_t prev = task_for(body.prev_pid, body.prev_tgid);
         if (!states_[prev].on_cpu || static_cast<uint32_t>(*states_[prev].on_cpu) != e.cpu) {
@@ -471,7 +489,11 @@ void Correlator::on_switch(const Event& e, const Switch& body) {
             ++model_.tasks[prev].repairs;
         }
         if (body.has_runtimes) recover_unseen_run(prev, e.cpu, e.ts_ns, body.prev_runtime_ns);
-        if (states_[prev].on_cpu && static_cast<uint32_t>(*states_[prev].on_cpu) == e.cpu) switch_out(prev, e.ts_ns);
+        if (states_[prev].on_cpu && static_cast<uint32_t>(*states_[prev].on_cpu) == e.cpu) {
+            prev_here = prev;
+            prev_on_since = states_[prev].on_since;
+            switch_out(prev, e.ts_ns);
+        }
         if (body.has_runtimes) note_runtime(prev, body.prev_runtime_ns, e.ts_ns);
         if (body.prev_dead) states_[prev].dead = true;
     } else if (cpu_running_[e.cpu]) {
@@ -493,8 +515,10 @@ void Correlator::on_switch(const Event& e, const Switch& body) {
             model_.tasks[next].unplaced_cpu_ns += unseen;
             ++model_.tasks[next].repairs;
         }
+        const bool first = !state.ran;
         switch_in(next, e.cpu, e.ts_ns);
         if (body.has_runtimes) note_runtime(next, body.next_runtime_ns, e.ts_ns);
+        if (first && states_[next].creator) note_first_run(next, e.cpu, body, prev_here, prev_on_since);
     }
 }
 
@@ -570,6 +594,20 @@ void Correlator::finish_phases() {
     }
 }
 
+// What the CPU did before a new task's first switch-in: it explains the
+// wait between the creation syscall and the new task's first run.
+void Correlator::note_first_run(uint32_t index, uint32_t cpu, const Switch& body, std::optional<uint32_t> prev,
+                                uint64_t prev_on_since) {
+    const TaskState& state = states_[index];
+    FirstRunContext& context = model_.tasks[index].first_run_context;
+    if (body.prev_pid == 0) context.after = RanAfter::Idle;  // pid 0: the CPU's idle task
+    else if (!body.prev_tracked) context.after = RanAfter::UntracedTask;
+    else if (prev && prev == state.creator) context.after = RanAfter::Creator;
+    else context.after = RanAfter::TracedTask;
+    context.creator_kept_cpu = context.after == RanAfter::Creator && state.create_return_ts &&
+                               context.creator_cpu == cpu && prev_on_since <= *state.create_return_ts;
+}
+
 void Correlator::on_exec(const Event& e, const Exec& body) {
     uint32_t index = task_for(body.old_pid ? body.old_pid : e.pid, e.tgid);
     TaskRecord& task = model_.tasks[index];
@@ -606,6 +644,7 @@ void Correlator::on_exec(const Event& e, const Exec& body) {
 void Correlator::on_exit(const Event& e, const Exit& body) {
     TaskRecord& task = model_.tasks[task_for(e.pid, e.tgid)];
     task.exited_ns = relative(e.ts_ns);
+    if (body.group_dead) group_exits_.emplace_back(e.tgid, *task.exited_ns);
     if (!body.comm.empty() && !is_phase_marker(body.comm)) task.comm = body.comm;
     int signal = body.exit_code & 0x7f;
     if (signal != 0) {
@@ -629,6 +668,7 @@ RunModel Correlator::finish(const TraceEnd& end) {
         states_[index].woken.flush(model_.tasks[index].woken_by);
     }
     if (recount_parallelism_) sweep_parallelism(end_ts);
+    note_reparenting();
     // Only the counts that were on a CPU for some time, as the map always had.
     for (uint32_t n = 0; n < parallelism_ns_.size(); ++n)
         if (parallelism_ns_[n] > 0) model_.summary.parallelism_ns[n] = parallelism_ns_[n];
@@ -671,6 +711,23 @@ RunModel Correlator::finish(const TraceEnd& end) {
         if (ns > 0) summary.max_parallelism = std::max(summary.max_parallelism, n);
     finish_phases();
     return std::move(model_);
+}
+
+// A task whose ppid's thread group ended before it did was reparented by
+// the kernel at that moment (to a subreaper or init: not traced). The group
+// that ended is the first one with that tgid to end after the task's
+// creation: the parent was alive then (a later group with a reused tgid
+// cannot end first).
+void Correlator::note_reparenting() {
+    if (group_exits_.empty()) return;
+    std::sort(group_exits_.begin(), group_exits_.end());
+    for (TaskRecord& task : model_.tasks) {
+        if (!task.created_ns) continue;  // the root, or first seen mid-life: its creation time is unknown
+        auto ended = std::lower_bound(group_exits_.begin(), group_exits_.end(),
+                                      std::make_pair(task.ppid, *task.created_ns));
+        if (ended == group_exits_.end() || ended->first != task.ppid) continue;
+        if (!task.exited_ns || ended->second < *task.exited_ns) task.ppid_exited_ns = ended->second;
+    }
 }
 
 Result<RunModel> correlate_trace_file(const std::string& path) {

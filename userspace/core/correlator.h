@@ -62,6 +62,8 @@ private:
         uint64_t on_since = 0;
         std::optional<uint32_t> last_cpu;
         std::optional<uint64_t> create_enter_ts;  // creator's syscall entry
+        std::optional<uint64_t> create_return_ts; // ... and its return in the creator
+        std::optional<uint32_t> creator;          // index of the task that created it
         bool ran = false;
         bool dead = false;
         // The kernel's CPU-time clock of the task when a switch event last
@@ -115,6 +117,9 @@ private:
     void count_parallelism(uint64_t from, uint64_t to, uint32_t running);
     void finish_phases();
     void sweep_parallelism(uint64_t end_ts);
+    void note_first_run(uint32_t task, uint32_t cpu, const Switch& body, std::optional<uint32_t> prev,
+                        uint64_t prev_on_since);
+    void note_reparenting();
 
     TraceMeta meta_;
     // The reorder window: a ring of events in the order they will be
@@ -137,6 +142,7 @@ private:
     PidIndex live_;                                   // pid -> current task
     std::unordered_map<uint32_t, PendingCreation> creating_;  // creator pid -> its creation syscall
     std::unordered_map<uint32_t, uint32_t> mm_labels_;        // kernel mm id -> dense label
+    std::vector<std::pair<uint32_t, uint64_t>> group_exits_;  // (tgid, relative ts) of each thread group's end
     std::vector<std::optional<uint32_t>> cpu_running_;        // cpu -> traced task on it
     std::vector<uint64_t> cpu_free_since_;                    // cpu -> end of its last traced interval
     uint32_t running_ = 0;

@@ -36,6 +36,21 @@ struct Latency {
     std::optional<uint64_t> first_run;  // creator enters clone.. -> new task first switched in
 };
 
+// What the CPU a new task first ran on was doing just before (the switch
+// that brought it in): what its wait for a CPU was spent behind.
+enum class RanAfter { Unknown, Idle, Creator, TracedTask, UntracedTask };
+const char* ran_after_name(RanAfter after);
+
+// Where a new task was when it first ran, to explain its first_run latency.
+struct FirstRunContext {
+    std::optional<uint32_t> cpu;          // the CPU it first ran on
+    std::optional<uint32_t> creator_cpu;  // where its creator's creation syscall returned
+    RanAfter after = RanAfter::Unknown;
+    // Its creator ran on that CPU from the syscall's return until the
+    // switch that brought the new task in: the new task waited behind it.
+    bool creator_kept_cpu = false;
+};
+
 // What a task in a child PID namespace sees of its own ids (getpid() inside
 // a container); the TaskRecord's pid/tgid/ppid are the initial namespace's.
 struct NamespaceIds {
@@ -45,7 +60,12 @@ struct NamespaceIds {
 };
 
 struct TaskRecord {
-    uint32_t pid = 0, tgid = 0, ppid = 0, parent_pid = 0;
+    uint32_t pid = 0, tgid = 0, parent_pid = 0;
+    uint32_t ppid = 0;  // what getppid() returned when the task was created
+    // When the thread group named by ppid exited while this task lived
+    // (inferred from the traced exits): the kernel then reparented it (to a
+    // subreaper or init, not traced), so getppid() no longer returns ppid.
+    std::optional<uint64_t> ppid_exited_ns;
     std::string comm;
     TaskKind kind = TaskKind::Process;
     uint32_t mm = 0;                       // 0: never learned
@@ -55,6 +75,7 @@ struct TaskRecord {
     std::optional<int> exit_signal;
     bool core_dumped = false;
     Latency latency;
+    FirstRunContext first_run_context;
     std::optional<uint32_t> wakeup_cpu;
     uint64_t oncpu_ns = 0;                 // wall time between its switch-in and switch-out events
     // The kernel's own CPU-time clock (se.sum_exec_runtime, what
