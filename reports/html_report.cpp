@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <set>
+#include <string>
 #include <unordered_map>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "approximations.h"
@@ -79,6 +82,56 @@ json interval_bins(const RunModel& model, uint64_t duration) {
     return {{"bin_ns", width}, {"bins", bins}, {"lanes", lanes}};
 }
 
+// The per-task lanes of a binned run: for each task, from its first to its
+// last bin on a CPU, one digit per bin: '0' not on a CPU, '1'..'9' on one up
+// to that many ninths of the bin. Flat [task, first bin, digits, ...].
+json task_lane_bins(const RunModel& model, uint64_t duration) {
+    size_t ran = 0;
+    for (const TaskRecord& task : model.tasks) ran += task.oncpu_ns > 0;
+    const size_t bins =
+        std::clamp(kHtmlTaskLaneDigits / std::max<size_t>(1, ran), kHtmlMinTaskLaneBins, kHtmlMaxTaskLaneBins);
+    const double width = std::max<double>(1.0, static_cast<double>(duration) / bins);
+    auto bin_of = [&](uint64_t ns) { return std::min(bins - 1, static_cast<size_t>(ns / width)); };
+    // Each task's first and last bin, then which tasks fit in the budget.
+    constexpr size_t kNone = std::numeric_limits<size_t>::max();
+    std::vector<size_t> first(model.tasks.size(), kNone), last(model.tasks.size(), 0);
+    for (const OnCpuInterval& iv : model.intervals) {
+        if (iv.task >= model.tasks.size()) continue;
+        first[iv.task] = std::min(first[iv.task], bin_of(iv.start_ns));
+        last[iv.task] = std::max(last[iv.task], bin_of(iv.end_ns));
+    }
+    size_t covered = 0, digits = 0;
+    std::vector<size_t> offset(model.tasks.size(), kNone);  // into ns_in_bin
+    for (; covered < model.tasks.size(); ++covered) {
+        if (first[covered] == kNone) continue;
+        const size_t length = last[covered] - first[covered] + 1;
+        if (digits + length > kHtmlTaskLaneDigits) break;
+        offset[covered] = digits;
+        digits += length;
+    }
+    std::vector<uint64_t> ns_in_bin(digits);
+    for (const OnCpuInterval& iv : model.intervals) {
+        if (iv.task >= covered || offset[iv.task] == kNone) continue;
+        for (size_t b = bin_of(iv.start_ns), end = bin_of(iv.end_ns); b <= end; ++b) {
+            const double lo = std::max<double>(iv.start_ns, b * width), hi = std::min<double>(iv.end_ns, (b + 1) * width);
+            if (hi > lo) ns_in_bin[offset[iv.task] + b - first[iv.task]] += static_cast<uint64_t>(hi - lo);
+        }
+    }
+    json lanes = json::array();
+    for (size_t task = 0; task < covered; ++task) {
+        if (offset[task] == kNone) continue;
+        std::string levels(last[task] - first[task] + 1, '0');
+        for (size_t k = 0; k < levels.size(); ++k) {
+            const uint64_t ns = ns_in_bin[offset[task] + k];
+            if (ns) levels[k] = static_cast<char>('0' + std::clamp<int>(static_cast<int>(std::ceil(ns * 9.0 / width)), 1, 9));
+        }
+        lanes.push_back(task);
+        lanes.push_back(first[task]);
+        lanes.push_back(std::move(levels));
+    }
+    return {{"bin_ns", width}, {"bins", bins}, {"tasks_covered", covered}, {"lanes", lanes}};
+}
+
 // How many traced tasks were on a CPU, averaged per bin, for the chart.
 json parallelism_series(const RunModel& model, uint64_t duration) {
     const size_t bins = 1000;
@@ -145,7 +198,7 @@ void write_view_data(const RunModel& model, const json& report, TextOut& out) {
         timeline = {{"mode", "intervals"}, {"intervals", interval_columns(model)}};
     else
         timeline = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
-                    {"binned", interval_bins(model, duration)}};
+                    {"binned", interval_bins(model, duration)}, {"task_lanes", task_lane_bins(model, duration)}};
     {
         JsonWriter w(out, -1);
         w.begin_object();

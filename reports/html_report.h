@@ -16,6 +16,13 @@ namespace cxt {
 // embeds per-CPU bins instead, so the file stays small and fast to open.
 constexpr size_t kHtmlMaxIntervals = 100'000;
 constexpr size_t kHtmlTimelineBins = 4000;
+// The per-task lanes of a binned run: one digit per bin and task, at most
+// kHtmlTaskLaneDigits in all (tasks in creation order until they are
+// spent), each lane kHtmlMaxTaskLaneBins bins, fewer (down to
+// kHtmlMinTaskLaneBins) when many tasks ran.
+constexpr size_t kHtmlTaskLaneDigits = 500'000;
+constexpr size_t kHtmlMaxTaskLaneBins = 1000;
+constexpr size_t kHtmlMinTaskLaneBins = 200;
 
 std::string html_escape(const std::string& text);
 // JSON text made safe inside <script>: no "</script>", "<!--" or U+2028.

@@ -134,7 +134,9 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     w.key("unplaced_cpu_ns"), w.value(task.unplaced_cpu_ns);
     w.key("wakeup_cpu"), w.value(task.wakeup_cpu);
     w.key("wakeups"), w.value(task.wakeups);
-    w.key("woken_by"), write_named(w, by_name(task.woken_by));
+    // Not in the page's data: it does not show who woke whom, and the
+    // lists grow with the square of the tasks (15 MB of a 2,000-thread page).
+    if (!index) w.key("woken_by"), write_named(w, by_name(task.woken_by));
     w.end_object();
 }
 

@@ -30,8 +30,8 @@ struct TaskIndex {
     size_t index;
     int64_t parent_index;
 };
-// One task as in report.json's "tasks" (plus "index" and "parent_index"
-// when given), written to w.
+// One task as in report.json's "tasks", written to w; given an index, as
+// the HTML page's data: with "index" and "parent_index", without "woken_by".
 void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* index = nullptr);
 std::string render_json_report(const nlohmann::json& report);
 

@@ -10,12 +10,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -60,19 +66,23 @@ struct PageLoad {
     double seconds = 0;
 };
 
-// Loads a report in a fresh headless Chromium profile: the DOM after load
-// and a full-page screenshot in one run. Safe to call from several threads.
+// Loads a report in a fresh headless Chromium profile and a window of
+// width x height: the DOM after load and a screenshot of the window in one
+// run. Safe to call from several threads.
 PageLoad load_page(const std::string& chromium, const std::string& html, const std::string& screenshot,
-                   const std::string& profile) {
+                   const std::string& profile, int width = 1280, int height = 4000) {
     const auto start = std::chrono::steady_clock::now();
     PageLoad load;
+    // The timeout only guards against a hung browser: on a busy machine one
+    // load can take tens of seconds.
     live::Outcome outcome = live::run({"/usr/bin/env", "HOME=" + profile, "XDG_CONFIG_HOME=" + profile + "/config",
-                                       "XDG_CACHE_HOME=" + profile + "/cache", "/usr/bin/timeout", "60", chromium,
+                                       "XDG_CACHE_HOME=" + profile + "/cache", "/usr/bin/timeout", "120", chromium,
                                        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                                        "--disable-background-networking", "--disable-component-update",
                                        "--disable-sync", "--user-data-dir=" + profile + "/data",
                                        "--enable-logging=stderr", "--v=0", "--dump-dom", "--screenshot=" + screenshot,
-                                       "--window-size=1280,4000", "file://" + html});
+                                       "--window-size=" + std::to_string(width) + "," + std::to_string(height),
+                                       "file://" + html});
     load.status = outcome.status;
     load.dom = std::move(outcome.out);
     load.log = std::move(outcome.err);
@@ -172,6 +182,111 @@ void check_rendered_page(const PageLoad& load, const json& report) {
     if (tasks.size() <= kTreeLimit) {
         const std::string tree = element(load.dom, "<section id=\"tree\"", "</section>");
         CHECK(count(tree, "<li><span class=\"kind kind-") == tasks.size());
+    }
+}
+
+// A copy of the report at copy_path with tests/support/layout_probe.js run
+// after the page's own script.
+void add_layout_probe(const std::string& html_path, const std::string& copy_path) {
+    std::string page = live::read_file(html_path);
+    const std::string probe = live::read_file(std::string(CXTRACE_TEST_SUPPORT) + "/layout_probe.js");
+    REQUIRE(!probe.empty());
+    const size_t body_end = page.rfind("</body>");
+    REQUIRE(body_end != std::string::npos);
+    page.insert(body_end, "<script>\n" + probe + "</script>\n");
+    std::ofstream(copy_path, std::ios::binary) << page;
+    REQUIRE(live::read_file(copy_path) == page);
+}
+
+// What the probe found, from the DOM Chromium dumped.
+json layout_probe_result(const std::string& dom) {
+    const std::string open = "<pre id=\"layout-probe\" hidden=\"\">";
+    const size_t a = dom.find(open);
+    REQUIRE(a != std::string::npos);
+    const size_t b = dom.find("</pre>", a);
+    REQUIRE(b != std::string::npos);
+    std::string text = dom.substr(a + open.size(), b - a - open.size());
+    for (const auto& [entity, c] : std::vector<std::pair<std::string, std::string>>{{"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "}, {"&amp;", "&"}})
+        for (size_t at = text.find(entity); at != std::string::npos; at = text.find(entity, at + c.size()))
+            text.replace(at, entity.size(), c);
+    return json::parse(text);
+}
+
+// "rgb(r, g, b)" as three numbers.
+std::array<double, 3> rgb_of(const std::string& css) {
+    std::array<double, 3> rgb{-1, -1, -1};
+    INFO(css);
+    REQUIRE(std::sscanf(css.c_str(), "rgb(%lf, %lf, %lf)", &rgb[0], &rgb[1], &rgb[2]) == 3);
+    return rgb;
+}
+
+// The layout of one report at one window width, as the probe measured it,
+// against report.json.
+void check_layout(const json& probe, int width, const json& report) {
+    INFO("window " << width << " px wide; the probe found:\n" << probe.dump(1));
+    CHECK(probe.at("rendered") == "yes");
+    const double viewport = probe.at("viewport").get<double>();
+    CHECK(viewport <= width);
+    CHECK(viewport >= width - 20);  // the window less a scroll bar
+    CHECK(probe.at("scroll_width").get<double>() <= viewport);  // nothing makes the page scroll sideways
+    CHECK(probe.at("small_text").empty());   // no text under 11 px
+    CHECK(probe.at("scaled_charts").empty());
+    CHECK(probe.at("labels").get<int>() >= 10);
+    CHECK(probe.at("cut_labels").empty());
+    CHECK(probe.at("overlapping_labels").empty());
+    // The task table's key columns are in view without scrolling.
+    for (const std::string column : {"pid", "tgid", "comm", "kind", "mm"}) {
+        INFO("column " << column);
+        REQUIRE(probe.at("key_columns").contains(column));
+        const json& edges = probe.at("key_columns").at(column);
+        CHECK(edges.at("right").get<double>() <= edges.at("visible_right").get<double>() + 0.5);
+    }
+
+    const json& tasks = report.at("tasks");
+    std::set<int64_t> tgids;
+    std::map<int64_t, size_t> group_size;
+    for (const json& task : tasks) {
+        tgids.insert(task.at("tgid").get<int64_t>());
+        ++group_size[task.at("tgid").get<int64_t>()];
+    }
+    // One legend colour per process (up to 30), and up to 20 processes
+    // clearly apart: at least 40 apart in RGB (of 441 between black and white).
+    const json& colors = probe.at("process_colors");
+    CHECK(colors.size() == std::min<size_t>(tgids.size(), 30));
+    if (colors.size() <= 20)
+        for (size_t i = 0; i < colors.size(); ++i)
+            for (size_t j = 0; j < i; ++j) {
+                const auto a = rgb_of(colors[i]), b = rgb_of(colors[j]);
+                const double distance = std::hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+                INFO("processes " << j << " and " << i << ": " << colors[j] << ", " << colors[i]);
+                CHECK(distance >= 40);
+            }
+
+    // A row per process (up to 40), a lane per task shown; a lane has bars
+    // exactly when its task was on a CPU.
+    const json& lanes = probe.at("lanes");
+    REQUIRE(lanes.is_object());
+    CHECK(lanes.at("groups").get<size_t>() == std::min<size_t>(tgids.size(), 40));
+    std::map<size_t, int> lane_count;
+    for (const json& lane : lanes.at("tasks")) {
+        const size_t task = lane.at(0).get<size_t>();
+        REQUIRE(task < tasks.size());
+        INFO("task " << task << ": " << tasks[task].dump());
+        CHECK(lane.at(1).get<bool>() == (tasks[task].at("oncpu_ns").get<uint64_t>() > 0));
+        ++lane_count[task];
+    }
+    for (const auto& [task, n] : lane_count) CHECK(n == 1);
+    if (tasks.size() <= 32) CHECK(lane_count.size() == tasks.size());  // small runs start with every lane shown
+    // The first process with several tasks starts open; a click closes it, another opens it again.
+    const bool some_group = std::any_of(group_size.begin(), group_size.end(), [](const auto& g) { return g.second > 1; });
+    CHECK(lanes.contains("toggle") == some_group);
+    if (lanes.contains("toggle")) {
+        const json& toggle = lanes.at("toggle");
+        CHECK(toggle.at("open") == "yes");
+        CHECK(toggle.at("open_after_click") == "no");
+        CHECK(toggle.at("lane_rows_after_click").get<int>() < toggle.at("lane_rows").get<int>());
+        CHECK(toggle.at("open_after_second_click") == "yes");
+        CHECK(toggle.at("lane_rows_after_second_click") == toggle.at("lane_rows"));
     }
 }
 
@@ -392,4 +507,85 @@ TEST_CASE("report.html finds a thread that exec'd under its old tid, and labels 
     CHECK(table.find(pid + " (was tid " + tid + " before exec)</td>") != std::string::npos);
     const std::string tree = element(load.dom, "<section id=\"tree\"", "</section>");
     CHECK(tree.find("pid " + pid + " (was tid " + tid + " before exec)") != std::string::npos);
+}
+
+TEST_CASE("report.html reads at 800 and 1400 px: text whole and legible, key columns in view, processes apart, task lanes",
+          "[live][html][layout]") {
+    REQUIRE_ROOT();
+    REQUIRE_CHROMIUM(chromium);
+    make_artifact_dir();
+    live::TempDir tmp;
+
+    // Workloads with many threads in one process (lost-update), several
+    // processes (worker-pool, cpu-bound, process-vs-thread), and a run with
+    // too many intervals to embed (the yield storm: its timeline is binned).
+    struct Page {
+        std::string name;
+        std::vector<std::string> command;
+        json report;
+    };
+    std::vector<Page> pages = {
+        {"lost-update", {"lost-update"}, {}},
+        {"worker-pool", {"worker-pool"}, {}},
+        {"cpu-bound", {"cpu-bound", "--work-ms", "50"}, {}},
+        {"process-vs-thread", {"process-vs-thread", "-n", "12"}, {}},
+        {"yield-storm", {"--", "/usr/bin/python3", std::string(CXTRACE_TEST_PROGRAMS) + "/yield_storm.py"}, {}},
+    };
+    for (Page& page : pages) {
+        std::vector<std::string> args{"run", "-o", tmp / page.name};
+        args.insert(args.end(), page.command.begin(), page.command.end());
+        live::Outcome outcome = live::cxtrace(args);
+        INFO(page.name << "\nstdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
+        REQUIRE(outcome.status == 0);
+        REQUIRE_NOTHROW(page.report = live::read_json(tmp / (page.name + "/report.json")));
+        add_layout_probe(tmp / (page.name + "/report.html"), tmp / (page.name + "/probed.html"));
+    }
+    const Page& storm = pages.back();
+    INFO("the yield storm's context switches: " << storm.report.at("summary").at("context_switches"));
+    REQUIRE(storm.report.at("summary").at("context_switches").get<size_t>() > 100'000);  // report.html's kHtmlMaxIntervals
+
+    struct Load {
+        size_t page;
+        int width;
+        std::string shot;
+        PageLoad result;
+    };
+    std::vector<Load> loads;
+    for (size_t i = 0; i < pages.size(); ++i)
+        for (int width : {800, 1400}) {
+            const std::string shot = kArtifacts + "/" + pages[i].name + "-" + std::to_string(width) + ".png";
+            std::remove(shot.c_str());  // a stale screenshot must not pass for a new one
+            loads.push_back({i, width, shot, {}});
+        }
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> browsers;
+    for (int b = 0; b < 4; ++b)
+        browsers.emplace_back([&] {
+            for (size_t k; (k = next++) < loads.size();) {
+                Load& load = loads[k];
+                const std::string profile = tmp / ("profile-" + std::to_string(k));
+                if (mkdir(profile.c_str(), 0700) != 0) continue;  // result stays empty: fails below
+                load.result =
+                    load_page(chromium, tmp / (pages[load.page].name + "/probed.html"), load.shot, profile, load.width);
+            }
+        });
+    for (std::thread& browser : browsers) browser.join();
+
+    for (const Load& load : loads) {
+        const Page& page = pages[load.page];
+        INFO(page.name << " at " << load.width << " px (" << tmp / (page.name + "/report.html") << "), screenshot "
+                       << load.shot);
+        INFO("console:\n" << join(load.result.console));
+        REQUIRE(load.result.status == 0);
+        CHECK(load.result.console.empty());
+        CHECK(is_png(load.shot));
+        const json probe = layout_probe_result(load.result.dom);
+        check_layout(probe, load.width, page.report);
+        const bool binned = &page == &storm;
+        CHECK(probe.at("mode") == (binned ? "bins" : "intervals"));
+        // A binned page says what it aggregated.
+        CHECK(probe.at("aggregated").size() == (binned ? 1u : 0u));
+        if (binned) CHECK(probe.at("aggregated")[0].get<std::string>().find("too many to embed one by one") != std::string::npos);
+    }
+    WARN("layout: screenshots at 800 and 1400 px in " << kArtifacts);
 }

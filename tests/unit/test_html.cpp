@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <tuple>
@@ -17,6 +18,7 @@
 #include "event_builder.h"
 #include "findings.h"
 #include "html_report.h"
+#include "json_report.h"
 #include "text_summary.h"
 
 using namespace cxt;
@@ -765,6 +767,35 @@ TEST_CASE("a run with more intervals than kHtmlMaxIntervals embeds per-CPU bins 
         CHECK(out_of_range == 0);
     }
     CHECK(busy_ns == Approx(static_cast<double>(kIntervals * kRun)).epsilon(0.01));
+    // A lane per task: 64 tasks ran, few enough for the finest lanes. Its
+    // digits bound the task's on-CPU time: digit d means more than (d-1)/9
+    // of the bin and at most d/9 of it.
+    const json& task_lanes = timeline.at("task_lanes");
+    REQUIRE(task_lanes.at("bins") == kHtmlMaxTaskLaneBins);
+    const double lane_bin_ns = task_lanes.at("bin_ns").get<double>();
+    CHECK(lane_bin_ns == Approx(static_cast<double>(kDuration) / kHtmlMaxTaskLaneBins));
+    CHECK(task_lanes.at("tasks_covered") == kTasks);
+    const json& flat = task_lanes.at("lanes");
+    REQUIRE(flat.size() == 3 * kTasks);
+    for (size_t i = 0; i < flat.size(); i += 3) {
+        const size_t task = flat[i].get<size_t>();
+        INFO("lane of task " << task);
+        CHECK(task == i / 3);  // in creation order
+        uint64_t first_start = UINT64_MAX, last_end = 0;
+        for (const OnCpuInterval& iv : model.intervals)
+            if (iv.task == task) first_start = std::min(first_start, iv.start_ns), last_end = std::max(last_end, iv.end_ns);
+        CHECK(flat[i + 1] == static_cast<uint64_t>(first_start / lane_bin_ns));
+        const std::string digits = flat[i + 2].get<std::string>();
+        CHECK(digits.size() == static_cast<uint64_t>(last_end / lane_bin_ns) - static_cast<uint64_t>(first_start / lane_bin_ns) + 1);
+        double at_least = 0, at_most = 0;
+        for (char d : digits) {
+            REQUIRE((d >= '0' && d <= '9'));
+            if (d > '0') at_least += (d - '1') / 9.0 * lane_bin_ns, at_most += (d - '0') / 9.0 * lane_bin_ns;
+        }
+        const double oncpu = static_cast<double>(model.tasks[task].oncpu_ns);
+        CHECK(at_least <= oncpu);
+        CHECK(oncpu <= at_most + 1000);  // each piece rounded down to whole ns
+    }
     // The parallelism series sees the same: four tasks on CPU 3/4 of the time.
     const json& series = data.at("parallelism_series");
     double avg = 0;
@@ -838,4 +869,67 @@ TEST_CASE("binned lanes cover a CPU beyond the trace's CPU count", "[html]") {
     CHECK(lanes[5].at("task")[0] == 1);
     CHECK(lanes[5].at("permille")[0] == 1000);
     CHECK(lanes[0].at("permille")[0] == 500);
+}
+
+TEST_CASE("the task lanes of a binned run stay within their budget, the first tasks first", "[html]") {
+    // 3,000 threads, each on a CPU 40 times spread over the whole run: more
+    // intervals than are embedded one by one, and more tasks than the
+    // lanes' budget holds at their coarsest.
+    constexpr size_t kTasks = 3000, kRunsEach = 40;
+    constexpr uint64_t kDuration = 1'000'000'000, kRun = 1000;
+    static_assert(kTasks * kRunsEach > kHtmlMaxIntervals, "the timeline must be binned");
+    static_assert(kTasks * kHtmlMinTaskLaneBins > kHtmlTaskLaneDigits, "the lanes must not all fit");
+    RunModel model = small_model();
+    model.run.cpus = 2;
+    model.run.duration_ns = kDuration;
+    model.intervals.clear();
+    const TaskRecord thread = model.tasks[1];
+    model.tasks.resize(1);
+    for (uint32_t t = 1; t <= kTasks; ++t) {
+        TaskRecord task = thread;
+        task.pid = thread.pid + t;
+        task.oncpu_ns = kRunsEach * kRun;
+        model.tasks.push_back(task);
+    }
+    // Round k at k * kSpacing, task t 100 ns after task t - 1: every task's
+    // first run in the first bin, its last in the last.
+    constexpr uint64_t kSpacing = (kDuration - kRun - kTasks * 100) / (kRunsEach - 1);
+    for (size_t k = 0; k < kRunsEach; ++k)
+        for (uint32_t t = 1; t <= kTasks; ++t) {
+            const uint64_t start = k * kSpacing + t * 100;
+            model.intervals.push_back({t, t % 2, start, start + kRun});
+        }
+    const std::string page = render_html_report(model);
+    INFO("page size " << page.size() << " bytes");
+    CHECK(page.size() < 3 * 1024 * 1024);
+    const json timeline = embedded_data(page).at("timeline");
+    REQUIRE(timeline.at("mode") == "bins");
+    const json& lanes = timeline.at("task_lanes");
+    CHECK(lanes.at("bins") == kHtmlMinTaskLaneBins);
+    // Every lane spans the run; the root never ran and needs no digits.
+    const size_t covered = 1 + kHtmlTaskLaneDigits / kHtmlMinTaskLaneBins;
+    CHECK(lanes.at("tasks_covered") == covered);
+    const json& flat = lanes.at("lanes");
+    REQUIRE(flat.size() == 3 * (covered - 1));
+    size_t digits = 0;
+    for (size_t i = 0; i < flat.size(); i += 3) {
+        CHECK(flat[i] == 1 + i / 3);
+        CHECK(flat[i + 1] == 0);
+        digits += flat[i + 2].get<std::string>().size();
+    }
+    CHECK(digits == kHtmlTaskLaneDigits);
+}
+
+TEST_CASE("the page's tasks leave out who woke them; report.json keeps it", "[html]") {
+    RunModel model = small_model();
+    model.tasks[1].woken_by[model.tasks[0].pid] = 3;
+    const json page_tasks = embedded_data(render_html_report(model)).at("tasks");
+    const json report_tasks = report_json(model).at("tasks");
+    REQUIRE(page_tasks.size() == report_tasks.size());
+    for (size_t i = 0; i < page_tasks.size(); ++i) {
+        CHECK(!page_tasks[i].contains("woken_by"));
+        CHECK(report_tasks[i].contains("woken_by"));
+        CHECK(page_tasks[i].at("wakeups") == report_tasks[i].at("wakeups"));
+    }
+    CHECK(report_tasks[1].at("woken_by").at(std::to_string(model.tasks[0].pid)) == 3);
 }
