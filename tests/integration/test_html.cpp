@@ -232,6 +232,7 @@ void check_layout(const json& probe, int width, const json& report) {
     CHECK(probe.at("small_text").empty());   // no text under 11 px
     CHECK(probe.at("scaled_charts").empty());
     CHECK(probe.at("labels").get<int>() >= 10);
+    CHECK(probe.at("unchecked_text") == 0);
     CHECK(probe.at("cut_labels").empty());
     CHECK(probe.at("overlapping_labels").empty());
     // The task table's key columns are in view without scrolling.

@@ -7,7 +7,7 @@
   const root = document.documentElement;
   const out = {
     viewport: root.clientWidth, scroll_width: root.scrollWidth, rendered: document.body.getAttribute("data-rendered"),
-    small_text: [], cut_labels: [], overlapping_labels: [], scaled_charts: [], labels: 0,
+    small_text: [], cut_labels: [], overlapping_labels: [], scaled_charts: [], labels: 0, unchecked_text: 0,
     key_columns: {}, process_colors: [], aggregated: [], lanes: null,
   };
   const say = node => node.tagName.toLowerCase() + (node.id ? "#" + node.id : "") + " " + JSON.stringify((node.textContent || "").slice(0, 40));
@@ -32,6 +32,7 @@
     if (Math.abs(scale - 1) > 0.01) out.scaled_charts.push((chart.id || chart.getAttribute("class") || "svg") + " x" + scale.toFixed(3));
     const labels = Array.from(chart.querySelectorAll("text.label")).map(t => ({ t, r: t.getBoundingClientRect() }));
     out.labels += labels.length;
+    out.unchecked_text += chart.querySelectorAll("text:not(.label)").length;  // every chart text must be a label
     for (const { t, r } of labels) {
       const right = Math.min(box.right, box.left + parseFloat(t.getAttribute("data-limit")) * scale);
       if (r.left < box.left - 0.5 || r.right > right + 1 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
