@@ -61,7 +61,8 @@ std::optional<std::string> scope_note(const RunModel& model) {
         for (const TaskRecord& task : model.tasks)
             if (task.launcher) ++comms[task.comm];
         return text + " " + plural(lesson.launcher_tasks, "task", "tasks") + " of the launcher (" +
-               names_by_count(comms) + ") are listed, marked as the launcher's, but left out of the figures.";
+               names_by_count(comms) + (lesson.launcher_tasks == 1 ? ") is" : ") are") +
+               " listed, marked as the launcher's, but left out of the figures.";
     }
     std::string text;
     if (!lesson.from_exec.empty())
