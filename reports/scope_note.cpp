@@ -31,8 +31,8 @@ std::string names_by_count(const std::map<std::string, uint64_t>& comms) {
 std::string hint_sentence(const LauncherHint& hint) {
     return "Before it exec'd " + hint.program + ", the command ran " +
            plural(hint.tasks_before, "other task", "other tasks") + " (" + names_by_count(hint.comms) +
-           "), as a wrapper script or version-manager shim does: they are counted in every figure of this report. "
-           "To leave them out: cxtrace report " + from_exec_option(hint.program) +
+           "): they are counted in every figure of this report. If they were a launcher's (a wrapper script, a "
+           "version-manager shim), leave them out with: cxtrace report " + from_exec_option(hint.program) +
            " trace.cxt (or cxtrace run " + from_exec_option(hint.program) + " ...).";
 }
 
