@@ -126,14 +126,15 @@ TEST_CASE("captured output is stored in trace.cxt's end record, byte for byte", 
         CHECK_THAT(newer.error, Contains("newer cxtrace") && Contains("captured output"));
     }
     SECTION("damaged: refused as damage") {
-        auto [key, value] = GENERATE(table<std::string, json>({
+        const auto damage = GENERATE(table<std::string, json>({
             {"head", "not base64!"},
             {"head", "QUJD="},       // a length that is no multiple of 4
             {"tail", "=QUJD"},       // padding first
             {"bytes", 3},            // less than what was kept
             {"bytes", -1},
         }));
-        edit_end_record(path, [&](json& j) { j["output"]["stderr"][key] = value; });
+        const auto& [key, value] = damage;
+        edit_end_record(path, [&damage](json& j) { j["output"]["stderr"][std::get<0>(damage)] = std::get<1>(damage); });
         ReadOutcome damaged = read_trace(path);
         INFO(key << " = " << value.dump());
         CHECK_FALSE(damaged.ok);
