@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "time_findings.h"
+#include "lesson.h"
 #include "text_summary.h"
 
 namespace cxt {
@@ -662,9 +663,7 @@ void exit_findings(const RunModel& model, std::vector<Finding>& out) {
         out.push_back({"exit", "... and " + counted(killed - kListed, "more task", "more tasks") + " killed by signals."});
 }
 
-}  // namespace
-
-std::vector<Finding> findings(const RunModel& model) {
+std::vector<Finding> findings_of(const RunModel& model) {
     const RunFacts facts(model);
     std::vector<Finding> out;
     creation_findings(facts, out);
@@ -676,6 +675,13 @@ std::vector<Finding> findings(const RunModel& model) {
     for (Finding& finding : phase_findings(model)) out.push_back(std::move(finding));
     for (Finding& finding : clock_findings(model)) out.push_back(std::move(finding));
     return out;
+}
+
+}  // namespace
+
+std::vector<Finding> findings(const RunModel& model) {
+    // With --from-exec, the sentences speak of the lesson only: not the launcher's tasks.
+    return model.run.lesson.matched ? findings_of(lesson_view(model)) : findings_of(model);
 }
 
 }  // namespace cxt

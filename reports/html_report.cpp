@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "json_report.h"
 #include "time_findings.h"
 #include "json_writer.h"
+#include "scope_note.h"
 #include "text_summary.h"
 
 namespace cxt {
@@ -133,7 +135,7 @@ json task_lane_bins(const RunModel& model, uint64_t duration) {
 }
 
 // How many traced tasks were on a CPU, averaged per bin, for the chart.
-json parallelism_series(const RunModel& model, uint64_t duration) {
+json parallelism_series(const std::vector<OnCpuInterval>& intervals, uint64_t duration) {
     const size_t bins = 1000;
     const double width = std::max<double>(1.0, static_cast<double>(duration) / bins);
     std::vector<double> load(bins);
@@ -143,7 +145,6 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
     // end order (unless events came later than its window), and with one
     // task per CPU at a time mostly in start order too: a sorted copy of
     // either (40 MB for 5 M intervals) is made only when needed.
-    const std::vector<OnCpuInterval>& intervals = model.intervals;
     bool starts_sorted = true, ends_sorted = true;
     for (size_t k = 1; k < intervals.size() && (starts_sorted || ends_sorted); ++k) {
         starts_sorted = starts_sorted && intervals[k - 1].start_ns <= intervals[k].start_ns;
@@ -189,6 +190,16 @@ json parallelism_series(const RunModel& model, uint64_t duration) {
     return {{"bin_ns", width}, {"avg", avg}, {"max", max}};
 }
 
+// With --from-exec: the lesson's intervals, from the lesson's start.
+std::vector<OnCpuInterval> lesson_intervals(const RunModel& model) {
+    std::vector<OnCpuInterval> lesson;
+    for (OnCpuInterval iv : model.intervals) {
+        iv.start_ns = std::max(iv.start_ns, model.run.lesson.start_ns);
+        if (!model.tasks[iv.task].launcher && iv.end_ns > iv.start_ns) lesson.push_back(iv);
+    }
+    return lesson;
+}
+
 // The page's data, as view_data.dump() of a DOM would write it (keys
 // sorted), with the tasks written straight from the model.
 void write_view_data(const RunModel& model, const json& report, TextOut& out) {
@@ -203,8 +214,11 @@ void write_view_data(const RunModel& model, const json& report, TextOut& out) {
         JsonWriter w(out, -1);
         w.begin_object();
         w.key("anomalies"), w.value(report.at("anomalies"));
-        w.key("parallelism_series"), w.value(parallelism_series(model, duration));
-        w.key("run"), w.value(report.at("run"));
+        w.key("parallelism_series"),
+            w.value(parallelism_series(model.run.lesson.matched ? lesson_intervals(model) : model.intervals, duration));
+        json run = report.at("run");
+        run.erase("output");  // shown in the page itself: not twice
+        w.key("run"), w.value(run);
         w.key("summary"), w.value(report.at("summary"));
         w.key("tasks");
         w.begin_array();
@@ -292,6 +306,65 @@ std::string phase_table_html(const std::vector<Phase>& phases) {
     });
     html += "</tbody></table></div></section>\n";
     return html;
+}
+
+// The code point of a bidirectional control at text[i] (ALM, LRM, RLM,
+// LRE..RLO, LRI..PDI) and its length in bytes, or {0, 0}.
+std::pair<uint32_t, size_t> bidi_control_at(const std::string& text, size_t i) {
+    auto byte = [&](size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
+    if (byte(i) == 0xd8 && byte(i + 1) == 0x9c) return {0x061c, 2};
+    if (byte(i) != 0xe2) return {0, 0};
+    const uint32_t code = 0x2000 | (byte(i + 1) & 0x3f) << 6 | (byte(i + 2) & 0x3f);
+    const bool control = (byte(i + 1) == 0x80 && (byte(i + 2) == 0x8e || byte(i + 2) == 0x8f ||
+                                                  (byte(i + 2) >= 0xaa && byte(i + 2) <= 0xae))) ||
+                         (byte(i + 1) == 0x81 && byte(i + 2) >= 0xa6 && byte(i + 2) <= 0xa9);
+    return control ? std::pair{code, size_t{3}} : std::pair{0u, size_t{0}};
+}
+
+// What the program printed, for a <pre>: escaped, with each bidirectional
+// control (U+202E would show the rest of its line reversed) shown as its
+// code instead of acting.
+std::string output_html(const std::string& text) {
+    std::string out;
+    size_t plain_from = 0;
+    for (size_t i = 0; i < text.size();) {
+        auto [code, length] = bidi_control_at(text, i);
+        if (length == 0) {
+            ++i;
+            continue;
+        }
+        out += html_escape(text.substr(plain_from, i - plain_from));
+        char name[32];
+        std::snprintf(name, sizeof name, "<span class=\"ctl\">U+%04X</span>", code);
+        out += name;
+        i += length;
+        plain_from = i;
+    }
+    return out + html_escape(text.substr(plain_from));
+}
+
+std::string bytes_text(uint64_t bytes) { return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes"); }
+
+// --capture-output: the command's stdout and stderr, beside the findings.
+std::string output_section(const CapturedOutput& output) {
+    std::string html = "<section id=\"output\"><h2>What the program printed</h2><p class=\"note\">Kept by "
+                       "--capture-output: the first and last " + std::to_string(kOutputKeptBytes / 1024) +
+                       " KiB of each stream. The program wrote to pipes, not a terminal.</p>";
+    for (const auto& [name, stream] : {std::pair{"stdout", &output.out}, std::pair{"stderr", &output.err}}) {
+        html += std::string("<details open id=\"output-") + name + "\"><summary>" + name + ": " +
+                bytes_text(stream->total_bytes) + "</summary>";
+        if (stream->total_bytes == 0) {
+            html += "<p class=\"note\">nothing</p></details>";
+            continue;
+        }
+        html += "<pre>" + output_html(stream->head) + "</pre>";
+        if (stream->cut_bytes() > 0)
+            html += "<p class=\"cut\">... " + bytes_text(stream->cut_bytes()) + " cut here: only the first and last " +
+                    std::to_string(kOutputKeptBytes / 1024) + " KiB are kept ...</p>";
+        if (!stream->tail.empty()) html += "<pre>" + output_html(stream->tail) + "</pre>";
+        html += "</details>";
+    }
+    return html + "</section>\n";
 }
 
 }  // namespace
@@ -394,6 +467,7 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
         for (const std::string& note : approximation_notes(model)) page += "<li>" + html_escape(note) + "</li>";
         page += "</ul></div>\n";
     }
+    if (auto note = scope_note(model)) page += "<div class=\"scope-note\" id=\"scope-note\">" + html_escape(*note) + "</div>\n";
     page += "<dl class=\"facts\">";
     auto fact = [&](const std::string& name, const std::string& value) {
         page += "<div><dt>" + name + "</dt><dd>" + html_escape(value) + "</dd></div>";
@@ -411,6 +485,7 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
     for (const json& finding : report.at("summary").at("what_this_shows"))
         page += "<li>" + html_escape(finding.at("text").get<std::string>()) + "</li>";
     page += "</ul></section>\n";
+    if (run.output) page += output_section(*run.output);
     if (model.phases.size() > 1) page += phase_table_html(model.phases);
     page += "</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
             "also in report.json.</noscript></main>\n";

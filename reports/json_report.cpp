@@ -2,6 +2,7 @@
 
 #include "approximations.h"
 #include "findings.h"
+#include "scope_note.h"
 
 #include <algorithm>
 
@@ -98,6 +99,7 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     w.key("first_run"), w.value(task.latency.first_run);
     w.key("syscall"), w.value(task.latency.syscall);
     w.end_object();
+    w.key("launcher"), w.value(task.launcher);
     w.key("migrate_events"), w.value(task.migrate_events);
     w.key("migrations"), w.value(task.migrations);
     w.key("mm"), write_mm(w, task.mm);
@@ -140,6 +142,39 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     w.end_object();
 }
 
+namespace {
+
+json lesson_json(const RunInfo& run) {
+    const Lesson& lesson = run.lesson;
+    if (lesson.from_exec.empty()) return nullptr;
+    return {{"from_exec", lesson.from_exec},
+            {"matched", lesson.matched},
+            {"start_ns", lesson.matched ? json(lesson.start_ns) : json(nullptr)},
+            {"task_index", lesson.matched ? json(lesson.task) : json(nullptr)},
+            {"launcher_tasks", lesson.launcher_tasks}};
+}
+
+json launcher_hint_json(const RunInfo& run) {
+    if (!run.launcher_hint) return nullptr;
+    const LauncherHint& hint = *run.launcher_hint;
+    return {{"program", hint.program},
+            {"tasks_before", hint.tasks_before},
+            {"comms", hint.comms},
+            {"option", from_exec_option(hint.program)}};
+}
+
+json stream_json(const CapturedStream& stream) {
+    return {{"head", stream.head}, {"tail", stream.tail}, {"bytes", stream.total_bytes},
+            {"cut_bytes", stream.cut_bytes()}};
+}
+
+json output_json(const RunInfo& run) {
+    if (!run.output) return nullptr;
+    return {{"stdout", stream_json(run.output->out)}, {"stderr", stream_json(run.output->err)}};
+}
+
+}  // namespace
+
 json run_json(const RunInfo& run) {
     return {{"workload", run.workload},
             {"command", run.command},
@@ -160,7 +195,9 @@ json run_json(const RunInfo& run) {
             {"root_pid", run.root_pid},
             // Every pid/tgid/ppid in the report is the kernel's id in the
             // initial namespace; a task's pid_namespace adds what it saw itself.
-            {"pid_namespace", "initial"}};
+            {"pid_namespace", "initial"},
+            {"lesson", lesson_json(run)},
+            {"launcher_hint", launcher_hint_json(run)}};
 }
 
 json phases_json(const std::vector<Phase>& phases) {
@@ -198,10 +235,16 @@ json report_json_without_tasks(const RunModel& model) {
     for (const Finding& finding : findings(model))
         what_this_shows.push_back({{"topic", finding.topic}, {"text", finding.text}});
 
+    // The captured output only here: not in run_json's other uses (Perfetto's metadata).
+    json run = run_json(model.run);
+    run["output"] = output_json(model.run);
+    auto note = scope_note(model);
+    run["scope_note"] = note ? json(*note) : json(nullptr);
+
     const Anomalies& a = model.anomalies;
     return {
         {"schema", kReportSchema},
-        {"run", run_json(model.run)},
+        {"run", run},
         {"phases", phases_json(model.phases)},
         {"summary",
          {{"tasks", model.summary.tasks},

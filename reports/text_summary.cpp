@@ -3,9 +3,11 @@
 #include "approximations.h"
 #include "findings.h"
 #include "time_findings.h"
+#include "scope_note.h"
 
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 namespace cxt {
 
@@ -99,11 +101,13 @@ std::string render_text_summary(const RunModel& model) {
         out << "  APPROXIMATE: cxtrace had to infer or repair part of this run:\n";
         for (const std::string& note : approximation_notes(model)) out << "    - " << terminal_safe(note) << "\n";
     }
+    if (auto note = scope_note(model)) out << "  launcher: " << terminal_safe(*note) << "\n";
     out << "  tasks: " << s.tasks << " (" << counted(s.processes, "process", "processes") << ", "
         << counted(s.threads, "thread", "threads") << "), " << counted(s.address_spaces, "address space", "address spaces");
     // The root's first address space is a copy of cxtrace's launcher's,
-    // replaced by the exec of the command: counted, but not the program's.
-    if (!model.tasks.empty() && !model.tasks.front().execs.empty() && model.tasks.front().mm != 0)
+    // replaced by the exec of the command: counted, but not the program's
+    // (with --from-exec, the lesson's figures leave it out).
+    if (!model.run.lesson.matched && !model.tasks.empty() && !model.tasks.front().execs.empty() && model.tasks.front().mm != 0)
         out << " (the first one the launcher's, before the command's exec)";
     out << "\n";
 
@@ -128,6 +132,14 @@ std::string render_text_summary(const RunModel& model) {
     if (!shown.empty()) {
         out << "  what this shows:\n";
         for (const Finding& finding : shown) out << "    - " << terminal_safe(finding.text) << "\n";
+    }
+    if (run.output) {
+        out << "  output kept for the report:";
+        for (const auto& [name, stream] : {std::pair{"stdout", &run.output->out}, std::pair{"stderr", &run.output->err}}) {
+            out << " " << name << " " << stream->total_bytes << " bytes";
+            if (stream->cut_bytes() > 0) out << " (" << stream->cut_bytes() << " cut from the middle)";
+            out << (name == std::string("stdout") ? "," : "\n");
+        }
     }
     if (model.anomalies.total() > 0)
         out << "  anomalies: " << model.anomalies.total() << " (see \"anomalies\" in report.json)\n";

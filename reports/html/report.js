@@ -47,6 +47,10 @@
   }
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
   function kindBadge(kind) { return el("span", { class: "kind kind-" + kind }, kind); }
+  // A task of the launcher (--from-exec): shown, but outside the lesson's figures.
+  function launcherBadge(t) {
+    return t.launcher ? el("span", { class: "kind kind-launcher", title: "the launcher's task: left out of the figures (--from-exec)" }, "launcher") : "";
+  }
   function currentMm(task) { return task.execs.length ? task.execs[task.execs.length - 1].mm : task.mm; }
   function section(id, title, explanation) {
     const s = el("section", { id: id }, el("h2", {}, title));
@@ -187,7 +191,7 @@
   function latencySection() {
     const s = section("latency", "1. How long does creating a process or a thread take?",
       explainFrom(["creation"], "No task was created during this run, so there is no creation latency to show."));
-    const kinds = ["process", "thread", "vfork", "shared-vm"].filter(k => tasks.some(t => t.kind === k && t.latency_ns.first_run !== null));
+    const kinds = ["process", "thread", "vfork", "shared-vm"].filter(k => tasks.some(t => t.kind === k && !t.launcher && t.latency_ns.first_run !== null));
     if (!kinds.length) return;
     s.appendChild(el("p", { class: "note" }, "first run: the creator enters clone/fork → the new task is first switched in on a CPU. " +
       "syscall: the creator enters clone/fork → the call returns in the creator. Each dot is one task; ticks mark p50, p90 and max (log scale)."));
@@ -209,7 +213,7 @@
     const values = {};
     let lo = Infinity, hi = 0;
     for (const k of kinds) {
-      values[k] = tasks.filter(t => t.kind === k && t.latency_ns[metric] !== null).map(t => ({ v: Math.max(1, t.latency_ns[metric]), t }));
+      values[k] = tasks.filter(t => t.kind === k && !t.launcher && t.latency_ns[metric] !== null).map(t => ({ v: Math.max(1, t.latency_ns[metric]), t }));
       for (const { v } of values[k]) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     }
     if (!isFinite(lo)) return el("p", { class: "note" }, "not measured");
@@ -266,7 +270,7 @@
     }
     let shown = 0;
     function node(t) {
-      const li = el("li", {}, kindBadge(t.kind), " ", el("span", { class: "mono" }, t.comm || "?"),
+      const li = el("li", {}, kindBadge(t.kind), launcherBadge(t), " ", el("span", { class: "mono" }, t.comm || "?"),
         " pid " + pidText(t) + " · tgid " + t.tgid + " ", mmChip(t.mm));
       for (const ex of t.execs) {
         li.appendChild(el("span", { class: "exec" }, "→ exec ", el("span", { class: "mono" }, ex.filename), " ", mmChip(ex.mm)));
@@ -352,7 +356,7 @@
             td.appendChild(document.createTextNode(" "));
           }
           if (name === "mm" || name === "mm now") td.appendChild(mmChip(v));
-          else if (name === "kind") td.appendChild(kindBadge(v));
+          else if (name === "kind") td.append(kindBadge(v), launcherBadge(t));
           else if (cell) td.appendChild(document.createTextNode(cell(t)));
           else td.appendChild(document.createTextNode(v === null || v === undefined ? "–" : show ? show(v) : String(v)));
           tr.appendChild(td);

@@ -590,3 +590,44 @@ TEST_CASE("report.html reads at 800 and 1400 px: text whole and legible, key col
     }
     WARN("layout: screenshots at 800 and 1400 px in " << kArtifacts);
 }
+
+TEST_CASE("what the program printed, and a launcher's tasks, in headless Chromium", "[live][html][output]") {
+    REQUIRE_ROOT();
+    REQUIRE_CHROMIUM(chromium);
+    make_artifact_dir();
+    live::TempDir tmp;
+    // A wrapper: runs readlink (the launcher's task), prints markup and a
+    // direction override, then execs python3 (the lesson), which prints too.
+    const std::string hostile = "</script><img src=x onerror=alert(1)> \xE2\x80\xAE" "evil";
+    auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--capture-output", "--from-exec", "python3", "--",
+                                  "/bin/bash", "-c",
+                                  "readlink -f /bin >/dev/null; printf '%s\\n' \"$0\"; "
+                                  "exec /usr/bin/python3 -c 'print(\"python3 printed this\")'",
+                                  hostile});
+    INFO("stdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
+    REQUIRE(outcome.status == 0);
+    const json report = live::read_json(tmp / "out/report.json");
+    CHECK(report.at("run").at("output").at("stdout").at("head") == hostile + "\npython3 printed this\n");
+    CHECK(report.at("run").at("lesson").at("launcher_tasks") == 1);
+    CHECK(report.at("run").at("scope_note").get<std::string>().find("1 task of the launcher (1 readlink) is listed") !=
+          std::string::npos);
+
+    const std::string shot = kArtifacts + "/output-and-launcher.png";
+    std::remove(shot.c_str());
+    const std::string profile = tmp / "profile";
+    REQUIRE(mkdir(profile.c_str(), 0700) == 0);
+    const PageLoad load = load_page(chromium, tmp / "out/report.html", shot, profile);
+    check_rendered_page(load, report);
+    CHECK(is_png(shot));
+    const std::string dom = lower(load.dom);
+    CHECK(count(dom, "<img") == 0);
+    CHECK(count(dom, "<script") == 2);
+    CHECK(title_of(load.dom).rfind("cxtrace: ", 0) == 0);
+    const std::string output = element(load.dom, "<section id=\"output\"", "</section>");
+    CHECK(output.find("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; <span class=\"ctl\">U+202E</span>evil\n"
+                      "python3 printed this\n") != std::string::npos);
+    CHECK(output.find("\xE2\x80\xAE") == std::string::npos);  // (the command line in the header holds it as given)
+    CHECK(!element(load.dom, "<div class=\"scope-note\"", "</div>").empty());
+    const std::string table = element(load.dom, "<table id=\"task-table\"", "</table>");
+    CHECK(count(table, "kind-launcher") == report.at("run").at("lesson").at("launcher_tasks").get<size_t>());
+}

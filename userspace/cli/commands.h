@@ -26,6 +26,8 @@ struct RunOptions {
     bool leave_running = false;  // on Ctrl-C/SIGTERM stop tracing, not the command
     bool verbose = false;
     bool syscall_tracepoints = false;  // per-syscall classic tracepoints instead of tp_btf sys_enter/exit
+    std::string from_exec;             // the lesson starts at the first exec of this program ("": whole run)
+    bool capture_output = false;       // keep what the command writes (it then writes to pipes)
     std::vector<std::string> workload_and_args;  // WORKLOAD [ARGS...]
     std::vector<std::string> command;            // after --
 };
@@ -33,6 +35,7 @@ struct RunOptions {
 struct ReportOptions {
     std::string trace_file;
     std::string output_dir;
+    std::optional<std::string> from_exec;  // replaces the trace's own --from-exec
 };
 
 int run_command(const RunOptions& options, const std::optional<InvokingUser>& user);

@@ -63,14 +63,26 @@ Subcommand setup_run(CLI::App& app, cxt::RunOptions& options) {
         ->transform(CLI::Validator(check_ring_size, "SIZE"))
         ->default_str("16M");
     run->add_flag("--as-root", options.as_root, "Under sudo, run the command as root instead of the invoking user");
-    run->add_flag("--leave-running", options.leave_running,
+    auto* leave_running = run->add_flag("--leave-running", options.leave_running,
                   "On Ctrl-C or SIGTERM stop tracing but leave the command running (it gets its own process "
                   "group, so Ctrl-C reaches only cxtrace, and is not killed if cxtrace dies; being in the "
                   "background of the terminal, it cannot read from it)");
     run->add_flag("--syscall-tracepoints", options.syscall_tracepoints,
                   "Watch clone/fork/exec through their own syscall tracepoints (mounting tracefs privately if "
                   "needed): less kernel time per event, but about 0.5 s more to detach");
+    run->add_option("--from-exec", options.from_exec,
+                    "Leave a launcher out of the figures: the lesson starts at the first exec of NAME (a file name "
+                    "such as python3, or a full path) by the command or a task it created; that task and what it "
+                    "creates from then on are the lesson. A wrapper script's or version-manager shim's other tasks "
+                    "stay listed, marked as the launcher's")
+        ->type_name("NAME");
+    auto* capture = run->add_flag("--capture-output", options.capture_output,
+                                  "Keep what the command writes to stdout and stderr (the first and last 64 KiB of "
+                                  "each) for the report, still passing it on to the terminal. The command then "
+                                  "writes to pipes, not a terminal: programs may buffer their output (python3 -u, "
+                                  "or stdbuf -oL, keeps it line by line)");
     run->add_flag("-v,--verbose", options.verbose, "Show libbpf diagnostics and which syscall probes are used");
+    capture->excludes(leave_running);  // nobody would read the pipes once cxtrace is gone
     run->prefix_command();  // WORKLOAD [ARGS...] go through untouched
     run->footer("Examples:\n  sudo cxtrace run\n  sudo cxtrace run process-vs-thread -n 50\n"
                 "  sudo cxtrace run -- python3 my_threads.py");
@@ -87,6 +99,12 @@ Subcommand setup_report(CLI::App& app, cxt::ReportOptions& options) {
     auto* report = app.add_subcommand("report", "Re-render a saved trace (trace.cxt)");
     report->add_option("trace", options.trace_file, "A trace.cxt written by cxtrace run")->required();
     report->add_option("-o,--output", options.output_dir, "Directory for report.json (default: beside the trace)");
+    auto* from_exec = report->add_option("--from-exec", "Start the lesson at the first exec of NAME, instead of where "
+                                                        "the run's own --from-exec said ('' for the whole run)")
+                          ->type_name("NAME");
+    report->callback([&options, from_exec] {
+        if (from_exec->count() > 0) options.from_exec = from_exec->as<std::string>();
+    });
     return {report, Rights::invoker_only,
             [&options](const std::optional<InvokingUser>& user) { return cxt::report_command(options, user); }};
 }

@@ -11,7 +11,7 @@
 namespace cxt {
 
 int report_command(const ReportOptions& options, const std::optional<InvokingUser>& user) {
-    auto model = correlate_trace_file(options.trace_file);
+    auto model = correlate_trace_file(options.trace_file, options.from_exec);
     if (!model) {
         std::cerr << "cxtrace: " << model.error().message() << "\n";
         return kExitFailure;

@@ -14,11 +14,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include "bpf_tracer.h"
 #include "commands.h"
 #include "correlator.h"
 #include "held_command.h"
+#include "output_tee.h"
 #include "output_files.h"
 #include "privileges.h"
 #include "text_summary.h"
@@ -239,7 +241,19 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
     }
 
     // --as-root is only allowed with no user to run as: the command then runs as root.
-    auto command = HeldCommand::spawn(target->argv, SpawnOptions{user, options.leave_running});
+    SpawnOptions spawn_options{user, options.leave_running};
+    std::unique_ptr<OutputTee> tee;
+    if (options.capture_output) {
+        auto created_tee = OutputTee::create();
+        if (!created_tee) {
+            print_error(created_tee.error().message());
+            return kExitFailure;
+        }
+        tee = std::move(*created_tee);
+        spawn_options.stdout_fd = tee->command_stdout();
+        spawn_options.stderr_fd = tee->command_stderr();
+    }
+    auto command = HeldCommand::spawn(target->argv, spawn_options);
     if (!command) {
         print_error(command.error().message());
         return kExitFailure;
@@ -289,6 +303,7 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
     meta.root_pid = root_pid;
     meta.launcher_pid = static_cast<uint32_t>(getpid());
     meta.ring_buffer_bytes = options.ring_buffer_bytes;
+    meta.from_exec = options.from_exec;
     meta.trace_start_ns = monotonic_ns();
     const std::string trace_path = dir->trace_path();
     auto created = TraceWriter::create(trace_path, meta);
@@ -297,6 +312,12 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
         return kExitFailure;
     }
     writer.emplace(std::move(*created));
+    // Started after privileges were dropped: capabilities are per thread.
+    if (tee)
+        if (Status started = tee->start(); !started) {
+            print_error(started.error().message());
+            return kExitFailure;
+        }
 
     StopSignals stop_signals;
     if (Status released = command->release(); !released) {
@@ -395,6 +416,7 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
     }
     end.interrupted = interrupted;
     end.left_running = left_running_after != 0;
+    if (tee) end.output = tee->finish();
     tracer->reset();  // detach before the heavy work
     status.clear();
     if (left_running_after) command->leave_running();

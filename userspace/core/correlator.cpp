@@ -1,5 +1,7 @@
 #include "correlator.h"
 
+#include "lesson.h"
+
 #include <algorithm>
 #include <cassert>
 #include <set>
@@ -622,6 +624,7 @@ void Correlator::on_exec(const Event& e, const Exec& body) {
     exec.filename_truncated = body.filename_truncated;
     exec.mm = mm_label(body.mm_id);
     exec.pid_before = body.old_pid;
+    exec.comm = body.comm;
     task.execs.push_back(std::move(exec));
     task.comm = body.comm;
 
@@ -688,6 +691,7 @@ RunModel Correlator::finish(const TraceEnd& end) {
     run.approximate = model_.anomalies.total() > model_.anomalies.reordered_events;
     run.exit_code = end.exit_code;
     run.exit_signal = end.exit_signal;
+    run.output = end.output;
 
     Summary& summary = model_.summary;
     summary.tasks = model_.tasks.size();
@@ -710,6 +714,7 @@ RunModel Correlator::finish(const TraceEnd& end) {
     for (const auto& [n, ns] : summary.parallelism_ns)
         if (ns > 0) summary.max_parallelism = std::max(summary.max_parallelism, n);
     finish_phases();
+    scope_to_lesson(model_, meta_.from_exec);
     return std::move(model_);
 }
 
@@ -730,10 +735,12 @@ void Correlator::note_reparenting() {
     }
 }
 
-Result<RunModel> correlate_trace_file(const std::string& path) {
+Result<RunModel> correlate_trace_file(const std::string& path, const std::optional<std::string>& from_exec) {
     auto reader = TraceReader::open(path);
     if (!reader) return reader.error();
-    Correlator correlator(reader->meta());
+    TraceMeta meta = reader->meta();
+    if (from_exec) meta.from_exec = *from_exec;
+    Correlator correlator(meta);
     correlator.expect_events(reader->max_events());
     for (;;) {
         auto more = reader->next(correlator.event_slot());

@@ -158,7 +158,9 @@ private:
     bool runtimes_seen_ = false;
 };
 
-// Reads a whole trace file through the correlator.
-Result<RunModel> correlate_trace_file(const std::string& path);
+// Reads a whole trace file through the correlator; from_exec, when given,
+// replaces the --from-exec recorded in the trace ("": the whole run).
+Result<RunModel> correlate_trace_file(const std::string& path,
+                                      const std::optional<std::string>& from_exec = std::nullopt);
 
 }  // namespace cxt

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "captured_output.h"
+
 namespace cxt {
 
 enum class TaskKind { Root, Process, Thread, Vfork, SharedVm };
@@ -24,6 +26,7 @@ struct ExecRecord {
     bool filename_truncated = false;
     uint32_t mm = 0;          // dense per-run address-space number (mm<N>)
     uint32_t pid_before = 0;  // differs from the task's pid when a non-leader thread exec'd
+    std::string comm;         // the task's name after this exec
 };
 
 struct CommChange {
@@ -102,6 +105,7 @@ struct TaskRecord {
     std::string creation_syscall;          // "clone", "clone3", ... or "" when unseen
     bool inferred = false;                 // first seen mid-life (its creation was not traced)
     std::optional<NamespaceIds> pid_ns;    // set when it lives in a child PID namespace
+    bool launcher = false;                 // the command's launcher, outside the lesson (lesson.h)
 };
 
 struct OnCpuInterval {
@@ -134,6 +138,25 @@ struct Anomalies {
     uint64_t total() const;  // the counts above, not the times
 };
 
+// The part of a run the figures cover (lesson.h): with --from-exec NAME,
+// from the first exec of NAME on, that task and what it created after.
+struct Lesson {
+    std::string from_exec;        // NAME; "" when the whole run is the lesson
+    bool matched = false;         // an exec of NAME was seen (else the figures cover the whole run)
+    uint64_t start_ns = 0;        // that exec, relative to trace start
+    uint32_t task = 0;            // index of the task that exec'd it
+    uint32_t exec = 0;            // index of that exec in the task's execs
+    uint64_t launcher_tasks = 0;  // tasks left out of the figures
+};
+
+// Seen without --from-exec: the command exec'd another program after running
+// other processes first (a shell wrapper or version-manager shim).
+struct LauncherHint {
+    std::string program;                  // basename of the program the root exec'd last
+    uint64_t tasks_before = 0;            // tasks it created before that exec
+    std::map<std::string, uint64_t> comms;  // their names -> how many
+};
+
 struct RunInfo {
     std::string workload;
     std::vector<std::string> command;
@@ -155,6 +178,9 @@ struct RunInfo {
     std::optional<int> exit_code;
     std::optional<int> exit_signal;
     uint32_t root_pid = 0;
+    Lesson lesson;
+    std::optional<LauncherHint> launcher_hint;
+    std::optional<CapturedOutput> output;  // what the command wrote (--capture-output)
 };
 
 struct Summary {

@@ -25,6 +25,9 @@ constexpr uint32_t kRecordEvent = 1;
 constexpr uint32_t kRecordEnd = 2;
 constexpr uint32_t kMaxJsonBytes = 1u << 20;  // bounds what a damaged length can make us allocate
 constexpr uint32_t kMaxEventBytes = sizeof(cxt_exec);
+// The end record's "output" (--capture-output): its own format number, so
+// a later change is refused clearly rather than misread.
+constexpr int kOutputFormat = 1;
 
 struct FileHeader {
     char magic[8];
@@ -78,6 +81,68 @@ std::optional<int> int_or_null(const nlohmann::json& j, const char* key) {
     return integer_at<int>(j, key);
 }
 
+constexpr char kBase64Digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// Captured output is bytes, not necessarily UTF-8 (which JSON strings must
+// be): stored as base64.
+std::string base64_encode(const std::string& bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    for (size_t i = 0; i < bytes.size(); i += 3) {
+        uint32_t group = static_cast<uint8_t>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) group |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+        if (i + 2 < bytes.size()) group |= static_cast<uint8_t>(bytes[i + 2]);
+        out += kBase64Digits[(group >> 18) & 63];
+        out += kBase64Digits[(group >> 12) & 63];
+        out += i + 1 < bytes.size() ? kBase64Digits[(group >> 6) & 63] : '=';
+        out += i + 2 < bytes.size() ? kBase64Digits[group & 63] : '=';
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(const std::string& text) {
+    if (text.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (size_t i = 0; i < text.size(); i += 4) {
+        uint32_t group = 0;
+        int padding = 0;
+        for (size_t k = 0; k < 4; ++k) {
+            const char c = text[i + k];
+            const char* digit = c == '\0' ? nullptr : std::strchr(kBase64Digits, c);
+            const bool pad = c == '=' && i + 4 == text.size() && k >= 2;
+            if (!digit && !pad) return std::nullopt;
+            if (pad) ++padding;
+            else if (padding) return std::nullopt;  // a digit after '='
+            group = group << 6 | (digit ? static_cast<uint32_t>(digit - kBase64Digits) : 0);
+        }
+        out += static_cast<char>(group >> 16);
+        if (padding < 2) out += static_cast<char>(group >> 8 & 0xff);
+        if (padding < 1) out += static_cast<char>(group & 0xff);
+    }
+    return out;
+}
+
+nlohmann::json stream_to_json(const CapturedStream& stream) {
+    return {{"head", base64_encode(stream.head)}, {"tail", base64_encode(stream.tail)}, {"bytes", stream.total_bytes}};
+}
+
+CapturedStream stream_from_json(const nlohmann::json& j) {
+    auto bytes_at = [&](const char* key) {
+        auto decoded = base64_decode(j.at(key).get<std::string>());
+        if (!decoded || decoded->size() > kOutputKeptBytes)
+            throw nlohmann::json::other_error::create(501, std::string("output \"") + key + "\" is not valid", nullptr);
+        return std::move(*decoded);
+    };
+    CapturedStream stream;
+    stream.head = bytes_at("head");
+    stream.tail = bytes_at("tail");
+    stream.total_bytes = integer_at<uint64_t>(j, "bytes");
+    if (stream.total_bytes < stream.head.size() + stream.tail.size())
+        throw nlohmann::json::other_error::create(501, "output \"bytes\" is less than what was kept", nullptr);
+    return stream;
+}
+
 std::string meta_to_json(const TraceMeta& meta) {
     nlohmann::json j = {
         {"workload", meta.workload},       {"command", meta.command},
@@ -86,6 +151,7 @@ std::string meta_to_json(const TraceMeta& meta) {
         {"launcher_pid", meta.launcher_pid}, {"trace_start_ns", meta.trace_start_ns},
         {"ring_buffer_bytes", meta.ring_buffer_bytes},
     };
+    if (!meta.from_exec.empty()) j["from_exec"] = meta.from_exec;
     // argv is bytes, not necessarily UTF-8: invalid sequences are replaced
     // here (the exec events keep the exact bytes).
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -102,6 +168,10 @@ std::string end_to_json(const TraceEnd& end) {
         {"left_running", end.left_running},
         {"losses_unknown", end.losses_unknown},
     };
+    if (end.output)
+        j["output"] = {{"format", kOutputFormat},
+                       {"stdout", stream_to_json(end.output->out)},
+                       {"stderr", stream_to_json(end.output->err)}};
     return j.dump();
 }
 
@@ -221,6 +291,7 @@ Result<TraceReader> TraceReader::open_stream(FilePtr file, const std::string& na
         m.launcher_pid = integer_at<uint32_t>(j, "launcher_pid");
         m.trace_start_ns = integer_at<uint64_t>(j, "trace_start_ns");
         m.ring_buffer_bytes = integer_at<uint64_t>(j, "ring_buffer_bytes");
+        m.from_exec = j.value("from_exec", std::string());  // absent in older traces and plain runs
     } catch (const nlohmann::json::exception& e) {
         return reader.problem(std::string("damaged metadata: ") + e.what(), sizeof header);
     }
@@ -308,6 +379,15 @@ Result<bool> TraceReader::next(Event& event) {
         end_.left_running = j.value("left_running", false);  // absent in older traces
         end_.losses_unknown = j.value("losses_unknown", false);
         end_.events = integer_at<uint64_t>(j, "events");
+        if (auto output = j.find("output"); output != j.end()) {  // absent in older traces
+            const int format = integer_at<int>(*output, "format");
+            if (format > kOutputFormat)
+                return problem("the captured output was stored by a newer cxtrace (format " + std::to_string(format) +
+                                   ", this cxtrace reads up to " + std::to_string(kOutputFormat) + "): upgrade cxtrace",
+                               record_offset);
+            if (format < 1) return problem("damaged end record: invalid output format", record_offset);
+            end_.output = CapturedOutput{stream_from_json(output->at("stdout")), stream_from_json(output->at("stderr"))};
+        }
     } catch (const nlohmann::json::exception& e) {
         return problem(std::string("damaged end record: ") + e.what(), record_offset);
     }

@@ -6,6 +6,8 @@
 //   records: u32 type  u32 len  payload[len]
 //     type 1: one raw event (bpf/cxtrace_events.h layout)
 //     type 2: the end record (JSON), always last
+// Keys added to the JSON records later are optional: older traces read as
+// they are, and older readers skip what they do not know.
 // Raw events hold no kernel addresses (mm ids only), so neither does the file.
 #pragma once
 
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "captured_output.h"
 #include "event.h"
 #include "result.h"
 
@@ -34,6 +37,7 @@ struct TraceMeta {
     uint32_t launcher_pid = 0;          // cxtrace itself: the root's parent
     uint64_t trace_start_ns = 0;        // CLOCK_MONOTONIC when probes were live
     uint64_t ring_buffer_bytes = 0;
+    std::string from_exec;              // --from-exec NAME: where the lesson starts ("" = whole run)
 };
 
 struct TraceEnd {
@@ -45,6 +49,7 @@ struct TraceEnd {
     bool left_running = false;       // ... and the command was left running (--leave-running)
     bool losses_unknown = false;     // the kernel's loss counters could not be read
     uint64_t events = 0;             // event records in the file
+    std::optional<CapturedOutput> output;  // --capture-output: what the command wrote
 
     uint64_t lost_total() const;
 };

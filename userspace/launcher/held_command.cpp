@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace cxt {
 
@@ -27,7 +28,7 @@ bool is_executable_file(const std::string& path) {
 
 // Runs in the forked child only: async-signal-safe calls, then exec or _exit.
 [[noreturn]] void child_main(int go_fd, int exec_error_fd, char* const* argv,
-                             const std::optional<InvokingUser>& user, bool may_outlive) {
+                             const std::optional<InvokingUser>& user, const SpawnOptions& options) {
     char go;
     ssize_t got;
     do got = read(go_fd, &go, 1);
@@ -36,14 +37,16 @@ bool is_executable_file(const std::string& path) {
     close(go_fd);
 
     int err = 0;
-    if (user) {
+    for (auto [from, to] : {std::pair{options.stdout_fd, STDOUT_FILENO}, std::pair{options.stderr_fd, STDERR_FILENO}})
+        if (err == 0 && from >= 0 && dup2(from, to) < 0) err = errno;
+    if (err == 0 && user) {
         if ((err = switch_to_user(*user)) == 0) {
             setenv("HOME", user->home.c_str(), 1);
             setenv("USER", user->name.c_str(), 1);
             setenv("LOGNAME", user->name.c_str(), 1);
         }
     }
-    if (may_outlive) {
+    if (options.may_outlive) {
         setpgid(0, 0);
     } else {
         // If cxtrace dies, the command dies with it rather than run on
@@ -124,7 +127,7 @@ Result<HeldCommand> HeldCommand::spawn(const std::vector<std::string>& argv, con
     if (pid == 0) {
         close(go[1]);
         close(exec_error[0]);
-        child_main(go[0], exec_error[1], c_argv.data(), user, options.may_outlive);
+        child_main(go[0], exec_error[1], c_argv.data(), user, options);
     }
     close(go[0]);
     close(exec_error[1]);

@@ -26,6 +26,9 @@ struct SpawnOptions {
     // The command may outlive cxtrace: its own process group (Ctrl-C at the
     // terminal reaches only cxtrace) and no death signal when cxtrace dies.
     bool may_outlive = false;
+    // When set (>= 0), the command's stdout / stderr (--capture-output's pipes).
+    int stdout_fd = -1;
+    int stderr_fd = -1;
 };
 
 class HeldCommand {
