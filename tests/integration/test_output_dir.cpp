@@ -75,3 +75,49 @@ TEST_CASE("an -o directory that holds another run's files is refused before anyt
         CHECK(again_by_name.status == 0);
     }
 }
+
+TEST_CASE("a trace.cxt.partial left by a killed run does not block the next run, and is kept", "[live][output]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    const std::string out = tmp / "out";
+    // A run killed while its command runs leaves its unfinished trace.
+    std::string script = std::string(CXTRACE_BINARY) + " run -o '" + out +
+                         "' -- /bin/sh -c 'touch \"$0\"; exec /bin/sleep 300' '" + (tmp / "running") + "' & pid=$!; " +
+                         live::shell_wait_for_file(tmp / "running") + "; kill -9 $pid; wait $pid";
+    live::run({"/bin/sh", "-c", script});
+    REQUIRE(live::file_exists(out + "/trace.cxt.partial"));
+    const std::string unfinished = live::read_file(out + "/trace.cxt.partial");
+    live::run({"/usr/bin/pkill", "-f", "sleep 300"});
+
+    auto next = live::cxtrace({"run", "-o", out, "--", "/bin/true"});
+    INFO(next.err);
+    REQUIRE(next.status == 0);
+    CHECK(next.err.find(out + "/trace.cxt.partial was left unfinished by an earlier run (killed?): kept as " + out +
+                        "/trace.cxt.unfinished-") != std::string::npos);
+    CHECK(live::read_json(out + "/report.json").at("run").at("complete") == true);
+    CHECK_FALSE(live::file_exists(out + "/trace.cxt.partial"));
+    const std::string kept_name = next.err.substr(next.err.find("kept as ") + 8);
+    CHECK(live::read_file(kept_name.substr(0, kept_name.find('\n'))) == unfinished);
+}
+
+TEST_CASE("a second run into a directory a run is writing now is refused", "[live][output]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    const std::string out = tmp / "out";
+    // The first run's command waits for the file `done`, created once the
+    // second run has been refused.
+    std::string script = std::string(CXTRACE_BINARY) + " run -o '" + out +
+                         "' -- /bin/sh -c 'touch \"$0\"; while [ ! -e \"$0.done\" ]; do sleep 0.02; done' '" +
+                         (tmp / "running") + "' & pid=$!; " + live::shell_wait_for_file(tmp / "running") + "; " +
+                         CXTRACE_BINARY + " run --verbose -o '" + out + "' -- /bin/echo second-command-ran; echo second=$?; touch '" +
+                         (tmp / "running.done") + "'; wait $pid; echo first=$?";
+    auto outcome = live::run({"/bin/sh", "-c", script});
+    INFO(outcome.out << outcome.err);
+    CHECK(outcome.out.find("second=1") != std::string::npos);
+    CHECK(outcome.err.find("another cxtrace run is writing into this directory now (" + out +
+                           "/trace.cxt.partial)") != std::string::npos);
+    CHECK(outcome.out.find("second-command-ran") == std::string::npos);
+    CHECK(outcome.err.find("syscall entry/exit") == std::string::npos);  // the second loaded no probe
+    CHECK(outcome.out.find("first=0") != std::string::npos);
+    CHECK(live::read_json(out + "/report.json").at("run").at("complete") == true);
+}

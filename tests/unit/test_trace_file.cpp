@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -254,6 +256,15 @@ TEST_CASE("the writer publishes the file only on finish and never reuses a .part
         REQUIRE(writer->finish(test_end(kStart + 5'000)).ok());
         CHECK(file_exists(path));
         CHECK_FALSE(file_exists(partial));
+    }
+    SECTION("the .partial is locked while it is written, so a stale one can be told from a live one") {
+        auto writer = TraceWriter::create(path, test_meta());
+        REQUIRE(writer.ok());
+        int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        CHECK(flock(fd, LOCK_EX | LOCK_NB) != 0);
+        CHECK(errno == EWOULDBLOCK);
+        ::close(fd);
     }
     SECTION("an existing .partial is not overwritten") {
         write_bytes(partial, {'k', 'e', 'e', 'p'});

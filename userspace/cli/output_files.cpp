@@ -1,6 +1,7 @@
 #include "output_files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "html_report.h"
 #include "json_report.h"
 #include "perfetto_export.h"
+#include "trace_file.h"
 
 namespace cxt {
 
@@ -76,6 +78,45 @@ Status check_holds_no_run(const std::string& dir) {
                  "): cxtrace does not mix two runs in one directory; choose another -o, or remove them"};
 }
 
+// A trace.cxt.partial nobody holds locked was left unfinished by a run that
+// was killed: it is kept under a name of its own (the time it was last
+// written) so it neither blocks this run nor gets mixed into it. One that
+// is locked is being written by another run now: refused.
+Result<std::optional<std::string>> keep_unfinished_trace(const std::string& trace) {
+    const std::string partial = trace + kPartialSuffix;
+    int fd = open(partial.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::optional<std::string>();
+        return os_error("cannot inspect " + partial);
+    }
+    struct stat st;
+    int err = 0;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) err = errno;
+    else if (fstat(fd, &st) != 0) err = errno;
+    if (err != 0) {
+        close(fd);
+        if (err == EWOULDBLOCK) return Error{"another cxtrace run is writing into this directory now (" + partial +
+                                             "): choose another -o"};
+        return os_error("cannot inspect " + partial, err);
+    }
+    std::tm local{};
+    localtime_r(&st.st_mtime, &local);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+    const std::string base = trace + ".unfinished-" + stamp;
+    for (int attempt = 1; attempt < 100; ++attempt) {
+        std::string kept = attempt == 1 ? base : base + "-" + std::to_string(attempt);
+        if (renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, kept.c_str(), RENAME_NOREPLACE) == 0) {
+            close(fd);
+            return std::optional<std::string>(kept);
+        }
+        if (errno != EEXIST) break;
+    }
+    err = errno;
+    close(fd);
+    return os_error("cannot keep " + partial + ", left by an earlier run, under another name", err);
+}
+
 // With the effective ids, as writing will be (under sudo: the user's).
 Status check_writable(const std::string& dir) {
     if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return os_error("cannot write into " + dir);
@@ -126,6 +167,9 @@ Result<OutputDir> OutputDir::for_run(const std::string& requested, const std::st
     auto dir = make(requested, label);
     if (!dir) return dir;
     if (Status alone = check_holds_no_run(dir->path_); !alone) return alone.error();
+    auto kept = keep_unfinished_trace(dir->trace_path());
+    if (!kept) return kept.error();
+    dir->kept_unfinished_trace_ = std::move(*kept);
     return dir;
 }
 
@@ -147,7 +191,8 @@ std::string OutputDir::trace_path() const { return path_ + "/" + kTraceFileName;
 
 OutputDir::OutputDir(OutputDir&& other) noexcept
     : path_(std::move(other.path_)),
-      created_(std::exchange(other.created_, {})) {}
+      created_(std::exchange(other.created_, {})),
+      kept_unfinished_trace_(std::move(other.kept_unfinished_trace_)) {}
 
 OutputDir::~OutputDir() {
     // Each fails, as it should, once anything was written into it.

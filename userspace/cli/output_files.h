@@ -24,7 +24,9 @@ public:
     // For cxtrace run: `requested` if given (with any missing parents, as
     // mkdir -p), else ./cxtrace-reports/<label>-<YYYYmmdd-HHMMSS>/. Fails
     // unless cxtrace may create files in it, and when it holds another run's
-    // report or trace.
+    // report or trace, or a trace another run is writing now. An unfinished
+    // trace.cxt.partial left by a run that was killed is kept, renamed
+    // (kept_unfinished_trace()), and does not stop this run.
     static Result<OutputDir> for_run(const std::string& requested, const std::string& label);
     // For cxtrace report: `requested` if given, else the trace's own directory.
     // Fails when it holds the report or trace of another run than this trace's.
@@ -34,12 +36,15 @@ public:
     ~OutputDir();
     const std::string& path() const { return path_; }
     std::string trace_path() const;
+    // Where an earlier run's unfinished trace found here was kept, if any.
+    const std::optional<std::string>& kept_unfinished_trace() const { return kept_unfinished_trace_; }
 
 private:
     explicit OutputDir(std::string path) : path_(std::move(path)) {}
     static Result<OutputDir> make(const std::string& requested, const std::string& label);
     std::string path_;
     std::vector<std::string> created_;  // outermost first
+    std::optional<std::string> kept_unfinished_trace_;
 };
 
 // The message for a failure to create or write output; when it was refused

@@ -239,6 +239,9 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
         print_error(output_error(dir.error(), user));
         return kExitFailure;
     }
+    if (const auto& kept = dir->kept_unfinished_trace())
+        print_error(dir->trace_path() + kPartialSuffix + " was left unfinished by an earlier run (killed?): kept as " +
+                    *kept);
 
     // --as-root is only allowed with no user to run as: the command then runs as root.
     SpawnOptions spawn_options{user, options.leave_running};

@@ -1,6 +1,7 @@
 #include "trace_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,9 +185,14 @@ uint64_t TraceEnd::lost_total() const {
 }
 
 Result<TraceWriter> TraceWriter::create(const std::string& path, const TraceMeta& meta) {
-    std::string partial = path + ".partial";
+    std::string partial = path + kPartialSuffix;
     FilePtr file(std::fopen(partial.c_str(), "wbx"));  // x: never follow or reuse an existing file
     if (!file) return os_error("cannot create " + partial);
+    if (flock(fileno(file.get()), LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        unlink(partial.c_str());
+        return os_error("cannot lock " + partial, err);
+    }
     std::string meta_json = meta_to_json(meta);
     FileHeader header{};
     std::memcpy(header.magic, kMagic, sizeof kMagic);
@@ -204,7 +210,7 @@ Status TraceWriter::write_record(uint32_t type, const void* data, uint32_t len) 
     RecordHeader header{type, len};
     if (std::fwrite(&header, sizeof header, 1, file_.get()) != 1 ||
         std::fwrite(data, 1, len, file_.get()) != len)
-        return os_error("cannot write " + path_ + ".partial");
+        return os_error("cannot write " + path_ + kPartialSuffix);
     return Status::success();
 }
 
@@ -222,10 +228,10 @@ Status TraceWriter::finish(const TraceEnd& end) {
     std::string json = end_to_json(counted);
     Status written = write_record(kRecordEnd, json.data(), static_cast<uint32_t>(json.size()));
     if (!written) return written;
-    if (std::fflush(file_.get()) != 0) return os_error("cannot write " + path_ + ".partial");
+    if (std::fflush(file_.get()) != 0) return os_error("cannot write " + path_ + kPartialSuffix);
     file_.reset();
-    if (std::rename((path_ + ".partial").c_str(), path_.c_str()) != 0)
-        return os_error("cannot rename " + path_ + ".partial");
+    if (std::rename((path_ + kPartialSuffix).c_str(), path_.c_str()) != 0)
+        return os_error("cannot rename " + path_ + kPartialSuffix);
     return Status::success();
 }
 

@@ -59,8 +59,13 @@ struct FileCloser {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
+// Where a trace is written until it is finished: PATH + kPartialSuffix.
+constexpr const char* kPartialSuffix = ".partial";
+
 // Writes to PATH.partial and renames it into place on finish(), so a reader
-// never sees a half-written trace under the final name.
+// never sees a half-written trace under the final name. While it writes it
+// holds an exclusive flock on PATH.partial: one left by a run that was
+// killed is not locked, one another run is writing is.
 class TraceWriter {
 public:
     static Result<TraceWriter> create(const std::string& path, const TraceMeta& meta);
