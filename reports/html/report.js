@@ -170,22 +170,28 @@
     return node;
   }
   // Calls draw(holder, width) now and again whenever the page's width
-  // changes, so charts follow a resized window.
+  // changes, so charts follow a resized window (and the scroll bar that a
+  // page grown long brings, see redrawResized).
+  const sizedCharts = [];
   function sized(parent, draw) {
     const holder = el("div", { class: "sized" });
     parent.appendChild(holder);
     let drawnAt = -1;
     function redraw() {
       const width = Math.floor(holder.clientWidth);
-      if (Math.abs(width - drawnAt) < 4) return;
+      if (width === drawnAt) return;
       drawnAt = width;
       holder.textContent = "";
       draw(holder, Math.max(280, width));
     }
     redraw();
+    sizedCharts.push(redraw);
     if (window.ResizeObserver) new ResizeObserver(redraw).observe(holder);
     return holder;
   }
+  // Charts drawn while the page was short may have lost width to the
+  // scroll bar since: redrawn now, not a frame later.
+  function redrawResized() { for (const redraw of sizedCharts) redraw(); }
 
   // ---------- 1. creation latency ----------
   function latencySection() {
@@ -860,5 +866,6 @@
   treeSection();
   tableSection();
   placementSection();
+  redrawResized();
   document.body.setAttribute("data-rendered", "yes");
 })();
