@@ -73,13 +73,15 @@ std::vector<Finding> phase_findings(const RunModel& model) {
 }
 
 std::vector<Finding> clock_findings(const RunModel& model) {
+    // Both over the traced time only (the phases' sums): a task's cpu_time_ns
+    // also holds what it ran before tracing began (the root, in cxtrace).
     uint64_t oncpu = 0, clock = 0, unplaced = 0;
-    for (const TaskRecord& task : model.tasks) {
-        if (!task.cpu_time_ns) continue;
-        oncpu += task.oncpu_ns;
-        clock += *task.cpu_time_ns;
-        unplaced += task.unplaced_cpu_ns;
+    for (const Phase& phase : model.phases) {
+        if (!phase.cpu_time_ns) return {};  // no clock readings in this trace
+        oncpu += phase.oncpu_ns;
+        clock += *phase.cpu_time_ns;
     }
+    for (const TaskRecord& task : model.tasks) unplaced += task.unplaced_cpu_ns;
     if (clock == 0 || oncpu == 0) return {};
     const uint64_t gap = oncpu > clock ? oncpu - clock : clock - oncpu;
     if (gap * 50 <= clock || gap <= 1'000'000) return {};  // within 2% or 1 ms: they agree
@@ -93,7 +95,7 @@ std::vector<Finding> clock_findings(const RunModel& model) {
         text += share + " more: " + format_duration_ns(unplaced) +
                 " of their running was never shown by switch events (see the note on approximate figures).";
     else
-        text += share + " more: the clock is read when the scheduler begins a switch, the events' times a little later.";
+        text += share + " more than the switch events show: the two are read at different moments of each switch.";
     return {{"placement", text}};
 }
 
