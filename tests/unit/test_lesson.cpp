@@ -181,6 +181,14 @@ TEST_CASE("--from-exec leaves a wrapper's helpers out of the lesson's figures", 
         CHECK(view.tasks[1].pid == 103);
         CHECK(view.tasks[2].pid == 104);
         CHECK(view.run.duration_ns == 400 * kUs);
+        // The phases count only the lesson's creations, as the summary does.
+        uint64_t created_in_phases = 0, created_in_whole = 0;
+        for (const Phase& phase : lesson.phases)
+            for (const auto& [kind, n] : phase.created) created_in_phases += n;
+        for (const Phase& phase : whole.phases)
+            for (const auto& [kind, n] : phase.created) created_in_whole += n;
+        CHECK(created_in_phases == 2);  // 103 and 104, not the wrapper's readlink and dirname
+        CHECK(created_in_whole == 4);
 
         const auto whole_lines = texts(whole);
         const auto lesson_lines = texts(lesson);

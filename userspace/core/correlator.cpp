@@ -581,7 +581,7 @@ void Correlator::finish_phases() {
     }
     std::vector<std::map<std::string, std::vector<uint64_t>>> first_run(phases.size()), syscall(phases.size());
     for (const TaskRecord& task : model_.tasks) {
-        if (task.kind == TaskKind::Root || !task.created_ns) continue;
+        if (task.kind == TaskKind::Root || !task.created_ns || task.launcher) continue;
         auto after = std::upper_bound(phases.begin(), phases.end(), *task.created_ns,
                                       [](uint64_t ts, const Phase& phase) { return ts < phase.start_ns; });
         const size_t p = static_cast<size_t>(std::max<std::ptrdiff_t>(after - phases.begin() - 1, 0));
@@ -713,8 +713,8 @@ RunModel Correlator::finish(const TraceEnd& end) {
     for (auto& [kind, values] : syscall) summary.syscall_latency[kind] = latency_stats(std::move(values));
     for (const auto& [n, ns] : summary.parallelism_ns)
         if (ns > 0) summary.max_parallelism = std::max(summary.max_parallelism, n);
-    finish_phases();
     scope_to_lesson(model_, meta_.from_exec);
+    finish_phases();  // after the scope: a launcher's tasks are not the phases' creations
     return std::move(model_);
 }
 
