@@ -46,7 +46,8 @@ std::string times(double ratio) {
 }
 
 std::string all_of(uint64_t n, bool capital = true) {
-    return (n == 2 ? std::string(capital ? "Both" : "both") : std::string(capital ? "All " : "all ") + std::to_string(n));
+    if (n == 2) return capital ? "Both" : "both";
+    return std::string(capital ? "All " : "all ") + std::to_string(n);
 }
 
 std::string basename_of(const std::string& path) {
@@ -122,7 +123,8 @@ private:
         if (name.rfind("python", 0) != 0 && !program->argv.empty()) name = basename_of(program->argv[0]);
         return name.rfind("python", 0) == 0;
     }
-    bool started_by_multiprocessing(size_t i, uint64_t ts) const {  // spawn/forkserver: python -c 'from multiprocessing..'
+    // Spawn and forkserver children: python -c 'from multiprocessing...'.
+    bool started_by_multiprocessing(size_t i, uint64_t ts) const {
         const ExecRecord* program = program_at(i, ts);
         if (!program) return false;
         for (const std::string& arg : program->argv)
@@ -207,7 +209,8 @@ private:
     std::vector<size_t> creator_;  // index of each task's creator, or kNone
     std::vector<LibraryThread> library_;
     std::set<size_t> library_set_;
-    std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> child_spans_;  // tgid -> [fork, exit or exec)
+    // tgid -> [fork, exit or exec) of its forked children, merged.
+    std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> child_spans_;
 };
 
 // ---------- creation cost ----------
@@ -267,7 +270,8 @@ std::string split_sentence(const KindCreation& c, const std::string& kind) {
     const bool one = n == 1;
     std::string text = std::string("For the ") + noun(kind, n) + ": the creation syscall took " +
                        format_duration_ns(c.syscall_p50()) + (one ? "" : " (median)") + " in the creator, then " +
-                       (one ? "it" : "they") + " waited " + format_duration_ns(c.wait_p50()) + (one ? "" : " (median)") +
+                       (one ? "it" : "they") + " waited " + format_duration_ns(c.wait_p50()) +
+                       (one ? "" : " (median)") +
                        " until " + (one ? "it" : "they") + " first ran on a CPU";
     if (c.ran_before_return > 0)
         text += " (" + (one ? std::string("it") : std::to_string(c.ran_before_return) + " of them") +
@@ -293,7 +297,8 @@ std::string after_phrase(RanAfter after, bool kept, bool one) {
     switch (after) {
         case RanAfter::Creator: return one ? "its creator" : "their creator";
         case RanAfter::TracedTask: return "another traced task";
-        case RanAfter::UntracedTask: return "a task outside the trace (another program, a kernel thread or cxtrace itself)";
+        case RanAfter::UntracedTask:
+            return "a task outside the trace (another program, a kernel thread or cxtrace itself)";
         case RanAfter::Idle: return "nothing (it was idle)";
         case RanAfter::Unknown: break;
     }
@@ -356,11 +361,13 @@ void creation_findings(const RunFacts& facts, std::vector<Finding>& out) {
     if (auto it = by_kind.find("thread"); it != by_kind.end() && !it->second.first_run.empty()) thread = &it->second;
 
     if (process && thread && process->first_run_p50() > 0 && thread->first_run_p50() > 0) {
-        const double ratio = static_cast<double>(process->first_run_p50()) / static_cast<double>(thread->first_run_p50());
+        const double ratio =
+            static_cast<double>(process->first_run_p50()) / static_cast<double>(thread->first_run_p50());
         out.push_back({"creation", "Creating a process took " + format_duration_ns(process->first_run_p50()) + " " +
                                        median_of(*process, "process") +
                                        " from the creation syscall to its first run on a CPU, a thread " +
-                                       format_duration_ns(thread->first_run_p50()) + " " + median_of(*thread, "thread") +
+                                       format_duration_ns(thread->first_run_p50()) + " " +
+                                       median_of(*thread, "thread") +
                                        (ratio >= 1.0 ? ": " + times(ratio) + " as long."
                                                      : ": the threads took " + times(1.0 / ratio) + " as long.")});
     } else {
@@ -452,7 +459,8 @@ void address_space_findings(const RunFacts& facts, std::vector<Finding>& out) {
         if (sharing_threads == threads)
             text = threads == 1 ? "The thread ran in the address space of its thread group: a global variable it "
                                   "writes is seen by the whole group."
-                                : all_of(threads) + " threads ran in the address space of their thread group: a global variable "
+                                : all_of(threads) +
+                                      " threads ran in the address space of their thread group: a global variable "
                                       "written by one is seen by all of them.";
         else
             text = std::to_string(sharing_threads) + " of " + counted(threads, "thread", "threads") +
@@ -465,7 +473,8 @@ void address_space_findings(const RunFacts& facts, std::vector<Finding>& out) {
         if (own_processes == processes)
             text = processes == 1 ? "The process created with fork got an address space of its own: its writes stay "
                                     "invisible to its creator."
-                                  : all_of(processes) + " processes created with fork got an address space of their own: their "
+                                  : all_of(processes) +
+                                        " processes created with fork got an address space of their own: their "
                                         "writes stay invisible to their creator.";
         else
             text = std::to_string(own_processes) + " of " + counted(processes, "process", "processes") +
@@ -562,7 +571,7 @@ void id_findings(const RunFacts& facts, std::vector<Finding>& out) {
                       " outlived the thread group of their ppid at creation (e.g. task " + std::to_string(first.pid) +
                       ", whose parent " + std::to_string(first.ppid) + " exited at " +
                       format_duration_ns(*first.ppid_exited_ns) + "); the kernel then reparents such tasks";
-        text += std::string(" (to a subreaper or init, not traced), so from then on ") +
+        text += std::string(" (to a subreaper or init; the trace does not say which), so from then on ") +
                 (orphans.size() == 1 ? "its" : "their") +
                 " getppid() returned another pid. Inferred from the traced exits; the tables keep the ppid at "
                 "creation.";
@@ -581,8 +590,8 @@ void id_findings(const RunFacts& facts, std::vector<Finding>& out) {
             ++in_namespace;
         }
     if (first_in_ns)
-        out.push_back({"ids", counted(in_namespace, "task", "tasks") +
-                                  " ran in " + counted(namespaces.size(), "child PID namespace", "child PID namespaces") +
+        out.push_back({"ids", counted(in_namespace, "task", "tasks") + " ran in " +
+                                  counted(namespaces.size(), "child PID namespace", "child PID namespaces") +
                                   ", where they see other ids: pid " + std::to_string(first_in_ns->pid) +
                                   " calls itself " + std::to_string(first_in_ns->pid_ns->pid) +
                                   ". This report's pid, tgid and ppid are the kernel's ids in the initial namespace; "
@@ -660,7 +669,8 @@ void exit_findings(const RunModel& model, std::vector<Finding>& out) {
                                    std::to_string(*task.exit_signal) + " (" + (name ? name : "?") + ")."});
     }
     if (killed > kListed)
-        out.push_back({"exit", "... and " + counted(killed - kListed, "more task", "more tasks") + " killed by signals."});
+        out.push_back(
+            {"exit", "... and " + counted(killed - kListed, "more task", "more tasks") + " killed by signals."});
 }
 
 std::vector<Finding> findings_of(const RunModel& model) {

@@ -103,7 +103,8 @@ std::string render_text_summary(const RunModel& model) {
     }
     if (auto note = scope_note(model)) out << "  launcher: " << terminal_safe(*note) << "\n";
     out << "  tasks: " << s.tasks << " (" << counted(s.processes, "process", "processes") << ", "
-        << counted(s.threads, "thread", "threads") << "), " << counted(s.address_spaces, "address space", "address spaces");
+        << counted(s.threads, "thread", "threads") << "), "
+        << counted(s.address_spaces, "address space", "address spaces");
     // The root's first address space is a copy of cxtrace's launcher's,
     // replaced by the exec of the command: counted, but not the program's
     // (with --from-exec, the lesson's figures leave it out).
@@ -127,7 +128,8 @@ std::string render_text_summary(const RunModel& model) {
         << counted(s.migrations, "migration", "migrations") << "\n";
     if (model.phases.size() > 1) out << phase_table(model.phases);
     out << "  events: " << run.events << ", lost: " << run.lost_events << ", traced for "
-        << format_duration_ns(run.duration_ns) << " on " << counted(static_cast<uint64_t>(run.cpus), "CPU", "CPUs") << "\n";
+        << format_duration_ns(run.duration_ns) << " on " << counted(static_cast<uint64_t>(run.cpus), "CPU", "CPUs")
+        << "\n";
     auto shown = findings(model);
     if (!shown.empty()) {
         out << "  what this shows:\n";

@@ -178,7 +178,8 @@ TEST_CASE("a Python Queue program: writer and reader have their own address spac
     }
 }
 
-TEST_CASE("a grandchild adopted by init: the ppid at creation, and the reparenting inferred", "[live][command][python]") {
+TEST_CASE("a grandchild adopted by init: the ppid at creation, and the reparenting inferred",
+          "[live][command][python]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--", kPython, kPrograms + "/orphan.py"});

@@ -447,15 +447,16 @@ const std::vector<Fixture>& fixtures() {
         {"ids: a grandchild outlived its parent (inferred reparenting)",
          [] { return orphans(1); },
          {{"ids", "Task 201 outlived its parent: thread group 200, its ppid at creation, exited at 20.00 ms; the "
-                  "kernel then reparents the task (to a subreaper or init, not traced), so from then on its getppid() "
-                  "returned another pid. Inferred from the traced exits; the tables keep the ppid at creation."}},
+                  "kernel then reparents the task (to a subreaper or init; the trace does not say which), so from "
+                  "then on its getppid() returned another pid. Inferred from the traced exits; the tables keep the "
+                  "ppid at creation."}},
          {}},
         {"ids: several reparented tasks",
          [] { return orphans(2); },
          {{"ids", "2 tasks outlived the thread group of their ppid at creation (e.g. task 201, whose parent 200 exited "
-                  "at 20.00 ms); the kernel then reparents such tasks (to a subreaper or init, not traced), so from "
-                  "then on their getppid() returned another pid. Inferred from the traced exits; the tables keep the "
-                  "ppid at creation."}},
+                  "at 20.00 ms); the kernel then reparents such tasks (to a subreaper or init; the trace does not "
+                  "say which), so from then on their getppid() returned another pid. Inferred from the traced exits; "
+                  "the tables keep the ppid at creation."}},
          {}},
         {"ids: a task in a child PID namespace",
          [] {
@@ -574,8 +575,9 @@ const std::vector<Fixture>& fixtures() {
         {"recorded orphan: the grandchild adopted by init",
          [] { return recorded("orphan.cxt"); },
          {{"ids", "Task 15127 outlived its parent: thread group 15126, its ppid at creation, exited at 268.05 ms; the "
-                  "kernel then reparents the task (to a subreaper or init, not traced), so from then on its getppid() "
-                  "returned another pid. Inferred from the traced exits; the tables keep the ppid at creation."}},
+                  "kernel then reparents the task (to a subreaper or init; the trace does not say which), so from "
+                  "then on its getppid() returned another pid. Inferred from the traced exits; the tables keep the "
+                  "ppid at creation."}},
          {}},
         {"recorded thread exec: the thread that exec'd is found under its old tid",
          [] { return recorded("thread-exec.cxt"); },

@@ -719,10 +719,10 @@ RunModel Correlator::finish(const TraceEnd& end) {
 }
 
 // A task whose ppid's thread group ended before it did was reparented by
-// the kernel at that moment (to a subreaper or init: not traced). The group
-// that ended is the first one with that tgid to end after the task's
-// creation: the parent was alive then (a later group with a reused tgid
-// cannot end first).
+// the kernel at that moment (to a subreaper or init; the trace does not
+// say which). The group that ended is the first one with that tgid to end
+// after the task's creation: the parent was alive then (a later group with
+// a reused tgid cannot end first).
 void Correlator::note_reparenting() {
     if (group_exits_.empty()) return;
     std::sort(group_exits_.begin(), group_exits_.end());

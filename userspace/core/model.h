@@ -67,7 +67,8 @@ struct TaskRecord {
     uint32_t ppid = 0;  // what getppid() returned when the task was created
     // When the thread group named by ppid exited while this task lived
     // (inferred from the traced exits): the kernel then reparented it (to a
-    // subreaper or init, not traced), so getppid() no longer returns ppid.
+    // subreaper or init; the trace does not say which), so getppid() no
+    // longer returns ppid.
     std::optional<uint64_t> ppid_exited_ns;
     std::string comm;
     TaskKind kind = TaskKind::Process;
