@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -83,8 +84,11 @@ public:
         return by && task.created_ns ? mm_at(*by, *task.created_ns) : 0;
     }
     // Every exec but the root's first: that one is cxtrace's launcher
-    // starting the command, not something the program did.
-    bool program_exec(size_t i, size_t exec) const { return !(model_.tasks[i].kind == TaskKind::Root && exec == 0); }
+    // starting the command, not something the program did. (The lesson
+    // view of --from-exec has already dropped the execs that launched it.)
+    bool program_exec(size_t i, size_t exec) const {
+        return model_.run.lesson.matched || !(model_.tasks[i].kind == TaskKind::Root && exec == 0);
+    }
 
     // A thread probably started by Python's multiprocessing, not by the
     // program itself (see find_library_threads), with why.
@@ -101,33 +105,44 @@ public:
 private:
     static constexpr size_t kNone = static_cast<size_t>(-1);
 
-    // The exec whose program task i runs at time ts: its own latest, else
+    // The program task i runs at time ts: its own latest exec's, else
     // (inherited through fork and clone) its creator's when it was created.
-    const ExecRecord* program_at(size_t i, uint64_t ts) const {
+    // The argv is null for the lesson's root, whose exec the lesson view
+    // dropped: its program is the one --from-exec named.
+    struct Program {
+        std::string name;  // the file's basename, or argv[0]'s when that names python
+        const std::vector<std::string>* argv = nullptr;
+    };
+    std::optional<Program> program_at(size_t i, uint64_t ts) const {
         for (size_t hops = 0; i != kNone && hops <= model_.tasks.size(); ++hops) {
             const TaskRecord& task = model_.tasks[i];
             const ExecRecord* latest = nullptr;
             for (const ExecRecord& exec : task.execs)
                 if (exec.ts_ns <= ts) latest = &exec;
-            if (latest) return latest;
-            if (!task.created_ns) return nullptr;
+            if (latest) {
+                std::string name = basename_of(latest->filename);
+                if (!is_python(name) && !latest->argv.empty()) name = basename_of(latest->argv[0]);
+                return Program{name, &latest->argv};
+            }
+            if (!task.created_ns) {
+                if (i == 0 && model_.run.lesson.matched) return Program{basename_of(model_.run.lesson.from_exec)};
+                return std::nullopt;
+            }
             ts = *task.created_ns;
             i = creator_[i];
         }
-        return nullptr;
+        return std::nullopt;
     }
+    static bool is_python(const std::string& name) { return name.rfind("python", 0) == 0; }
     bool runs_python(size_t i, uint64_t ts) const {
-        const ExecRecord* program = program_at(i, ts);
-        if (!program) return false;
-        std::string name = basename_of(program->filename);
-        if (name.rfind("python", 0) != 0 && !program->argv.empty()) name = basename_of(program->argv[0]);
-        return name.rfind("python", 0) == 0;
+        const auto program = program_at(i, ts);
+        return program && is_python(program->name);
     }
     // Spawn and forkserver children: python -c 'from multiprocessing...'.
     bool started_by_multiprocessing(size_t i, uint64_t ts) const {
-        const ExecRecord* program = program_at(i, ts);
-        if (!program) return false;
-        for (const std::string& arg : program->argv)
+        const auto program = program_at(i, ts);
+        if (!program || !program->argv) return false;
+        for (const std::string& arg : *program->argv)
             if (arg.find("multiprocessing") != std::string::npos) return true;
         return false;
     }

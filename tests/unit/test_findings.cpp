@@ -430,6 +430,26 @@ const std::vector<Fixture>& fixtures() {
                   "multiprocessing's thread) woke task 201 (python3) 5 times. Processes share no memory: they "
                   "coordinate through the kernel (pipes, signals, futexes)."}},
          {}},
+        {"ids and address spaces: with --from-exec python3, the shim's exec of it is the launch, not a finding",
+         [] {
+             // A pyenv-like shim: the root runs /bin/sh (the launcher's exec),
+             // which execs python3 at 1 ms; python3 forks a Queue writer that
+             // starts a feeder thread, and later execs ls.
+             Model m("/bin/sh");
+             m.task(kRoot).execs.push_back(exec_of("/usr/bin/python3", 3, 1 * kMs));
+             m.task(kRoot).execs.push_back(exec_of("/bin/ls", 5, 90 * kMs));
+             m.add(200, TaskKind::Process, kRoot, 4, 20 * kMs);
+             m.add(202, TaskKind::Thread, 200, 4, 30 * kMs);
+             Lesson& lesson = m.model().run.lesson;
+             lesson.from_exec = "python3";
+             lesson.matched = true;
+             lesson.exec = 1;
+             lesson.start_ns = 1 * kMs;
+             return m.model();
+         },
+         {{"address-space", "1 exec replaced a task's address space with a new one, keeping its pid."},
+          {"ids", "Thread 202 (created by process 200, 10.00 ms after it was forked) was" + kLibraryRule + "it out."}},
+         {"2 execs"}},
         {"ids: threads beside child processes in a C program are the program's",
          [] { return threads_beside_children("/usr/bin/prog", 90 * kMs); },
          {{"address-space", "All 3 threads ran in the address space of their thread group: a global variable written "
