@@ -321,27 +321,13 @@ std::pair<uint32_t, size_t> bidi_control_at(const std::string& text, size_t i) {
     return control ? std::pair{code, size_t{3}} : std::pair{0u, size_t{0}};
 }
 
-// What the program printed, for a <pre>: escaped, with each bidirectional
-// control (U+202E would show the rest of its line reversed) shown as its
-// code instead of acting.
-std::string output_html(const std::string& text) {
-    std::string out;
-    size_t plain_from = 0;
-    for (size_t i = 0; i < text.size();) {
-        auto [code, length] = bidi_control_at(text, i);
-        if (length == 0) {
-            ++i;
-            continue;
-        }
-        out += html_escape(text.substr(plain_from, i - plain_from));
-        char name[32];
-        std::snprintf(name, sizeof name, "<span class=\"ctl\">U+%04X</span>", code);
-        out += name;
-        i += length;
-        plain_from = i;
-    }
-    return out + html_escape(text.substr(plain_from));
-}
+// Escaped text with each bidirectional control (U+202E would show the rest
+// of its line reversed) shown by its code instead of acting: as a styled
+// span where markup is allowed, else as plain "[U+202E]".
+std::string escape_text(const std::string& text, bool control_as_span);
+
+// What the program printed, for a <pre>.
+std::string output_html(const std::string& text) { return escape_text(text, true); }
 
 std::string bytes_text(uint64_t bytes) { return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes"); }
 
@@ -369,7 +355,9 @@ std::string output_section(const CapturedOutput& output) {
 
 }  // namespace
 
-std::string html_escape(const std::string& text) {
+namespace {
+
+std::string escape_text(const std::string& text, bool control_as_span) {
     std::string out;
     out.reserve(text.size());
     for (size_t i = 0; i < text.size();) {
@@ -381,7 +369,14 @@ std::string html_escape(const std::string& text) {
             continue;
         }
         if (length > 1) {
-            out.append(text, i, length);
+            if (auto [code, control_length] = bidi_control_at(text, i); control_length == length) {
+                char name[48];
+                std::snprintf(name, sizeof name, control_as_span ? "<span class=\"ctl\">U+%04X</span>" : "[U+%04X]",
+                              code);
+                out += name;
+            } else {
+                out.append(text, i, length);
+            }
             i += length;
             continue;
         }
@@ -399,6 +394,10 @@ std::string html_escape(const std::string& text) {
     }
     return out;
 }
+
+}  // namespace
+
+std::string html_escape(const std::string& text) { return escape_text(text, false); }
 
 // script_safe_json, appended to out. Used on chunks of a TextOut, which
 // never splits one put() (a whole JSON string): U+2028's three bytes stay

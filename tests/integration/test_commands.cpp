@@ -271,7 +271,7 @@ TEST_CASE("under sudo the command runs as the invoking user and the files are th
     }
 }
 
-TEST_CASE("--as-root is refused under sudo: it would hand the user a root shell", "[live][command][sudo]") {
+TEST_CASE("under sudo, --as-root is refused: it would hand the user a root shell", "[live][command][sudo]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);

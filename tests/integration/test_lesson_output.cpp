@@ -42,7 +42,7 @@ std::string comm_of(const json& task) { return task.at("comm").get<std::string>(
 
 }  // namespace
 
-TEST_CASE("--from-exec leaves a version-manager shim's helpers out of the lesson's figures", "[live][lesson]") {
+TEST_CASE("with --from-exec, a version-manager shim's helpers are left out of the lesson's figures", "[live][lesson]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--from-exec", "python3", "--", kPrograms + "/shim.sh"});
@@ -122,7 +122,7 @@ TEST_CASE("--from-exec leaves a version-manager shim's helpers out of the lesson
     }
 }
 
-TEST_CASE("--capture-output keeps a workload's output for the report and still prints it", "[live][output]") {
+TEST_CASE("with --capture-output, cxtrace keeps a workload's output for the report and still prints it", "[live][output]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     auto outcome = live::cxtrace({"run", "-o", tmp / "out", "--capture-output", "pid-vs-tid"});
@@ -161,7 +161,7 @@ TEST_CASE("--capture-output keeps a workload's output for the report and still p
     }
 }
 
-TEST_CASE("--capture-output cuts a long output to its first and last 64 KiB, and says so", "[live][output]") {
+TEST_CASE("with --capture-output, cxtrace cuts a long output to its first and last 64 KiB, and says so", "[live][output]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     auto outcome = live::cxtrace(
@@ -187,7 +187,7 @@ TEST_CASE("--capture-output cuts a long output to its first and last 64 KiB, and
           std::string::npos);
 }
 
-TEST_CASE("--capture-output: markup and a direction override are shown escaped; the command writes to a pipe",
+TEST_CASE("with --capture-output, markup and a direction override are shown escaped, and the command writes to a pipe",
           "[live][output]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
@@ -207,7 +207,7 @@ TEST_CASE("--capture-output: markup and a direction override are shown escaped; 
     CHECK(page.find(kRlo) == std::string::npos);
 }
 
-TEST_CASE("--capture-output under sudo: the command runs as the user, the trace is theirs", "[live][output][sudo]") {
+TEST_CASE("with --capture-output under sudo, the command runs as the user, the trace is theirs", "[live][output][sudo]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);  // cxtrace writes as the user
@@ -220,7 +220,7 @@ TEST_CASE("--capture-output under sudo: the command runs as the user, the trace 
     CHECK(live::read_json(tmp / "out/report.json").at("run").at("output").at("stdout").at("head") == "65534\n");
 }
 
-TEST_CASE("--capture-output and --leave-running exclude each other", "[live][output]") {
+TEST_CASE("the options --capture-output and --leave-running exclude each other", "[live][output]") {
     auto outcome = live::cxtrace({"run", "--capture-output", "--leave-running", "--", "/bin/true"});
     CHECK(outcome.status == 2);
     CHECK(outcome.err.find("excludes") != std::string::npos);

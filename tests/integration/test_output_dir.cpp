@@ -8,7 +8,7 @@
 
 #include "live_run.h"
 
-TEST_CASE("-o with missing parent directories creates them, as the invoking user", "[live][output]") {
+TEST_CASE("an output directory (-o) with missing parents is created, as the invoking user", "[live][output]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
     REQUIRE(chmod(tmp.path().c_str(), 0777) == 0);

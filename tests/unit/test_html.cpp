@@ -426,6 +426,11 @@ TEST_CASE("html_escape escapes markup, quotes and control characters", "[html]")
     // Valid UTF-8 passes through.
     CHECK(html_escape("caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80") == "caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80");
     CHECK(html_escape("\xE2\x80\xA8") == "\xE2\x80\xA8");
+    // A bidirectional control would show the rest of a command line reversed
+    // (a file named "txt.exe" looks like "exe.txt"): it is shown by its code.
+    CHECK(html_escape("run \xE2\x80\xAEtxt.exe") == "run [U+202E]txt.exe");
+    CHECK(html_escape("\xE2\x81\xA6x\xE2\x81\xA9 \xE2\x80\x8F \xD8\x9C") == "[U+2066]x[U+2069] [U+200F] [U+061C]");
+    CHECK(html_escape("\xE2\x80\x94") == "\xE2\x80\x94");  // an em dash is not a control
 
     SECTION("nothing that could open or close markup survives") {
         const std::string hostile = "</script><img src=x onerror=alert(1)>\"'&<!--";
@@ -920,7 +925,7 @@ TEST_CASE("the task lanes of a binned run stay within their budget, the first ta
     CHECK(digits == kHtmlTaskLaneDigits);
 }
 
-TEST_CASE("the page's tasks leave out who woke them; report.json keeps it", "[html]") {
+TEST_CASE("the page's tasks leave out who woke them, and report.json keeps it", "[html]") {
     RunModel model = small_model();
     model.tasks[1].woken_by[model.tasks[0].pid] = 3;
     const json page_tasks = embedded_data(render_html_report(model)).at("tasks");

@@ -127,7 +127,7 @@ TEST_CASE("exec_matches a file's basename, the comm the kernel cut, or a whole p
     CHECK_FALSE(exec_matches(exec, "a-very-lo"));
 }
 
-TEST_CASE("--from-exec leaves a wrapper's helpers out of the lesson's figures", "[lesson]") {
+TEST_CASE("with --from-exec, a wrapper's helpers are left out of the lesson's figures", "[lesson]") {
     const StreamBuilder story = shim_story();
     const RunModel whole = correlate_from(story, "");
     const RunModel lesson = correlate_from(story, "python3");
@@ -254,7 +254,7 @@ TEST_CASE("without --from-exec, a command that execs after running helpers gets 
     }
 }
 
-TEST_CASE("--from-exec of a program that never ran: the whole run, and a note saying so", "[lesson]") {
+TEST_CASE("with --from-exec of a program that never ran, the whole run, and a note saying so", "[lesson]") {
     const StreamBuilder story = shim_story();
     const RunModel whole = correlate_from(story, "");
     const RunModel missed = correlate_from(story, "ruby");
@@ -308,7 +308,7 @@ TEST_CASE("a lesson that starts in a child of the launcher", "[lesson]") {
     CHECK(any_contains(lines, "2 tasks formed 1 thread group (process)"));
 }
 
-TEST_CASE("--from-exec is kept in trace.cxt; cxtrace report can replace it", "[lesson][trace]") {
+TEST_CASE("the --from-exec choice is kept in trace.cxt, and cxtrace report can replace it", "[lesson][trace]") {
     TempDir dir;
     const std::string path = dir.file("run.cxt");
     TraceMeta meta = test_meta();
