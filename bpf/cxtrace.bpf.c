@@ -26,9 +26,29 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
 #define NR_CLONE3 435
+#define NR_FUTEX 202
+
+/* futex(2) operations that wait on the word at uaddr (FUTEX_CMD_MASK
+ * strips the private and clock flags). */
+#define FUTEX_CMD_MASK (~(128 | 256))
+#define FUTEX_WAIT 0
+#define FUTEX_LOCK_PI 6
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_LOCK_PI2 13
+
+/* in_interrupt() without the softirq-disabled count: a hard or soft
+ * interrupt or an NMI is being served (include/linux/preempt.h). */
+#define SOFTIRQ_OFFSET 0x00000100U
+#define HARDIRQ_MASK 0x000f0000U
+#define NMI_MASK 0x00f00000U
 
 /* Set by userspace between open and load. */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader past this much data */
+/* Where a CPU's preempt count lies from its runqueue: both are per-CPU
+ * variables, a fixed distance apart (their offsets in the kernel BTF's
+ * .data..percpu). 0: not known. */
+const volatile __s64 preempt_count_from_rq = 0;
 
 /* Tasks we follow: one bit per pid (bit pid % 64 of word pid / 64), for
  * every pid the kernel can hand out (PID_MAX_LIMIT, 4 Mi: 512 KiB). Seeded
@@ -54,6 +74,23 @@ struct {
 } mm_ids SEC(".maps");
 
 __u32 next_mm_id = 0;
+
+/* (address space, futex word address) -> small lock id, for the waits of
+ * tracked tasks in futex(2). As with mm_ids, only the id leaves the kernel.
+ * A lock shared between processes sits at its own address in each, so it
+ * gets an id per address space. */
+struct lock_key {
+	__u64 mm;
+	__u64 uaddr;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct lock_key);
+	__type(value, __u32);
+} lock_ids SEC(".maps");
+
+__u32 next_lock_id = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -124,6 +161,60 @@ static __always_inline __u32 mm_id_of(struct mm_struct *mm, bool born_now)
 	id = __sync_fetch_and_add(&next_mm_id, 1) + 1;
 	bpf_map_update_elem(&mm_ids, &key, &id, BPF_ANY);
 	return id;
+}
+
+static __always_inline __u32 lock_id_of(struct mm_struct *mm, __u64 uaddr)
+{
+	struct lock_key key = { .mm = (__u64)mm, .uaddr = uaddr };
+	__u32 *known, id;
+
+	known = bpf_map_lookup_elem(&lock_ids, &key);
+	if (known)
+		return *known;
+	id = __sync_fetch_and_add(&next_lock_id, 1) + 1;
+	bpf_map_update_elem(&lock_ids, &key, &id, BPF_ANY);
+	return id;
+}
+
+/* What a task switched out to wait is waiting in: the system call (from
+ * its saved user registers) and, for a futex wait, the lock. Read only for
+ * tracked tasks that leave a CPU to wait. */
+static __always_inline void note_wait(struct cxt_switch *e, struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr, op;
+
+	e->prev_syscall = CXT_NO_SYSCALL;
+	e->prev_lock_id = 0;
+	if (!regs)
+		return;
+	nr = regs->orig_ax;
+	if (nr < 0)
+		return; /* not in a system call: a page fault, say */
+	e->prev_syscall = nr;
+	if (nr != NR_FUTEX)
+		return;
+	op = regs->si & FUTEX_CMD_MASK;
+	if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI || op == FUTEX_LOCK_PI2 ||
+	    op == FUTEX_WAIT_REQUEUE_PI)
+		e->prev_lock_id = lock_id_of(task->mm, regs->di);
+}
+
+/* Whether a wakeup happens in an interrupt (a timer, a device, a softirq),
+ * where the running task is not the waker: this CPU's preempt count, found
+ * from the current task's runqueue (the count's own symbol cannot be
+ * resolved on a kernel without CONFIG_KALLSYMS_ALL). */
+static __always_inline __u32 wakeup_context(struct task_struct *current)
+{
+	__u64 rq;
+	int count;
+
+	if (!preempt_count_from_rq)
+		return CXT_WAKEUP_CONTEXT_UNKNOWN;
+	rq = (__u64)BPF_CORE_READ(current, se.cfs_rq, rq);
+	if (!rq || bpf_probe_read_kernel(&count, sizeof(count), (void *)(rq + preempt_count_from_rq)))
+		return CXT_WAKEUP_CONTEXT_UNKNOWN;
+	return (count & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET)) ? CXT_WAKEUP_IN_INTERRUPT : 0;
 }
 
 static __always_inline void *reserve_event(__u32 size, __u32 kind)
@@ -389,11 +480,16 @@ int BPF_PROG(on_sched_wakeup_new, struct task_struct *task)
 	return 0;
 }
 
-/* A tracked task made runnable: who woke it shows how tasks talk (pipes,
- * locks, signals). In interrupt context the waker is whoever was running. */
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(on_sched_wakeup, struct task_struct *task)
+/* A tracked task is being woken: who woke it shows how tasks talk (pipes,
+ * locks, signals). sched_waking, not sched_wakeup: it runs in the waker's
+ * context, while sched_wakeup may run on the woken task's CPU, under
+ * whatever task runs there. In interrupt context the running task is not
+ * the waker either: flagged, so that a timer is never taken for a traced
+ * task. */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(on_sched_waking, struct task_struct *task)
 {
+	struct task_struct *current = bpf_get_current_task_btf();
 	struct cxt_wakeup *e;
 	__u64 waker;
 
@@ -407,7 +503,8 @@ int BPF_PROG(on_sched_wakeup, struct task_struct *task)
 	e->waker_pid = (__u32)waker;
 	e->waker_tgid = waker >> 32;
 	e->target_cpu = task_cpu_of(task);
-	e->pad = 0;
+	/* An untracked waker is outside the trace in any context. */
+	e->flags = is_tracked((__u32)waker) ? wakeup_context(current) : 0;
 	submit_event(e);
 	return 0;
 }
@@ -424,7 +521,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	struct cxt_switch *e;
 
 	if (is_tracked(prev_pid))
-		flags |= CXT_SWITCH_PREV_TRACKED;
+		flags |= CXT_SWITCH_PREV_TRACKED | (preempt ? CXT_SWITCH_PREEMPT : 0);
 	if (is_tracked(next_pid))
 		flags |= CXT_SWITCH_NEXT_TRACKED;
 	if (!flags)
@@ -448,6 +545,12 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	e->flags = flags;
 	e->prev_runtime_ns = (flags & CXT_SWITCH_PREV_TRACKED) ? prev->se.sum_exec_runtime : 0;
 	e->next_runtime_ns = (flags & CXT_SWITCH_NEXT_TRACKED) ? next->se.sum_exec_runtime : 0;
+	if ((flags & CXT_SWITCH_PREV_TRACKED) && !preempt && prev_state && !(prev_state & TASK_DEAD)) {
+		note_wait(e, prev);
+	} else {
+		e->prev_syscall = 0;
+		e->prev_lock_id = 0;
+	}
 	submit_event(e);
 	return 0;
 }

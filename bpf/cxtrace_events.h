@@ -15,26 +15,37 @@
 #endif
 
 /* 2 added CXT_EV_PID_NS; 3 added the runtimes to cxt_switch (its 48-byte
- * form, without them, still reads). Older traces still read. */
-#define CXT_ABI_VERSION 3
+ * form, without them, still reads); 4 added what a task switched out to
+ * wait was waiting in (cxt_switch's 64-byte form still reads), the
+ * preemption flag and the wakeup's interrupt flag. Older traces still read. */
+#define CXT_ABI_VERSION 4
 
 #define CXT_COMM_LEN 16
 #define CXT_FILENAME_LEN 256
 #define CXT_ARGS_LEN 4096 /* argv bytes captured per exec; longer is flagged */
 
+/* Every event kind, once: X(C_NAME, CppName, code, "name"). The code is
+ * stored in trace.cxt files, so it never changes; new kinds take the next
+ * one. The C enum below, the C++ EventKind and its names (userspace/core)
+ * are generated from this list. */
+#define CXT_EVENT_KINDS(X)                                                                    \
+	X(SYSCALL_ENTER, SyscallEnter, 1, "syscall_enter") /* creator/execer enters clone..execveat */ \
+	X(SYSCALL_EXIT, SyscallExit, 2, "syscall_exit")    /* ... and returns */                  \
+	X(TASK_NEW, TaskNew, 3, "task_new")       /* task_newtask: a tracked task created a task */ \
+	X(WAKEUP_NEW, WakeupNew, 4, "wakeup_new") /* sched_wakeup_new: new task first queued */  \
+	X(SWITCH, Switch, 5, "switch")            /* sched_switch touching a tracked task */     \
+	X(MIGRATE, Migrate, 6, "migrate")         /* sched_migrate_task of a tracked task */     \
+	X(EXEC, Exec, 7, "exec")                  /* sched_process_exec */                       \
+	X(EXIT, Exit, 8, "exit")                  /* sched_process_exit */                       \
+	X(RENAME, Rename, 9, "rename")            /* task_rename: comm changed */                \
+	X(WAKEUP, Wakeup, 10, "wakeup") /* sched_waking (sched_wakeup before ABI 4) of a tracked task: who woke it */ \
+	X(PID_NS, PidNs, 11, "pid_ns") /* after TASK_NEW when the new task is in a child PID namespace */
+
 enum cxt_event_kind {
-	CXT_EV_SYSCALL_ENTER = 1, /* creator/execer enters clone..execveat */
-	CXT_EV_SYSCALL_EXIT = 2,  /* ... and returns */
-	CXT_EV_TASK_NEW = 3,      /* task_newtask: a tracked task created a task */
-	CXT_EV_WAKEUP_NEW = 4,    /* sched_wakeup_new: new task first queued */
-	CXT_EV_SWITCH = 5,        /* sched_switch touching a tracked task */
-	CXT_EV_MIGRATE = 6,       /* sched_migrate_task of a tracked task */
-	CXT_EV_EXEC = 7,          /* sched_process_exec */
-	CXT_EV_EXIT = 8,          /* sched_process_exit */
-	CXT_EV_RENAME = 9,        /* task_rename: comm changed (exec, prctl, /proc/.../comm) */
-	CXT_EV_WAKEUP = 10,       /* sched_wakeup of a tracked task: who woke it */
-	CXT_EV_PID_NS = 11,       /* after TASK_NEW when the new task is in a child PID namespace */
-	CXT_EV_KIND_COUNT = 12,   /* one past the last kind; sizes the drop map */
+#define CXT_KIND_ENUMERATOR(c_name, cpp_name, code, text) CXT_EV_##c_name = code,
+	CXT_EVENT_KINDS(CXT_KIND_ENUMERATOR)
+#undef CXT_KIND_ENUMERATOR
+	CXT_EV_KIND_COUNT /* one past the last kind; sizes the drop map */
 };
 
 /* The syscalls whose entry and exit are reported (x86-64 numbers are looked
@@ -95,6 +106,10 @@ struct cxt_wakeup_new {
 #define CXT_SWITCH_PREV_TRACKED 1u
 #define CXT_SWITCH_NEXT_TRACKED 2u
 #define CXT_SWITCH_PREV_DEAD 4u /* prev switched out for the last time */
+#define CXT_SWITCH_PREEMPT 8u   /* prev was preempted: it stays runnable whatever prev_state says (ABI 4) */
+
+/* prev_syscall when prev was not in a system call (a page fault, ...). */
+#define CXT_NO_SYSCALL (-1)
 
 struct cxt_switch {
 	struct cxt_header h;
@@ -111,10 +126,19 @@ struct cxt_switch {
 	 * switch-in is CPU time no switch event showed. */
 	__u64 prev_runtime_ns;
 	__u64 next_runtime_ns;
+	/* A tracked prev switched out to wait (not preempted, prev_state not
+	 * running): the system call it waits in (x86-64 number, as in
+	 * pt_regs->orig_ax; CXT_NO_SYSCALL for none), and for a futex wait
+	 * the lock's id (lock_ids in cxtrace.bpf.c; never the address). 0
+	 * otherwise. */
+	__s32 prev_syscall;
+	__u32 prev_lock_id;
 };
 
 /* cxt_switch as ABI versions 1 and 2 wrote it, without the runtimes. */
 #define CXT_SWITCH_V2_SIZE 48
+/* ... and as ABI version 3 did, without prev_syscall and prev_lock_id. */
+#define CXT_SWITCH_V3_SIZE 64
 
 struct cxt_migrate {
 	struct cxt_header h; /* pid/tgid: the migrated task */
@@ -154,12 +178,18 @@ struct cxt_rename {
 	char new_comm[CXT_COMM_LEN];
 };
 
+/* The wakeup happened in interrupt context (a timer, a device, a softirq):
+ * waker_pid is whoever happened to be running, not the waker (ABI 4). */
+#define CXT_WAKEUP_IN_INTERRUPT 1u
+/* Whether it did could not be read: waker_pid may not be the waker. */
+#define CXT_WAKEUP_CONTEXT_UNKNOWN 2u
+
 struct cxt_wakeup {
 	struct cxt_header h; /* pid/tgid: the woken task */
-	__u32 waker_pid;     /* the task running when the wakeup happened (0: idle/interrupt) */
+	__u32 waker_pid;     /* the task running when the wakeup happened (0: idle) */
 	__u32 waker_tgid;
 	__u32 target_cpu;
-	__u32 pad;
+	__u32 flags;         /* CXT_WAKEUP_*; 0 before ABI 4 */
 };
 
 /* The ids a task in a child PID namespace sees itself (what getpid() prints
@@ -188,7 +218,7 @@ CXT_STATIC_ASSERT(sizeof(struct cxt_syscall_enter) == 40, "syscall_enter layout"
 CXT_STATIC_ASSERT(sizeof(struct cxt_syscall_exit) == 40, "syscall_exit layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_task_new) == 80, "task_new layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_wakeup_new) == 32, "wakeup_new layout");
-CXT_STATIC_ASSERT(sizeof(struct cxt_switch) == 64, "switch layout");
+CXT_STATIC_ASSERT(sizeof(struct cxt_switch) == 72, "switch layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_migrate) == 32, "migrate layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exec) == 24 + 32 + 16 + 256 + 4096, "exec layout");
 CXT_STATIC_ASSERT(sizeof(struct cxt_exit) == 48, "exit layout");

@@ -1,6 +1,7 @@
 #include "json_report.h"
 
 #include "approximations.h"
+#include "waits.h"
 #include "findings.h"
 #include "scope_note.h"
 
@@ -18,6 +19,17 @@ json or_null(const std::optional<T>& value) {
 }
 
 std::string mm_name(uint32_t mm) { return "mm" + std::to_string(mm); }
+std::string lock_name(uint32_t lock) { return "lock" + std::to_string(lock); }
+
+json anomalies_json(const Anomalies& anomalies) {
+    json out = json::object();
+#define CXT_ANOMALY_JSON(name, repair, what) out[#name] = anomalies.name;
+    CXT_ANOMALIES(CXT_ANOMALY_JSON)
+#undef CXT_ANOMALY_JSON
+    out["recovered_oncpu_ns"] = anomalies.recovered_oncpu_ns;
+    out["unplaced_cpu_ns"] = anomalies.unplaced_cpu_ns;
+    return out;
+}
 
 json stats_json(const std::map<std::string, LatencyStats>& by_kind) {
     json out = json::object();
@@ -39,6 +51,48 @@ std::vector<std::pair<std::string, uint64_t>> by_name(const Map& numbered) {
 void write_named(JsonWriter& w, const std::vector<std::pair<std::string, uint64_t>>& named) {
     w.begin_object();
     for (const auto& [name, value] : named) w.key(name), w.value(value);
+    w.end_object();
+}
+
+void write_tally(JsonWriter& w, const WakerTally& tally) {
+    w.begin_object();
+    w.key("count"), w.value(tally.count);
+    w.key("ns"), w.value(tally.ns);
+    w.end_object();
+}
+
+void write_states(JsonWriter& w, const std::optional<StateTimes>& states) {
+    if (!states) return w.null();
+    // Keys sorted, as nlohmann keeps them.
+    std::vector<std::pair<std::string, uint64_t>> named;
+    for (size_t i = 0; i < kRunStateCount; ++i) named.emplace_back(run_state_name(static_cast<RunState>(i)), states->ns[i]);
+    std::sort(named.begin(), named.end());
+    write_named(w, named);
+}
+
+// One wait of a task: keys sorted.
+void write_wait(JsonWriter& w, const WaitRecord& wait) {
+    w.begin_object();
+    w.key("count"), w.value(wait.count);
+    w.key("lock");
+    if (wait.lock) w.value(lock_name(wait.lock));
+    else w.null();
+    w.key("ns"), w.value(wait.ns);
+    w.key("reason"), w.value(wait_reason_key(wait_reason(wait.syscall)));
+    w.key("state"), w.value(run_state_name(wait.state));
+    w.key("syscall");
+    if (wait.syscall >= 0) w.value(syscall_display_name(wait.syscall));
+    else w.null();
+    w.key("unknown"), write_tally(w, wait.unknown);
+    // Traced wakers by pid, then "outside": digits sort before letters.
+    std::vector<std::pair<std::string, const WakerTally*>> wakers;
+    for (const auto& [pid, tally] : wait.woken_by) wakers.emplace_back(std::to_string(pid), &tally);
+    std::sort(wakers.begin(), wakers.end());
+    w.key("woken_by");
+    w.begin_object();
+    for (const auto& [pid, tally] : wakers) w.key(pid), write_tally(w, *tally);
+    w.key("outside"), write_tally(w, wait.outside);
+    w.end_object();
     w.end_object();
 }
 
@@ -93,6 +147,7 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     w.end_object();
     if (index) w.key("index"), w.value(static_cast<uint64_t>(index->index));
     w.key("inferred"), w.value(task.inferred);
+    w.key("involuntary_switches"), w.value(task.involuntary_switches);
     w.key("kind"), w.value(task_kind_name(task.kind));
     w.key("latency_ns");
     w.begin_object();
@@ -132,8 +187,14 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     }
     w.end_array();
     w.key("repairs"), w.value(task.repairs);
+    w.key("states_ns"), write_states(w, task.states);
     w.key("tgid"), w.value(task.tgid);
     w.key("unplaced_cpu_ns"), w.value(task.unplaced_cpu_ns);
+    w.key("voluntary_switches"), w.value(task.voluntary_switches);
+    w.key("waits");
+    w.begin_array();
+    for (const WaitRecord& wait : task.waits) write_wait(w, wait);
+    w.end_array();
     w.key("wakeup_cpu"), w.value(task.wakeup_cpu);
     w.key("wakeups"), w.value(task.wakeups);
     // Not in the page's data: it does not show who woke whom, and the
@@ -200,6 +261,24 @@ json run_json(const RunInfo& run) {
             {"launcher_hint", launcher_hint_json(run)}};
 }
 
+json states_json(const StateTimes& states) {
+    json out = json::object();
+    for (size_t i = 0; i < kRunStateCount; ++i) out[run_state_name(static_cast<RunState>(i))] = states.ns[i];
+    return out;
+}
+
+json locks_json(const std::vector<LockRecord>& locks) {
+    json out = json::array();
+    for (const LockRecord& lock : locks)
+        out.push_back({{"lock", lock_name(lock.label)},
+                       {"tgid", lock.tgid},
+                       {"waiters", lock.waiters},
+                       {"waits", lock.waits},
+                       {"ns", lock.ns},
+                       {"handovers", lock.handovers}});
+    return out;
+}
+
 json phases_json(const std::vector<Phase>& phases) {
     json out = json::array();
     for (const Phase& phase : phases) {
@@ -217,8 +296,17 @@ json phases_json(const std::vector<Phase>& phases) {
                        {"cpu_time_ns", or_null(phase.cpu_time_ns)},
                        {"cpu_time_ns_by_kind", phase.cpu_time_by_kind},
                        {"max_parallelism", phase.max_parallelism},
-                       {"parallelism_ns", parallelism}});
+                       {"parallelism_ns", parallelism},
+                       {"states_ns", phase.states ? states_json(*phase.states) : json(nullptr)}});
     }
+    return out;
+}
+
+// null for a trace that cannot tell the states apart (before event ABI 4).
+json states_by_kind_json(const Summary& summary) {
+    if (summary.states_by_kind.empty()) return nullptr;
+    json out = json::object();
+    for (const auto& [kind, states] : summary.states_by_kind) out[kind] = states_json(states);
     return out;
 }
 
@@ -241,7 +329,6 @@ json report_json_without_tasks(const RunModel& model) {
     auto note = scope_note(model);
     run["scope_note"] = note ? json(*note) : json(nullptr);
 
-    const Anomalies& a = model.anomalies;
     return {
         {"schema", kReportSchema},
         {"run", run},
@@ -257,22 +344,11 @@ json report_json_without_tasks(const RunModel& model) {
           {"parallelism_ns", parallelism},
           {"context_switches", model.summary.context_switches},
           {"migrations", model.summary.migrations},
+          {"states_ns_by_kind", states_by_kind_json(model.summary)},
+          {"locks", locks_json(model.summary.locks)},
           {"what_this_shows", what_this_shows},
           {"approximations", approximation_notes(model)}}},
-        {"anomalies",
-         {{"reordered_events", a.reordered_events},
-          {"late_events", a.late_events},
-          {"unknown_tasks", a.unknown_tasks},
-          {"pid_reused_before_exit", a.pid_reused_before_exit},
-          {"switch_out_not_running", a.switch_out_not_running},
-          {"switch_in_over_running", a.switch_in_over_running},
-          {"events_before_start", a.events_before_start},
-          {"unmatched_syscall_exits", a.unmatched_syscall_exits},
-          {"inferred_switch_ins", a.inferred_switch_ins},
-          {"recovered_intervals", a.recovered_intervals},
-          {"recovered_oncpu_ns", a.recovered_oncpu_ns},
-          {"unplaced_cpu", a.unplaced_cpu},
-          {"unplaced_cpu_ns", a.unplaced_cpu_ns}}},
+        {"anomalies", anomalies_json(model.anomalies)},
     };
 }
 

@@ -139,7 +139,7 @@ Record switch_between(uint64_t ts, uint16_t cpu, uint32_t prev_pid, uint32_t pre
     spec.prev_pid = prev_pid;
     spec.prev_tgid = prev_tgid;
     spec.prev_tracked = true;
-    spec.prev_state = 1;  // TASK_INTERRUPTIBLE
+    spec.prev_state = 0;  // preempted: it needs no wakeup to run again
     spec.next_pid = next_pid;
     spec.next_tgid = next_tgid;
     spec.next_tracked = true;

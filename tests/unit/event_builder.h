@@ -77,8 +77,9 @@ struct SwitchSpec {
 Record sched_switch(uint64_t ts, uint16_t cpu, const SwitchSpec& spec);
 // Common shapes: a tracked task switched in from idle / out to idle.
 Record switch_in(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid);
-Record switch_out(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid, uint32_t prev_state = 1);
-// prev (tracked) -> next (tracked) on one CPU.
+// By default the task was preempted (TASK_RUNNING): it needs no wakeup to run again.
+Record switch_out(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid, uint32_t prev_state = 0);
+// prev (tracked, preempted) -> next (tracked) on one CPU.
 Record switch_between(uint64_t ts, uint16_t cpu, uint32_t prev_pid, uint32_t prev_tgid, uint32_t next_pid,
                       uint32_t next_tgid);
 

@@ -223,6 +223,8 @@ TEST_CASE("a fixed-size event of the wrong size is rejected", "[decoder]") {
     auto delta = GENERATE(-8, -1, 1, 8);
     INFO(name << " record of " << right << " bytes resized by " << delta);
 
+    // A switch 8 bytes short is event ABI 3's layout, which still reads (tested apart).
+    if (name == "switch" && right + delta == CXT_SWITCH_V3_SIZE) return;
     Record wrong = record;
     wrong.resize(right + delta, 0);
     set_header_size(wrong, static_cast<uint32_t>(wrong.size()));  // header and record agree: only the size is wrong

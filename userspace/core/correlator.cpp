@@ -23,7 +23,44 @@ constexpr uint64_t kCloneVfork = 0x00004000;
 constexpr uint64_t kUnprovenRunNs = 1'000'000;
 // ... and past this, when one does (a switch-out of a task not on that CPU).
 constexpr uint64_t kClockSkewNs = 200'000;
+// A task's state as sched_switch reports it (include/linux/sched.h).
+constexpr uint32_t kTaskInterruptible = 0x1;
+constexpr uint32_t kTaskUninterruptible = 0x2;
+
+// The state a task left its CPU in: preempted, it stays runnable.
+RunState state_after_switch_out(const Switch& body) {
+    if (body.prev_preempted || body.prev_state == 0) return RunState::Runnable;
+    if (body.prev_state & kTaskInterruptible) return RunState::Sleeping;
+    if (body.prev_state & kTaskUninterruptible) return RunState::Blocked;
+    return RunState::Other;  // stopped, traced, ...
+}
+
+bool is_wait(RunState state) {
+    return state == RunState::Sleeping || state == RunState::Blocked || state == RunState::Other;
+}
 }  // namespace
+
+const char* run_state_name(RunState state) {
+    switch (state) {
+        case RunState::Running: return "running";
+        case RunState::Runnable: return "runnable";
+        case RunState::Sleeping: return "sleeping";
+        case RunState::Blocked: return "blocked";
+        case RunState::Other: return "other";
+    }
+    return "other";
+}
+
+uint64_t StateTimes::total() const {
+    uint64_t sum = 0;
+    for (uint64_t part : ns) sum += part;
+    return sum;
+}
+
+StateTimes& StateTimes::operator+=(const StateTimes& other) {
+    for (size_t i = 0; i < kRunStateCount; ++i) ns[i] += other.ns[i];
+    return *this;
+}
 
 const char* task_kind_name(TaskKind kind) {
     switch (kind) {
@@ -57,9 +94,19 @@ TaskKind kind_from_clone_flags(uint64_t flags) {
 bool is_phase_marker(const std::string& comm) { return !comm.empty() && comm.front() == kPhaseMarker; }
 
 uint64_t Anomalies::total() const {
-    return reordered_events + unknown_tasks + pid_reused_before_exit + switch_out_not_running +
-           switch_in_over_running + events_before_start + unmatched_syscall_exits + inferred_switch_ins +
-           late_events + recovered_intervals + unplaced_cpu;
+    uint64_t sum = 0;
+#define CXT_ANOMALY_SUM(name, repair, what) sum += name;
+    CXT_ANOMALIES(CXT_ANOMALY_SUM)
+#undef CXT_ANOMALY_SUM
+    return sum;
+}
+
+uint64_t Anomalies::repairs() const {
+    uint64_t sum = 0;
+#define CXT_ANOMALY_REPAIR(name, repair, what) sum += repair ? name : 0;
+    CXT_ANOMALIES(CXT_ANOMALY_REPAIR)
+#undef CXT_ANOMALY_REPAIR
+    return sum;
 }
 
 uint64_t percentile_of_sorted(const std::vector<uint64_t>& sorted, double p) {
@@ -99,6 +146,7 @@ Correlator::Correlator(const TraceMeta& meta) : meta_(meta) {
     model_.phases.emplace_back().name = "whole run";
     phase_starts_.push_back(meta.trace_start_ns);
     phase_parallelism_.emplace_back();
+    phase_states_.emplace_back();
 }
 
 void Correlator::expect_events(uint64_t events) {
@@ -223,19 +271,14 @@ void Correlator::process(const Event& event) {
             else if constexpr (std::is_same_v<Body, Switch>) on_switch(event, body);
             else if constexpr (std::is_same_v<Body, Exec>) on_exec(event, body);
             else if constexpr (std::is_same_v<Body, Exit>) on_exit(event, body);
+            else if constexpr (std::is_same_v<Body, Wakeup>) on_wakeup(event, body);
             else if constexpr (std::is_same_v<Body, WakeupNew>) {
-                TaskRecord& task = model_.tasks[task_for(event.pid, event.tgid)];
+                const uint32_t index = task_for(event.pid, event.tgid);
+                TaskRecord& task = model_.tasks[index];
                 if (!task.wakeup_cpu) task.wakeup_cpu = body.target_cpu;
+                if (!states_[index].life_started) enter_state(index, RunState::Runnable, event.ts_ns);
             } else if constexpr (std::is_same_v<Body, Migrate>) {
                 ++model_.tasks[task_for(event.pid, event.tgid)].migrate_events;
-            } else if constexpr (std::is_same_v<Body, Wakeup>) {
-                uint32_t index = task_for(event.pid, event.tgid);
-                TaskRecord& task = model_.tasks[index];
-                ++task.wakeups;
-                // Only a traced waker is named: in interrupt context the
-                // "waker" is whatever happened to be running.
-                if (body.waker_pid != 0 && body.waker_pid != event.pid && live_.contains(body.waker_pid))
-                    states_[index].woken.add(body.waker_pid, 1, task.woken_by);
             } else if constexpr (std::is_same_v<Body, PidNs>) {
                 model_.tasks[task_for(event.pid, event.tgid)].pid_ns =
                     NamespaceIds{body.ns_pid, body.ns_tgid, body.ns_ppid, body.level, body.ns_inum};
@@ -250,6 +293,94 @@ void Correlator::process(const Event& event) {
             }
         },
         event.body);
+}
+
+// A task made runnable. Only a traced waker is named: in interrupt context
+// (flagged since event ABI 4) the running task is not the waker.
+void Correlator::on_wakeup(const Event& e, const Wakeup& body) {
+    const uint32_t index = task_for(e.pid, e.tgid);
+    TaskRecord& task = model_.tasks[index];
+    ++task.wakeups;
+    WokenBy woken{WokenBy::Kind::Outside, 0};
+    if (!body.in_interrupt && body.waker_pid != 0 && body.waker_pid != e.pid && live_.contains(body.waker_pid)) {
+        if (body.context_unknown) {
+            woken = WokenBy{WokenBy::Kind::Unknown, 0};
+        } else {
+            states_[index].woken.add(body.waker_pid, 1, task.woken_by);
+            woken = WokenBy{WokenBy::Kind::Traced, body.waker_pid};
+        }
+    }
+    TaskState& state = states_[index];
+    if (state.life_started && !is_wait(state.run_state)) {
+        // Woken while running or already runnable (it was woken between
+        // saying it would wait and leaving its CPU): nothing ended.
+        ++model_.anomalies.wakeups_not_sleeping;
+        return;
+    }
+    enter_state(index, RunState::Runnable, e.ts_ns, woken);
+}
+
+void Correlator::enter_state(uint32_t index, RunState next, uint64_t ts, WokenBy woken) {
+    TaskState& state = states_[index];
+    if (state.life_ended) return;
+    if (!state.life_started) {
+        state.life_started = true;
+        state.run_state = next;
+        state.state_since = std::max(ts, meta_.trace_start_ns);
+        return;
+    }
+    const uint64_t from = state.state_since, to = std::max(ts, from);
+    if (to > from) {
+        state.states[state.run_state] += to - from;
+        for_each_phase_in(from, to, [&](size_t p, uint64_t ns) { phase_states_[p][state.run_state] += ns; });
+    }
+    if (state.wait) {
+        WaitRecord& wait = model_.tasks[index].waits[*state.wait];
+        wait.ns += to - from;
+        switch (woken.kind) {
+            case WokenBy::Kind::Traced: wait.woken_by[woken.pid].add(to - from); break;
+            case WokenBy::Kind::Outside: wait.outside.add(to - from); break;
+            case WokenBy::Kind::Unknown: wait.unknown.add(to - from); break;
+        }
+        state.wait.reset();
+    }
+    state.run_state = next;
+    state.state_since = to;
+}
+
+// A tracked task left a CPU (not for the last time): preempted, it waits
+// for a CPU; else it waits in what the switch says.
+void Correlator::leave_cpu(uint32_t index, const Switch& body, uint64_t ts) {
+    if (!body.has_wait) {
+        states_known_ = false;  // a trace from before event ABI 4
+        return;
+    }
+    TaskRecord& task = model_.tasks[index];
+    const RunState next = state_after_switch_out(body);
+    if (next == RunState::Runnable) {
+        ++task.involuntary_switches;
+        enter_state(index, next, ts);
+        return;
+    }
+    ++task.voluntary_switches;
+    enter_state(index, next, ts);
+    uint32_t lock = 0;
+    if (body.prev_lock_id != 0) {
+        auto [it, inserted] =
+            lock_labels_.try_emplace(body.prev_lock_id, static_cast<uint32_t>(lock_labels_.size() + 1));
+        lock = it->second;
+    }
+    auto same = std::find_if(task.waits.begin(), task.waits.end(), [&](const WaitRecord& wait) {
+        return wait.state == next && wait.syscall == body.prev_syscall && wait.lock == lock;
+    });
+    if (same == task.waits.end()) {
+        same = task.waits.emplace(task.waits.end());
+        same->state = next;
+        same->syscall = body.prev_syscall;
+        same->lock = lock;
+    }
+    ++same->count;
+    states_[index].wait = static_cast<uint32_t>(same - task.waits.begin());
 }
 
 void Correlator::on_syscall_enter(const Event& e, const SyscallEnter& body) {
@@ -342,6 +473,7 @@ void Correlator::begin_phase(const Event& e, const std::string& marker) {
     phase.marked_by = e.pid;
     phase_starts_.push_back(std::max(e.ts_ns, meta_.trace_start_ns));
     phase_parallelism_.emplace_back();
+    phase_states_.emplace_back();
 }
 
 // start and end are absolute timestamps, start >= the trace's start.
@@ -428,6 +560,7 @@ void Correlator::recover_unseen_run(uint32_t index, uint32_t cpu, uint64_t ts, u
         }
         if (start < ts) {
             recovered = ts - start;
+            enter_state(index, RunState::Running, start);
             add_interval(index, cpu, start, ts);
             if (state.last_cpu && *state.last_cpu != cpu) ++task.migrations;
             state.last_cpu = cpu;
@@ -454,6 +587,7 @@ void Correlator::switch_in(uint32_t index, uint32_t cpu, uint64_t ts) {
     if (cpu_running_[cpu] && *cpu_running_[cpu] != index) {
         ++model_.anomalies.switch_in_over_running;
         ++model_.tasks[*cpu_running_[cpu]].repairs;
+        enter_state(*cpu_running_[cpu], RunState::Other, ts);  // what it left in is not known
         switch_out(*cpu_running_[cpu], ts);
     }
     TaskState& state = states_[index];
@@ -477,6 +611,11 @@ void Correlator::switch_in(uint32_t index, uint32_t cpu, uint64_t ts) {
     state.on_since = ts;
     cpu_running_[cpu] = index;
     ++running_;
+    if (state.wait) {  // no wakeup seen: the wait's end, and who ended it, are not known
+        ++model_.anomalies.switch_ins_without_wakeup;
+        ++task.repairs;
+    }
+    enter_state(index, RunState::Running, ts);
 }
 
 void Correlator::on_switch(const Event& e, const Switch& body) {
@@ -497,11 +636,18 @@ void Correlator::on_switch(const Event& e, const Switch& body) {
             switch_out(prev, e.ts_ns);
         }
         if (body.has_runtimes) note_runtime(prev, body.prev_runtime_ns, e.ts_ns);
-        if (body.prev_dead) states_[prev].dead = true;
+        if (body.prev_dead) {
+            states_[prev].dead = true;
+            enter_state(prev, RunState::Other, e.ts_ns);  // closes its life's last state
+            states_[prev].life_ended = true;
+        } else {
+            leave_cpu(prev, body, e.ts_ns);
+        }
     } else if (cpu_running_[e.cpu]) {
         // A traced task must have left this CPU unseen (lost event).
         ++model_.anomalies.switch_out_not_running;
         ++model_.tasks[*cpu_running_[e.cpu]].repairs;
+        enter_state(*cpu_running_[e.cpu], RunState::Other, e.ts_ns);  // what it left in is not known
         switch_out(*cpu_running_[e.cpu], e.ts_ns);
     }
     if (body.next_tracked) {
@@ -578,6 +724,7 @@ void Correlator::finish_phases() {
                 phases[p].max_parallelism = std::max(phases[p].max_parallelism, n);
             }
         if (runtimes_seen_ && !phases[p].cpu_time_ns) phases[p].cpu_time_ns = 0;
+        if (states_known_) phases[p].states = phase_states_[p];
     }
     std::vector<std::map<std::string, std::vector<uint64_t>>> first_run(phases.size()), syscall(phases.size());
     for (const TaskRecord& task : model_.tasks) {
@@ -665,6 +812,7 @@ RunModel Correlator::finish(const TraceEnd& end) {
 
     uint64_t end_ts = std::max(end.trace_end_ns, processed_ts_);
     advance_parallelism(end_ts);  // before closing: tasks still running count until the end
+    finish_states(end_ts);
     for (uint32_t index = 0; index < states_.size(); ++index) {
         switch_out(index, end_ts);
         states_[index].cpu_time.flush(model_.tasks[index].cpu_ns);
@@ -686,9 +834,7 @@ RunModel Correlator::finish(const TraceEnd& end) {
     run.left_running = end.left_running;
     run.losses_unknown = end.losses_unknown;
     run.complete = run.lost_events == 0 && !end.interrupted && !end.losses_unknown;
-    // Reordered events were put back in order within the window: nothing
-    // was inferred for them. Everything else counted was a guess or repair.
-    run.approximate = model_.anomalies.total() > model_.anomalies.reordered_events;
+    run.approximate = model_.anomalies.repairs() > 0;
     run.exit_code = end.exit_code;
     run.exit_signal = end.exit_signal;
     run.output = end.output;
@@ -715,7 +861,48 @@ RunModel Correlator::finish(const TraceEnd& end) {
         if (ns > 0) summary.max_parallelism = std::max(summary.max_parallelism, n);
     scope_to_lesson(model_, meta_.from_exec);
     finish_phases();  // after the scope: a launcher's tasks are not the phases' creations
+    summarize_states(model_);
     return std::move(model_);
+}
+
+// Each task's states up to the trace's end (a wait still open there ended
+// unseen), or none at all for a trace from before event ABI 4.
+void Correlator::finish_states(uint64_t end_ts) {
+    for (uint32_t index = 0; index < states_.size(); ++index) {
+        TaskState& state = states_[index];
+        TaskRecord& task = model_.tasks[index];
+        if (state.life_started && !state.life_ended) enter_state(index, state.run_state, end_ts);
+        if (!states_known_) {
+            task.waits.clear();
+            task.voluntary_switches = task.involuntary_switches = 0;
+        } else if (state.life_started) {
+            task.states = state.states;
+        }
+    }
+}
+
+// The lesson's states by kind, and its futex words (locks) with their waits.
+void summarize_states(RunModel& model) {
+    Summary& summary = model.summary;
+    std::map<uint32_t, LockRecord> locks;
+    for (const TaskRecord& task : model.tasks) {
+        if (task.launcher) continue;
+        if (task.states) summary.states_by_kind[task_kind_name(task.kind)] += *task.states;
+        for (const WaitRecord& wait : task.waits) {
+            if (wait.lock == 0) continue;
+            LockRecord& lock = locks[wait.lock];
+            if (lock.waits == 0) {
+                lock.label = wait.lock;
+                lock.tgid = task.tgid;
+            }
+            if (std::find(lock.waiters.begin(), lock.waiters.end(), task.pid) == lock.waiters.end())
+                lock.waiters.push_back(task.pid);
+            lock.waits += wait.count;
+            lock.ns += wait.ns;
+            for (const auto& [waker, tally] : wait.woken_by) lock.handovers += tally.count;
+        }
+    }
+    for (auto& [label, lock] : locks) summary.locks.push_back(std::move(lock));
 }
 
 // A task whose ppid's thread group ended before it did was reparented by

@@ -75,6 +75,19 @@ private:
         // map lookup per interval and per wakeup.
         RunLength cpu_time;
         RunLength woken;
+        // Where its time goes: the state it is in since state_since; life
+        // starts when it is first made runnable or seen, and ends at its
+        // last switch-out. While it waits, wait indexes its TaskRecord::waits.
+        RunState run_state = RunState::Other;
+        uint64_t state_since = 0;
+        bool life_started = false, life_ended = false;
+        std::optional<uint32_t> wait;
+        StateTimes states;
+    };
+    // Who ended a wait.
+    struct WokenBy {
+        enum class Kind { Unknown, Outside, Traced } kind = Kind::Unknown;
+        uint32_t pid = 0;  // Traced: the waker
     };
     struct PendingCreation {
         uint64_t enter_ts;
@@ -91,6 +104,12 @@ private:
     void on_switch(const Event& e, const Switch& body);
     void on_exec(const Event& e, const Exec& body);
     void on_exit(const Event& e, const Exit& body);
+    void on_wakeup(const Event& e, const Wakeup& body);
+    // The task's state changes at ts; a wait it was in ends, ended by woken.
+    void enter_state(uint32_t task, RunState next, uint64_t ts, WokenBy woken);
+    void enter_state(uint32_t task, RunState next, uint64_t ts) { enter_state(task, next, ts, WokenBy()); }
+    void leave_cpu(uint32_t task, const Switch& body, uint64_t ts);
+    void finish_states(uint64_t end_ts);
 
     // Looked up for nearly every event: inline, with the rare case (a task
     // first seen mid-life) out of line.
@@ -156,6 +175,11 @@ private:
     std::vector<uint64_t> phase_starts_;
     std::vector<std::vector<uint64_t>> phase_parallelism_;
     bool runtimes_seen_ = false;
+    // Every switch so far said what a task left to wait in (event ABI 4):
+    // the states can be told apart. Older traces leave them unknown.
+    bool states_known_ = true;
+    std::vector<StateTimes> phase_states_;                 // parallel to model_.phases
+    std::unordered_map<uint32_t, uint32_t> lock_labels_;   // kernel lock id -> dense label
 };
 
 // Reads a whole trace file through the correlator; from_exec, when given,

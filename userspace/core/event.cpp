@@ -5,29 +5,20 @@
 #include <string>
 #include <type_traits>
 
-extern "C" {
-#include "cxtrace_events.h"
-}
-
 namespace cxt {
 
-static_assert(static_cast<int>(EventKind::PidNs) == CXT_EV_PID_NS);
-static_assert(kEventKindCount == CXT_EV_KIND_COUNT);
 static_assert(static_cast<uint32_t>(Syscall::Execveat) == CXT_SYS_EXECVEAT);
+// Codes are consecutive from 1: kinds index arrays of kEventKindCount.
+#define CXT_KIND_ONE(c_name, cpp_name, code, text) +1
+static_assert(CXT_EV_KIND_COUNT == 1 CXT_EVENT_KINDS(CXT_KIND_ONE));
+#undef CXT_KIND_ONE
 
 const char* event_kind_name(EventKind kind) {
     switch (kind) {
-        case EventKind::SyscallEnter: return "syscall_enter";
-        case EventKind::SyscallExit: return "syscall_exit";
-        case EventKind::TaskNew: return "task_new";
-        case EventKind::WakeupNew: return "wakeup_new";
-        case EventKind::Switch: return "switch";
-        case EventKind::Migrate: return "migrate";
-        case EventKind::Exec: return "exec";
-        case EventKind::Exit: return "exit";
-        case EventKind::Rename: return "rename";
-        case EventKind::Wakeup: return "wakeup";
-        case EventKind::PidNs: return "pid_ns";
+#define CXT_KIND_NAME(c_name, cpp_name, code, text) \
+    case EventKind::cpp_name: return text;
+        CXT_EVENT_KINDS(CXT_KIND_NAME)
+#undef CXT_KIND_NAME
     }
     return "unknown";
 }
@@ -150,7 +141,7 @@ std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size) {
 }
 
 bool raw_is_final_switch_out(const uint8_t* data, size_t size, uint32_t pid) {
-    if (size != sizeof(cxt_switch) && size != CXT_SWITCH_V2_SIZE) return false;
+    if (size != sizeof(cxt_switch) && size != CXT_SWITCH_V3_SIZE && size != CXT_SWITCH_V2_SIZE) return false;
     cxt_switch raw{};
     std::memcpy(&raw, data, size);
     return raw.h.kind == CXT_EV_SWITCH && raw.prev_pid == pid && (raw.flags & CXT_SWITCH_PREV_DEAD) != 0;
@@ -216,7 +207,8 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
             return Status::success();
         }
         case CXT_EV_SWITCH: {
-            const bool has_runtimes = size == sizeof(cxt_switch);
+            const bool has_wait = size == sizeof(cxt_switch);
+            const bool has_runtimes = has_wait || size == CXT_SWITCH_V3_SIZE;
             if (!has_runtimes && size != CXT_SWITCH_V2_SIZE) return wrong_size("switch", size, sizeof(cxt_switch));
             const uint32_t flags = CXT_RAW_FIELD(cxt_switch, flags);
             Switch& body = body_as<Switch>(event);
@@ -231,6 +223,10 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
             body.has_runtimes = has_runtimes;
             body.prev_runtime_ns = has_runtimes ? CXT_RAW_FIELD(cxt_switch, prev_runtime_ns) : 0;
             body.next_runtime_ns = has_runtimes ? CXT_RAW_FIELD(cxt_switch, next_runtime_ns) : 0;
+            body.prev_preempted = (flags & CXT_SWITCH_PREEMPT) != 0;
+            body.has_wait = has_wait;
+            body.prev_syscall = has_wait ? CXT_RAW_FIELD(cxt_switch, prev_syscall) : 0;
+            body.prev_lock_id = has_wait ? CXT_RAW_FIELD(cxt_switch, prev_lock_id) : 0;
             return Status::success();
         }
         case CXT_EV_MIGRATE: {
@@ -264,6 +260,9 @@ Status decode_event_into(const uint8_t* data, size_t size, Event& event) {
             body.waker_pid = CXT_RAW_FIELD(cxt_wakeup, waker_pid);
             body.waker_tgid = CXT_RAW_FIELD(cxt_wakeup, waker_tgid);
             body.target_cpu = CXT_RAW_FIELD(cxt_wakeup, target_cpu);
+            const uint32_t flags = CXT_RAW_FIELD(cxt_wakeup, flags);
+            body.in_interrupt = (flags & CXT_WAKEUP_IN_INTERRUPT) != 0;
+            body.context_unknown = (flags & CXT_WAKEUP_CONTEXT_UNKNOWN) != 0;
             return Status::success();
         }
         case CXT_EV_PID_NS: {

@@ -12,22 +12,20 @@
 
 #include "result.h"
 
+extern "C" {
+#include "cxtrace_events.h"
+}
+
 namespace cxt {
 
+// Generated from CXT_EVENT_KINDS (bpf/cxtrace_events.h): one list for the
+// kernel side, the decoder and the reports.
 enum class EventKind : uint16_t {
-    SyscallEnter = 1,
-    SyscallExit = 2,
-    TaskNew = 3,
-    WakeupNew = 4,
-    Switch = 5,
-    Migrate = 6,
-    Exec = 7,
-    Exit = 8,
-    Rename = 9,
-    Wakeup = 10,
-    PidNs = 11,
+#define CXT_KIND_ENUMERATOR(c_name, cpp_name, code, text) cpp_name = code,
+    CXT_EVENT_KINDS(CXT_KIND_ENUMERATOR)
+#undef CXT_KIND_ENUMERATOR
 };
-constexpr int kEventKindCount = 12;  // indices 1..11 are used
+constexpr int kEventKindCount = CXT_EV_KIND_COUNT;  // indices 1..count-1 are used
 const char* event_kind_name(EventKind kind);
 
 enum class Syscall : uint32_t { Clone = 1, Clone3 = 2, Fork = 3, Vfork = 4, Execve = 5, Execveat = 6 };
@@ -57,9 +55,15 @@ struct Switch {
     uint32_t prev_pid, prev_tgid, next_pid, next_tgid;
     uint32_t prev_state;
     bool prev_tracked, next_tracked, prev_dead;
-    bool has_runtimes;  // false in traces of event ABI 1 and 2
+    bool prev_preempted;  // false in traces before event ABI 4 (then unknown)
+    bool has_runtimes;    // false in traces of event ABI 1 and 2
+    bool has_wait;        // prev_syscall and prev_lock_id were recorded (ABI 4)
     // The kernel's CPU-time clock (se.sum_exec_runtime) of each tracked side.
     uint64_t prev_runtime_ns, next_runtime_ns;
+    // A tracked prev that left to wait: the system call it waits in
+    // (x86-64 number; CXT_NO_SYSCALL: none), and its futex lock id (0: none).
+    int32_t prev_syscall;
+    uint32_t prev_lock_id;
 };
 struct Migrate {
     uint32_t orig_cpu, dest_cpu;
@@ -89,6 +93,8 @@ struct Rename {
 struct Wakeup {
     uint32_t waker_pid, waker_tgid;
     uint32_t target_cpu;
+    bool in_interrupt;     // waker_pid just happened to be running (ABI 4; false before)
+    bool context_unknown;  // whether it was in an interrupt could not be read
 };
 
 // The ids a task in a child PID namespace sees itself; the event's pid/tgid

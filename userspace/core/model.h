@@ -2,6 +2,7 @@
 // (reports/) read only this; they never see events or the kernel.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -62,6 +63,40 @@ struct NamespaceIds {
     uint32_t inum = 0;                     // the namespace's inode number (/proc/PID/ns/pid)
 };
 
+// What a task was doing at each moment of its traced life: exactly one of
+// these (DESIGN.md, "where the time went").
+enum class RunState { Running, Runnable, Sleeping, Blocked, Other };
+constexpr size_t kRunStateCount = 5;
+const char* run_state_name(RunState state);  // "running", "runnable", ...
+
+// Time in each RunState; over a task's traced life they sum to its length.
+struct StateTimes {
+    std::array<uint64_t, kRunStateCount> ns{};
+    uint64_t& operator[](RunState state) { return ns[static_cast<size_t>(state)]; }
+    uint64_t operator[](RunState state) const { return ns[static_cast<size_t>(state)]; }
+    uint64_t total() const;
+    StateTimes& operator+=(const StateTimes& other);
+};
+
+// Waits ended by one waker (or one kind of waker): how many, how long in all.
+struct WakerTally {
+    uint64_t count = 0, ns = 0;
+    void add(uint64_t waited) { ++count, ns += waited; }
+};
+
+// A task's waits off a CPU in one state, in one system call, on one lock.
+struct WaitRecord {
+    RunState state = RunState::Sleeping;  // Sleeping, Blocked or Other
+    int32_t syscall = -1;                 // x86-64 number; -1: not in a system call
+    uint32_t lock = 0;                    // futex waits: the run's lock label (lock<N>); 0: none
+    uint64_t count = 0, ns = 0;
+    std::map<uint32_t, WakerTally> woken_by;  // traced waker pid -> its share
+    WakerTally outside;  // woken from outside the trace: another program, an interrupt, a timer
+    // Who ended it is not known: no wakeup was seen (it ended with a
+    // switch-in, or the trace's end), or the waker's context was unreadable.
+    WakerTally unknown;
+};
+
 struct TaskRecord {
     uint32_t pid = 0, tgid = 0, parent_pid = 0;
     uint32_t ppid = 0;  // what getppid() returned when the task was created
@@ -100,6 +135,13 @@ struct TaskRecord {
     uint32_t switches_in = 0;
     uint64_t wakeups = 0;                     // times it was made runnable
     std::map<uint32_t, uint64_t> woken_by;    // waker pid (traced tasks only) -> times
+    // Where its time went from when it was first made runnable (or first
+    // seen) to its last switch-out (or the trace's end). Unknown in traces
+    // from before event ABI 4.
+    std::optional<StateTimes> states;
+    std::vector<WaitRecord> waits;
+    uint64_t voluntary_switches = 0;    // left a CPU to wait (the kernel's nvcsw)
+    uint64_t involuntary_switches = 0;  // preempted (nivcsw)
     std::vector<ExecRecord> execs;
     std::vector<CommChange> renames;  // every comm change, exec's included
     uint64_t clone_flags = 0;
@@ -119,24 +161,36 @@ struct LatencyStats {
     uint64_t count = 0, min = 0, p50 = 0, p90 = 0, max = 0;
 };
 
-// Things the correlator found surprising. Counted and reported, never fatal.
+// Things the correlator found surprising. Counted and reported, never
+// fatal. X(name, repair, what): repair says whether the correlator had to
+// guess or repair something for it (which makes the run approximate);
+// events only put back in order, or a wakeup it did not use, are not.
+// report.json's "anomalies" and Anomalies::total() come from this list.
+#define CXT_ANOMALIES(X)                                                                                      \
+    X(reordered_events, false, "arrived with a timestamp earlier than their predecessor")                   \
+    X(late_events, true, "arrived later than the reorder window allows: processed out of order")                     \
+    X(unknown_tasks, true, "events for a task whose creation was not seen")                                 \
+    X(pid_reused_before_exit, true, "a new task took a pid whose exit was not seen")                         \
+    X(switch_out_not_running, true, "switched out a task not known to be on that CPU")                       \
+    X(switch_in_over_running, true, "switched in while another traced task was on that CPU")                 \
+    X(events_before_start, true, "timestamps before tracing began (clamped)")                                \
+    X(unmatched_syscall_exits, true, "creation syscall returned without a recorded entry")                   \
+    X(inferred_switch_ins, true, "a task acted on a CPU it was not seen switched in to")                     \
+    X(recovered_intervals, true, "on-CPU intervals placed from the kernel's CPU clock")                      \
+    X(unplaced_cpu, true, "CPU time the clock showed that could not be placed")                              \
+    X(wakeups_not_sleeping, false, "a wakeup of a task already running or runnable: counted, not used")      \
+    X(switch_ins_without_wakeup, true, "a sleeping task switched in with no wakeup seen: its waker unknown")
+
 struct Anomalies {
-    uint64_t reordered_events = 0;        // arrived with a timestamp earlier than their predecessor
-    uint64_t late_events = 0;             // ... by more than the reorder window: processed out of order
-    uint64_t unknown_tasks = 0;           // events for a task whose creation was not seen
-    uint64_t pid_reused_before_exit = 0;  // a new task took a pid whose exit was not seen
-    uint64_t switch_out_not_running = 0;  // switched out a task not known to be on that CPU
-    uint64_t switch_in_over_running = 0;  // switched in while another traced task was on that CPU
-    uint64_t events_before_start = 0;     // timestamps before tracing began (clamped)
-    uint64_t unmatched_syscall_exits = 0; // creation syscall returned without a recorded entry
-    uint64_t inferred_switch_ins = 0;     // a task acted on a CPU it was not seen switched in to
-    uint64_t recovered_intervals = 0;     // on-CPU intervals placed from the kernel's CPU clock
-    uint64_t unplaced_cpu = 0;            // CPU time the clock showed that could not be placed
+#define CXT_ANOMALY_FIELD(name, repair, what) uint64_t name = 0;
+    CXT_ANOMALIES(CXT_ANOMALY_FIELD)
+#undef CXT_ANOMALY_FIELD
     // Not counts: totals of the time involved, for the report's wording.
     uint64_t recovered_oncpu_ns = 0;
     uint64_t unplaced_cpu_ns = 0;
 
-    uint64_t total() const;  // the counts above, not the times
+    uint64_t total() const;    // the counts above, not the times
+    uint64_t repairs() const;  // the counts of things guessed or repaired
 };
 
 // The part of a run the figures cover (lesson.h): with --from-exec NAME,
@@ -184,6 +238,15 @@ struct RunInfo {
     std::optional<CapturedOutput> output;  // what the command wrote (--capture-output)
 };
 
+// A futex word waited on by traced tasks: a lock, a condition or a join.
+struct LockRecord {
+    uint32_t label = 0;  // lock<label>
+    uint32_t tgid = 0;   // the process whose address space holds it (a shared one gets a label per process)
+    std::vector<uint32_t> waiters;  // pids of the tasks that waited on it, in task order
+    uint64_t waits = 0, ns = 0;
+    uint64_t handovers = 0;  // waits ended by a traced task's wakeup
+};
+
 struct Summary {
     uint64_t tasks = 0;
     uint64_t processes = 0;       // thread groups (distinct tgids)
@@ -195,6 +258,8 @@ struct Summary {
     std::map<uint32_t, uint64_t> parallelism_ns;  // n traced tasks on CPU -> time
     uint64_t context_switches = 0;  // switch-ins of traced tasks
     uint64_t migrations = 0;
+    std::map<std::string, StateTimes> states_by_kind;  // empty when states are unknown
+    std::vector<LockRecord> locks;                     // by label
 };
 
 // A phase: a named span of the run, begun by a marker the program sets by
@@ -216,6 +281,7 @@ struct Phase {
     std::map<std::string, uint64_t> cpu_time_by_kind;
     uint32_t max_parallelism = 0;
     std::map<uint32_t, uint64_t> parallelism_ns;  // n traced tasks on CPU -> time
+    std::optional<StateTimes> states;  // the traced tasks' states within the phase
 };
 
 struct RunModel {
@@ -226,6 +292,9 @@ struct RunModel {
     Summary summary;
     Anomalies anomalies;
 };
+
+// The summary's states by kind and its locks, from the lesson's tasks.
+void summarize_states(RunModel& model);
 
 // Nearest-rank percentile of sorted values (p in 0..100).
 uint64_t percentile_of_sorted(const std::vector<uint64_t>& sorted, double p);

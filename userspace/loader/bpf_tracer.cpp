@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -219,6 +220,24 @@ Status check_btf_tracepoints(const btf* kernel_btf, const std::vector<std::strin
                  ENOENT};
 }
 
+// The distance from one per-CPU variable to another (the same on every
+// CPU), from their offsets in the kernel BTF's .data..percpu section.
+std::optional<int64_t> percpu_distance(const btf* kernel_btf, const char* from, const char* to) {
+    const int section = btf__find_by_name_kind(kernel_btf, ".data..percpu", BTF_KIND_DATASEC);
+    if (section < 0) return std::nullopt;
+    const btf_type* type = btf__type_by_id(kernel_btf, section);
+    std::optional<int64_t> from_offset, to_offset;
+    const btf_var_secinfo* var = btf_var_secinfos(type);
+    for (uint16_t i = 0; i < btf_vlen(type); ++i, ++var) {
+        const char* name = btf__name_by_offset(kernel_btf, btf__type_by_id(kernel_btf, var->type)->name_off);
+        if (!name) continue;
+        if (std::strcmp(name, from) == 0) from_offset = var->offset;
+        if (std::strcmp(name, to) == 0) to_offset = var->offset;
+    }
+    if (!from_offset || !to_offset) return std::nullopt;
+    return *to_offset - *from_offset;
+}
+
 void BpfTracer::SkeletonDeleter::operator()(cxtrace_bpf* skel) const { cxtrace_bpf__destroy(skel); }
 void BpfTracer::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
 void BpfTracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
@@ -248,6 +267,14 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::start(const TracerOptions& options
     // Wake the reader once a sixteenth of the buffer is pending; it also
     // drains on its own timer.
     skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 16;
+    // Whether a wakeup came from an interrupt is read from the CPU's preempt
+    // count, found from its runqueue; without the distance, wakeups by
+    // traced tasks are marked as of unknown context.
+    if (btf* kernel_btf = btf__load_vmlinux_btf()) {
+        if (auto distance = percpu_distance(kernel_btf, "runqueues", "__preempt_count"))
+            skel->rodata->preempt_count_from_rq = *distance;
+        btf__free(kernel_btf);
+    }
     if (int err = bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(options.ring_buffer_bytes)))
         return load_error("size the ring buffer", -err);
     // Syscall entry/exit: by default the global tp_btf sys_enter/sys_exit,
