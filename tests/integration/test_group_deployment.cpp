@@ -103,11 +103,17 @@ TEST_CASE("a member of the cxtrace group traces as themselves with the binary's 
     REQUIRE(chown(out.c_str(), 65534, 65534) == 0);
 
     // nobody, with the group as a supplementary one, as after `adduser nobody <group>`.
-    auto as_member = [&](const std::vector<std::string>& args) {
-        std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                      "--groups=" + std::to_string(group.gid()), cxtrace};
+    // setpriv keeps root's capabilities until it execs, which would pass
+    // any permission check on that exec: a shell it starts execs cxtrace,
+    // as a user's login shell would.
+    auto as_user = [&](const std::string& groups, const std::vector<std::string>& args) {
+        std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", groups,
+                                      "/bin/sh", "-c", "exec \"$0\" \"$@\"", cxtrace};
         argv.insert(argv.end(), args.begin(), args.end());
         return argv;
+    };
+    auto as_member = [&](const std::vector<std::string>& args) {
+        return as_user("--groups=" + std::to_string(group.gid()), args);
     };
 
     SECTION("a workload: found beside the binary, traced, its report belongs to the user") {
@@ -159,8 +165,7 @@ TEST_CASE("a member of the cxtrace group traces as themselves with the binary's 
         CHECK(live::owner_uid(out + "/caps/report.json") == 65534);
     }
     SECTION("outside the group the binary cannot even be run") {
-        auto outcome = live::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cxtrace,
-                                  "--version"});
+        auto outcome = live::run(as_user("--clear-groups", {"--version"}));
         CHECK(outcome.status != 0);
         CHECK(outcome.err.find("Permission denied") != std::string::npos);
         CHECK(outcome.out.empty());
