@@ -62,8 +62,8 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME cxtrace)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "see processes and threads being created, share memory and run on CPUs")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
-cxtrace runs a program (a bundled lesson workload, or any command) and
+# The extended description; CPack puts the summary above it.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "cxtrace runs a program (a bundled lesson workload, or any command) and
 watches it from inside the kernel with eBPF while it creates processes and
 threads. Its reports (HTML, JSON, terminal, Perfetto) show, from kernel
 timestamps, what creating each task cost, which tasks share an address
