@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "cxtrace_events.h"
 #include "privileges.h"
 
 namespace {
@@ -147,6 +148,11 @@ int main(int argc, char** argv) {
     app.name("cxtrace");  // parse() gets a vector without argv[0]
     app.require_subcommand(1);
     app.footer("Start with: sudo cxtrace run   (then open the report.html it prints)");
+    // The event ABI is also what trace.cxt files carry: newer ones are refused.
+    app.set_version_flag("--version", "cxtrace " CXTRACE_VERSION "\nBPF event ABI " + std::to_string(CXT_ABI_VERSION) +
+                                          " (reads trace.cxt files of event ABI " + std::to_string(CXT_ABI_VERSION) +
+                                          " and older)",
+                         "Print cxtrace's version and its BPF event ABI version, and exit");
     cxt::ReportOptions report_options;
     const Subcommand subcommands[] = {
         setup_run(app, run_options),

@@ -174,7 +174,9 @@ Result<Target> resolve_target(const RunOptions& options) {
     if (!find_workload(name))
         return Error{"unknown workload '" + name + "'; bundled workloads: " + workload_names() +
                      " (or trace any command with: cxtrace run -- COMMAND [ARGS...])"};
-    std::vector<std::string> argv{workload_path(name)};
+    auto path = workload_path(name);
+    if (!path) return path.error();
+    std::vector<std::string> argv{*path};
     if (!args.empty()) argv.insert(argv.end(), args.begin() + 1, args.end());
     return Target{name, name, argv};
 }
@@ -215,8 +217,9 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
         }
     auto target = resolve_target(options);
     if (!target) {
-        print_error(target.error().message());
-        return kExitUsage;
+        print_error(target.error().what);
+        // A bundled workload missing from the installation is not a usage error.
+        return target.error().err == ENOENT ? kExitCommandNotFound : kExitUsage;
     }
     if (Status exists = check_command_exists(target->argv.front()); !exists) {
         print_error(exists.error().what);

@@ -1,8 +1,15 @@
 #include "workloads.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
+
+// Where the installed workloads are, relative to the installed cxtrace's
+// directory (CMake computes it from the install directories).
+#ifndef CXTRACE_WORKLOADS_FROM_BINDIR
+#define CXTRACE_WORKLOADS_FROM_BINDIR "../libexec/cxtrace"
+#endif
 
 namespace cxt {
 
@@ -31,15 +38,44 @@ std::optional<WorkloadInfo> find_workload(const std::string& name) {
     return std::nullopt;
 }
 
-std::string workload_path(const std::string& name) {
+namespace {
+
+// The directory of the running executable, from the kernel (not argv[0]).
+std::string own_directory() {
     char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    std::string dir = ".";
-    if (len > 0) {
-        std::string exe(self, static_cast<size_t>(len));
-        dir = exe.substr(0, exe.rfind('/'));
+    if (len <= 0) return ".";
+    std::string exe(self, static_cast<size_t>(len));
+    return exe.substr(0, exe.rfind('/'));
+}
+
+// dir + relative, with each leading ".." taking a component off dir, so
+// messages and reports show /usr/libexec/cxtrace rather than /usr/bin/../libexec/cxtrace.
+std::string join_lexically(std::string dir, std::string relative) {
+    while (relative.rfind("../", 0) == 0 && dir.size() > 1) {
+        dir = dir.substr(0, dir.rfind('/'));
+        if (dir.empty()) dir = "/";
+        relative.erase(0, 3);
     }
-    return dir + "/workloads/" + name;
+    return dir + (dir.back() == '/' ? "" : "/") + relative;
+}
+
+bool is_regular_file(const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+Result<std::string> workload_path(const std::string& name) {
+    const std::string dir = own_directory();
+    const std::string in_build_tree = dir + "/workloads/" + name;
+    if (is_regular_file(in_build_tree)) return in_build_tree;
+    const std::string installed = join_lexically(dir, CXTRACE_WORKLOADS_FROM_BINDIR) + "/" + name;
+    if (is_regular_file(installed)) return installed;
+    return Error{"the bundled workload " + name + " is missing: looked for " + installed + " (installed) and " +
+                     in_build_tree + " (build tree); reinstall cxtrace, or rebuild it",
+                 ENOENT};
 }
 
 std::string workload_names() {

@@ -1,10 +1,13 @@
-// The bundled workloads: one small C++ program per lesson, installed beside
-// the cxtrace executable (build/workloads/<name>).
+// The bundled workloads: one small C++ program per lesson. In the build tree
+// they sit beside the cxtrace executable (build/workloads/<name>); installed,
+// under libexec (/usr/bin/cxtrace runs /usr/libexec/cxtrace/<name>).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "result.h"
 
 namespace cxt {
 
@@ -16,8 +19,10 @@ struct WorkloadInfo {
 const std::vector<WorkloadInfo>& bundled_workloads();
 const char* default_workload();
 std::optional<WorkloadInfo> find_workload(const std::string& name);
-// Path of the workload's executable, next to the running cxtrace binary.
-std::string workload_path(const std::string& name);
+// Path of the workload's executable, found from the running cxtrace binary's
+// own path: build/workloads/<name> beside it, else <bindir>/<CXTRACE_WORKLOADS_FROM_BINDIR>/<name>
+// (../libexec/cxtrace when installed). An error naming both when neither exists.
+Result<std::string> workload_path(const std::string& name);
 std::string workload_names();
 
 }  // namespace cxt
