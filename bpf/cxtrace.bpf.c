@@ -480,31 +480,72 @@ int BPF_PROG(on_sched_wakeup_new, struct task_struct *task)
 	return 0;
 }
 
+/* Who is waking a tracked task, kept from sched_waking until its
+ * sched_wakeup: the two halves of one wakeup. */
+struct waker {
+	__u32 pid;
+	__u32 tgid;
+	__u32 flags; /* CXT_WAKEUP_* */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct waker);
+} wakers SEC(".maps");
+
 /* A tracked task is being woken: who woke it shows how tasks talk (pipes,
- * locks, signals). sched_waking, not sched_wakeup: it runs in the waker's
- * context, while sched_wakeup may run on the woken task's CPU, under
- * whatever task runs there. In interrupt context the running task is not
- * the waker either: flagged, so that a timer is never taken for a traced
- * task. */
+ * locks, signals). sched_waking runs in the waker's context (sched_wakeup
+ * may run on the woken task's CPU, under whatever task runs there): the
+ * waker is read here. In interrupt context the running task is not the
+ * waker either: flagged, so that a timer is never taken for a traced task. */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(on_sched_waking, struct task_struct *task)
 {
-	struct task_struct *current = bpf_get_current_task_btf();
-	struct cxt_wakeup *e;
-	__u64 waker;
+	__u32 pid = task->pid;
+	__u64 current_ids;
+	struct waker waker;
 
-	if (!is_tracked(task->pid))
+	if (!is_tracked(pid))
+		return 0;
+	current_ids = bpf_get_current_pid_tgid();
+	waker.pid = (__u32)current_ids;
+	waker.tgid = current_ids >> 32;
+	/* An untracked waker is outside the trace in any context. */
+	waker.flags = is_tracked(waker.pid) ? wakeup_context(bpf_get_current_task_btf()) : 0;
+	bpf_map_update_elem(&wakers, &pid, &waker, BPF_ANY);
+	return 0;
+}
+
+/* ... and sched_wakeup, when it is queued to run: the event is sent here, at
+ * the moment the kernel starts counting its wait for a CPU (schedstat's
+ * run_delay), which can be well after sched_waking when the woken task's
+ * CPU had to be woken from idle first. */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_sched_wakeup, struct task_struct *task)
+{
+	__u32 pid = task->pid;
+	struct cxt_wakeup *e;
+	struct waker *waker;
+
+	if (!is_tracked(pid))
 		return 0;
 	e = reserve_event(sizeof(*e), CXT_EV_WAKEUP);
 	if (!e)
 		return 0;
-	fill_header(&e->h, CXT_EV_WAKEUP, sizeof(*e), task->pid, task->tgid);
-	waker = bpf_get_current_pid_tgid();
-	e->waker_pid = (__u32)waker;
-	e->waker_tgid = waker >> 32;
+	fill_header(&e->h, CXT_EV_WAKEUP, sizeof(*e), pid, task->tgid);
+	waker = bpf_map_lookup_elem(&wakers, &pid);
+	if (waker) {
+		e->waker_pid = waker->pid;
+		e->waker_tgid = waker->tgid;
+		e->flags = waker->flags;
+		bpf_map_delete_elem(&wakers, &pid);
+	} else { /* its sched_waking was not seen: who woke it is not known */
+		e->waker_pid = 0;
+		e->waker_tgid = 0;
+		e->flags = CXT_WAKEUP_CONTEXT_UNKNOWN;
+	}
 	e->target_cpu = task_cpu_of(task);
-	/* An untracked waker is outside the trace in any context. */
-	e->flags = is_tracked((__u32)waker) ? wakeup_context(current) : 0;
 	submit_event(e);
 	return 0;
 }

@@ -38,7 +38,7 @@
 	X(EXEC, Exec, 7, "exec")                  /* sched_process_exec */                       \
 	X(EXIT, Exit, 8, "exit")                  /* sched_process_exit */                       \
 	X(RENAME, Rename, 9, "rename")            /* task_rename: comm changed */                \
-	X(WAKEUP, Wakeup, 10, "wakeup") /* sched_waking (sched_wakeup before ABI 4) of a tracked task: who woke it */ \
+	X(WAKEUP, Wakeup, 10, "wakeup") /* sched_wakeup of a tracked task; since ABI 4 with its sched_waking's waker */ \
 	X(PID_NS, PidNs, 11, "pid_ns") /* after TASK_NEW when the new task is in a child PID namespace */
 
 enum cxt_event_kind {
@@ -181,7 +181,8 @@ struct cxt_rename {
 /* The wakeup happened in interrupt context (a timer, a device, a softirq):
  * waker_pid is whoever happened to be running, not the waker (ABI 4). */
 #define CXT_WAKEUP_IN_INTERRUPT 1u
-/* Whether it did could not be read: waker_pid may not be the waker. */
+/* Whether it did could not be read, or the waking was not seen: waker_pid
+ * may not be the waker. */
 #define CXT_WAKEUP_CONTEXT_UNKNOWN 2u
 
 struct cxt_wakeup {

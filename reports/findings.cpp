@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "time_findings.h"
+#include "wait_findings.h"
 #include "lesson.h"
 #include "text_summary.h"
 
@@ -34,11 +35,6 @@ uint32_t tid_before_exec(const TaskRecord& task) {
     return 0;
 }
 
-std::string percent(double share) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%.0f%%", share * 100.0);
-    return buf;
-}
 
 std::string times(double ratio) {
     char buf[32];
@@ -699,6 +695,7 @@ std::vector<Finding> findings_of(const RunModel& model) {
     exit_findings(model, out);
     for (Finding& finding : phase_findings(model)) out.push_back(std::move(finding));
     for (Finding& finding : clock_findings(model)) out.push_back(std::move(finding));
+    for (Finding& finding : wait_findings(model)) out.push_back(std::move(finding));
     return out;
 }
 

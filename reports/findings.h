@@ -10,7 +10,7 @@
 namespace cxt {
 
 struct Finding {
-    std::string topic;  // "creation", "address-space", "ids", "placement", "ipc", "exit"
+    std::string topic;  // "creation", "address-space", "ids", "placement", "ipc", "exit", "phases", "waiting", ...
     std::string text;
 };
 

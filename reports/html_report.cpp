@@ -14,6 +14,7 @@
 #include "approximations.h"
 #include "json_report.h"
 #include "time_findings.h"
+#include "waits.h"
 #include "json_writer.h"
 #include "scope_note.h"
 #include "text_summary.h"
@@ -308,6 +309,148 @@ std::string phase_table_html(const std::vector<Phase>& phases) {
     return html;
 }
 
+// "Where did the time go?": each task's states as a stacked bar (its width
+// its share of the run), grouped by process, longest-lived first; the
+// waits' wakers as a table; and the sentences written from them.
+constexpr size_t kTimeBarsShown = 300;
+constexpr size_t kWakePairsShown = 20;
+
+std::string state_bar(const StateTimes& states, uint64_t width_of, const std::string& title_prefix,
+                      const std::map<RunState, std::string>& details) {
+    const double total = static_cast<double>(states.total());
+    std::string html = "<div class=\"state-bar\" style=\"width:" +
+                       std::to_string(width_of ? std::max(0.5, 100.0 * total / static_cast<double>(width_of)) : 100.0) +
+                       "%\">";
+    for (size_t i = 0; i < kRunStateCount; ++i) {
+        const RunState state = static_cast<RunState>(i);
+        if (states.ns[i] == 0) continue;
+        auto detail = details.find(state);
+        const std::string title = title_prefix + run_state_name(state) + " " + format_duration_ns(states.ns[i]) +
+                                  (detail == details.end() ? "" : ": " + detail->second);
+        html += "<span class=\"st-" + std::string(run_state_name(state)) + "\" style=\"flex-grow:" +
+                std::to_string(static_cast<double>(states.ns[i]) / total) + "\" title=\"" + html_escape(title) +
+                "\"></span>";
+    }
+    return html + "</div>";
+}
+
+// What a task's waits in one state were, for a bar's hover text.
+std::string waits_detail(const TaskRecord& task, RunState state) {
+    std::vector<const WaitRecord*> waits;
+    for (const WaitRecord& wait : task.waits)
+        if (wait.state == state) waits.push_back(&wait);
+    std::sort(waits.begin(), waits.end(), [](const WaitRecord* a, const WaitRecord* b) { return a->ns > b->ns; });
+    std::string text;
+    for (const WaitRecord* wait : waits) {
+        text += (text.empty() ? "" : "; ") +
+                (wait->syscall >= 0 ? syscall_display_name(wait->syscall) : std::string("no system call"));
+        if (wait->lock) text += " lock" + std::to_string(wait->lock);
+        text += " " + format_duration_ns(wait->ns) + " x" + std::to_string(wait->count);
+        std::string wakers;
+        for (const auto& [pid, tally] : wait->woken_by) wakers += (wakers.empty() ? "" : ", ") + std::to_string(pid) + " x" + std::to_string(tally.count);
+        if (wait->outside.count) wakers += (wakers.empty() ? "" : ", ") + std::string("outside x") + std::to_string(wait->outside.count);
+        if (wait->unknown.count) wakers += (wakers.empty() ? "" : ", ") + std::string("unknown x") + std::to_string(wait->unknown.count);
+        if (!wakers.empty()) text += " (woken by " + wakers + ")";
+    }
+    return text;
+}
+
+std::string time_section_html(const RunModel& model, const std::vector<Finding>& waiting) {
+    std::vector<const TaskRecord*> tasks;
+    for (const TaskRecord& task : model.tasks)
+        if (!task.launcher && task.states && task.states->total() > 0) tasks.push_back(&task);
+    if (tasks.empty()) return "";
+    std::string html =
+        "<section id=\"time\"><h2>Where did the time go?</h2><p class=\"note\">Each task from when it was first made "
+        "runnable (or first seen) to its last switch-out: <span class=\"key st-running\"></span>running on a CPU, "
+        "<span class=\"key st-runnable\"></span>runnable (ready, waiting for a CPU), <span class=\"key "
+        "st-sleeping\"></span>sleeping in a system call (named on hover), <span class=\"key st-blocked\"></span>blocked "
+        "(uninterruptible: disk, page faults), <span class=\"key st-other\"></span>other (stopped, or not known). A "
+        "bar's length is the task's share of the run.</p>";
+    if (!waiting.empty()) {
+        html += "<div class=\"explain\"><ul>";
+        for (const Finding& finding : waiting) html += "<li>" + html_escape(finding.text) + "</li>";
+        html += "</ul></div>";
+    }
+    html += "<table class=\"time-bars\"><tbody>";
+    for (const auto& [kind, states] : model.summary.states_by_kind)
+        html += "<tr><th>all " + html_escape(kind) + "</th><td>" + state_bar(states, 0, kind + ": ", {}) + "</td></tr>";
+    html += "</tbody></table>";
+
+    // Processes by their tasks' summed lifetimes, tasks by their own.
+    std::map<uint32_t, uint64_t> process_life;
+    for (const TaskRecord* task : tasks) process_life[task->tgid] += task->states->total();
+    std::stable_sort(tasks.begin(), tasks.end(), [&](const TaskRecord* a, const TaskRecord* b) {
+        if (a->tgid != b->tgid) {
+            const uint64_t la = process_life[a->tgid], lb = process_life[b->tgid];
+            return la != lb ? la > lb : a->tgid < b->tgid;
+        }
+        return a->states->total() > b->states->total();
+    });
+    html += "<div class=\"tablewrap\"><table class=\"time-bars\"><thead><tr><th>task</th><th>states over its life"
+            "</th></tr></thead><tbody>";
+    uint32_t shown_tgid = 0;
+    for (size_t i = 0; i < tasks.size() && i < kTimeBarsShown; ++i) {
+        const TaskRecord& task = *tasks[i];
+        if (i == 0 || task.tgid != shown_tgid)
+            html += "<tr class=\"process-row\"><th colspan=\"2\">process " + std::to_string(task.tgid) + "</th></tr>";
+        shown_tgid = task.tgid;
+        std::map<RunState, std::string> details;
+        for (RunState state : {RunState::Sleeping, RunState::Blocked, RunState::Other})
+            if (std::string detail = waits_detail(task, state); !detail.empty()) details[state] = detail;
+        html += "<tr><th class=\"mono\">" + std::to_string(task.pid) + " " + html_escape(task.comm) + "</th><td>" +
+                state_bar(*task.states, model.run.duration_ns, std::to_string(task.pid) + ": ", details) + "</td></tr>";
+    }
+    html += "</tbody></table></div>";
+    if (tasks.size() > kTimeBarsShown)
+        html += "<p class=\"note\">" + std::to_string(tasks.size() - kTimeBarsShown) +
+                " more tasks are in report.json (tasks[].states_ns and waits).</p>";
+
+    // Who ended whose waits, and how long those waits had lasted.
+    std::map<uint32_t, const TaskRecord*> by_pid;
+    for (const TaskRecord& task : model.tasks) by_pid[task.pid] = &task;
+    struct Pair {
+        std::string waker;
+        const TaskRecord* woken;
+        WakerTally tally;
+    };
+    std::map<std::pair<std::string, uint32_t>, Pair> pairs;
+    auto name_of = [&](uint32_t pid) {
+        auto found = by_pid.find(pid);
+        return std::to_string(pid) + (found == by_pid.end() ? "" : " " + found->second->comm);
+    };
+    for (const TaskRecord* task : tasks)
+        for (const WaitRecord& wait : task->waits) {
+            auto add = [&](const std::string& waker, const WakerTally& tally) {
+                if (tally.count == 0) return;
+                Pair& pair = pairs[{waker, task->pid}];
+                pair.waker = waker;
+                pair.woken = task;
+                pair.tally.count += tally.count;
+                pair.tally.ns += tally.ns;
+            };
+            for (const auto& [pid, tally] : wait.woken_by) add(name_of(pid), tally);
+            add("outside the trace", wait.outside);
+            add("unknown", wait.unknown);
+        }
+    std::vector<const Pair*> sorted;
+    for (const auto& [key, pair] : pairs) sorted.push_back(&pair);
+    std::sort(sorted.begin(), sorted.end(), [](const Pair* a, const Pair* b) { return a->tally.ns > b->tally.ns; });
+    if (!sorted.empty()) {
+        html += "<h3>Who ended the waits</h3><div class=\"tablewrap\"><table class=\"wakers\"><thead><tr><th>woken by"
+                "</th><th>woken task</th><th>waits</th><th>waited in all</th></tr></thead><tbody>";
+        for (size_t i = 0; i < sorted.size() && i < kWakePairsShown; ++i)
+            html += "<tr><td class=\"mono\">" + html_escape(sorted[i]->waker) + "</td><td class=\"mono\">" +
+                    html_escape(name_of(sorted[i]->woken->pid)) + "</td><td>" + std::to_string(sorted[i]->tally.count) +
+                    "</td><td>" + format_duration_ns(sorted[i]->tally.ns) + "</td></tr>";
+        html += "</tbody></table></div>";
+        if (sorted.size() > kWakePairsShown)
+            html += "<p class=\"note\">" + std::to_string(sorted.size() - kWakePairsShown) +
+                    " more pairs are in report.json (tasks[].waits[].woken_by).</p>";
+    }
+    return html + "</section>\n";
+}
+
 // The code point of a bidirectional control at text[i] (ALM, LRM, RLM,
 // LRE..RLO, LRI..PDI) and its length in bytes, or {0, 0}.
 std::pair<uint32_t, size_t> bidi_control_at(const std::string& text, size_t i) {
@@ -481,11 +624,20 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
     fact("exit", run.exit_signal ? "killed by signal " + std::to_string(*run.exit_signal)
                                  : run.exit_code ? "status " + std::to_string(*run.exit_code) : "unknown");
     page += "</dl>\n<section id=\"findings\"><h2>What this run shows</h2><ul>";
+    // The sentences on waiting are shown with the states they are about.
+    std::vector<Finding> waiting;
+    const std::string time_section = [&] {
+        for (const json& finding : report.at("summary").at("what_this_shows"))
+            if (finding.at("topic") == "waiting") waiting.push_back({"waiting", finding.at("text").get<std::string>()});
+        return time_section_html(model, waiting);
+    }();
     for (const json& finding : report.at("summary").at("what_this_shows"))
-        page += "<li>" + html_escape(finding.at("text").get<std::string>()) + "</li>";
+        if (time_section.empty() || finding.at("topic") != "waiting")
+            page += "<li>" + html_escape(finding.at("text").get<std::string>()) + "</li>";
     page += "</ul></section>\n";
     if (run.output) page += output_section(*run.output);
     if (model.phases.size() > 1) page += phase_table_html(model.phases);
+    page += time_section;
     page += "</header>\n<main id=\"app\"><noscript>The charts need JavaScript; the numbers are "
             "also in report.json.</noscript></main>\n";
     page += "<script type=\"application/json\" id=\"cxtrace-data\">";

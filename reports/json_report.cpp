@@ -147,7 +147,8 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     w.end_object();
     if (index) w.key("index"), w.value(static_cast<uint64_t>(index->index));
     w.key("inferred"), w.value(task.inferred);
-    w.key("involuntary_switches"), w.value(task.involuntary_switches);
+    // The page draws the states itself (its "Where did the time go?"): its data leaves them out.
+    if (!index) w.key("involuntary_switches"), w.value(task.involuntary_switches);
     w.key("kind"), w.value(task_kind_name(task.kind));
     w.key("latency_ns");
     w.begin_object();
@@ -187,14 +188,16 @@ void write_task_json(JsonWriter& w, const TaskRecord& task, const TaskIndex* ind
     }
     w.end_array();
     w.key("repairs"), w.value(task.repairs);
-    w.key("states_ns"), write_states(w, task.states);
+    if (!index) w.key("states_ns"), write_states(w, task.states);
     w.key("tgid"), w.value(task.tgid);
     w.key("unplaced_cpu_ns"), w.value(task.unplaced_cpu_ns);
-    w.key("voluntary_switches"), w.value(task.voluntary_switches);
-    w.key("waits");
-    w.begin_array();
-    for (const WaitRecord& wait : task.waits) write_wait(w, wait);
-    w.end_array();
+    if (!index) {
+        w.key("voluntary_switches"), w.value(task.voluntary_switches);
+        w.key("waits");
+        w.begin_array();
+        for (const WaitRecord& wait : task.waits) write_wait(w, wait);
+        w.end_array();
+    }
     w.key("wakeup_cpu"), w.value(task.wakeup_cpu);
     w.key("wakeups"), w.value(task.wakeups);
     // Not in the page's data: it does not show who woke whom, and the

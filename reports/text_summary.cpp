@@ -5,7 +5,9 @@
 #include "time_findings.h"
 #include "scope_note.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -22,6 +24,12 @@ std::string format_duration_ns(uint64_t ns) {
 
 std::string counted(uint64_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string percent(double share) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.0f%%", share * 100.0);
+    return buf;
 }
 
 namespace {
@@ -70,6 +78,28 @@ std::string phase_table(const std::vector<Phase>& phases) {
                       static_cast<unsigned long long>(created), phase.max_parallelism,
                       format_duration_ns(phase.cpu_time_ns.value_or(phase.oncpu_ns)).c_str(),
                       parallel_share(phase.parallelism_ns) * 100.0, first_run.c_str());
+        out += line;
+    }
+    return out;
+}
+
+// One row per kind: the shares of the tasks' traced lives in each state.
+std::string state_table(const RunModel& model) {
+    std::map<std::string, uint64_t> tasks;
+    for (const TaskRecord& task : model.tasks)
+        if (!task.launcher && task.states) ++tasks[task_kind_name(task.kind)];
+    std::string out = "  where the time went (each task from its first wakeup to its last switch-out):\n";
+    char line[160];
+    std::snprintf(line, sizeof line, "    %-10s %6s %9s %9s %9s %9s %9s\n", "kind", "tasks", "running", "runnable",
+                  "sleeping", "blocked", "other");
+    out += line;
+    for (const auto& [kind, states] : model.summary.states_by_kind) {
+        const double total = static_cast<double>(std::max<uint64_t>(states.total(), 1));
+        auto share = [&](RunState state) { return percent(static_cast<double>(states[state]) / total); };
+        std::snprintf(line, sizeof line, "    %-10s %6llu %9s %9s %9s %9s %9s\n", kind.c_str(),
+                      static_cast<unsigned long long>(tasks[kind]), share(RunState::Running).c_str(),
+                      share(RunState::Runnable).c_str(), share(RunState::Sleeping).c_str(),
+                      share(RunState::Blocked).c_str(), share(RunState::Other).c_str());
         out += line;
     }
     return out;
@@ -127,6 +157,7 @@ std::string render_text_summary(const RunModel& model) {
         << " on a CPU at once; " << counted(s.context_switches, "switch-in", "switch-ins") << ", "
         << counted(s.migrations, "migration", "migrations") << "\n";
     if (model.phases.size() > 1) out << phase_table(model.phases);
+    if (!s.states_by_kind.empty()) out << state_table(model);
     out << "  events: " << run.events << ", lost: " << run.lost_events << ", traced for "
         << format_duration_ns(run.duration_ns) << " on " << counted(static_cast<uint64_t>(run.cpus), "CPU", "CPUs")
         << "\n";

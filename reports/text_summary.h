@@ -11,6 +11,8 @@ namespace cxt {
 std::string format_duration_ns(uint64_t ns);
 // "1 thread", "2 threads": a count with its noun in the right number.
 std::string counted(uint64_t n, const char* one, const char* many);
+// A share (0..1) as a whole percentage: "42%".
+std::string percent(double share);
 std::string render_text_summary(const RunModel& model);
 
 }  // namespace cxt

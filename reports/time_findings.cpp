@@ -8,11 +8,6 @@ namespace cxt {
 
 namespace {
 
-std::string percent(double share) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%.0f%%", share * 100.0);
-    return buf;
-}
 
 uint64_t busy_ns(const Phase& phase) {
     uint64_t busy = 0;

@@ -96,6 +96,7 @@ Record sched_switch(uint64_t ts, uint16_t cpu, const SwitchSpec& spec) {
     if (spec.prev_tracked) flags |= CXT_SWITCH_PREV_TRACKED;
     if (spec.next_tracked) flags |= CXT_SWITCH_NEXT_TRACKED;
     if (spec.prev_tracked && (spec.prev_state & kTaskDead)) flags |= CXT_SWITCH_PREV_DEAD;
+    if (spec.prev_tracked && spec.preempted) flags |= CXT_SWITCH_PREEMPT;
     if (spec.next_tracked)
         fill_header(e.h, CXT_EV_SWITCH, sizeof e, ts, spec.next_pid, spec.next_tgid, cpu);
     else
@@ -108,10 +109,13 @@ Record sched_switch(uint64_t ts, uint16_t cpu, const SwitchSpec& spec) {
     e.flags = flags;
     e.prev_runtime_ns = spec.prev_runtime;
     e.next_runtime_ns = spec.next_runtime;
+    e.prev_syscall = spec.prev_syscall;
+    e.prev_lock_id = spec.prev_lock_id;
     Record record = to_record(e);
-    if (spec.abi2_layout) {
-        record.resize(CXT_SWITCH_V2_SIZE);
-        set_header_size(record, CXT_SWITCH_V2_SIZE);
+    if (spec.abi2_layout || spec.abi3_layout) {
+        const uint32_t size = spec.abi2_layout ? CXT_SWITCH_V2_SIZE : CXT_SWITCH_V3_SIZE;
+        record.resize(size);
+        set_header_size(record, size);
     }
     return record;
 }
@@ -155,12 +159,13 @@ Record migrate(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t 
 }
 
 Record wakeup(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t waker_pid, uint32_t waker_tgid,
-              uint32_t target_cpu) {
+              uint32_t target_cpu, uint32_t flags) {
     auto e = zeroed<cxt_wakeup>();
     fill_header(e.h, CXT_EV_WAKEUP, sizeof e, ts, pid, tgid, cpu);
     e.waker_pid = waker_pid;
     e.waker_tgid = waker_tgid;
     e.target_cpu = target_cpu;
+    e.flags = flags;
     return to_record(e);
 }
 
@@ -318,7 +323,11 @@ std::string describe(const Event& event) {
             } else if constexpr (std::is_same_v<Body, Switch>) {
                 out << "prev=" << b.prev_pid << "/" << b.prev_tgid << " next=" << b.next_pid << "/" << b.next_tgid
                     << " prev_state=" << b.prev_state << " prev_tracked=" << b.prev_tracked
-                    << " next_tracked=" << b.next_tracked << " prev_dead=" << b.prev_dead;
+                    << " next_tracked=" << b.next_tracked << " prev_dead=" << b.prev_dead
+                    << " prev_preempted=" << b.prev_preempted << " has_runtimes=" << b.has_runtimes
+                    << " prev_runtime_ns=" << b.prev_runtime_ns << " next_runtime_ns=" << b.next_runtime_ns
+                    << " has_wait=" << b.has_wait << " prev_syscall=" << b.prev_syscall
+                    << " prev_lock_id=" << b.prev_lock_id;
             } else if constexpr (std::is_same_v<Body, Migrate>) {
                 out << "orig_cpu=" << b.orig_cpu << " dest_cpu=" << b.dest_cpu;
             } else if constexpr (std::is_same_v<Body, Exec>) {
@@ -330,7 +339,8 @@ std::string describe(const Event& event) {
             } else if constexpr (std::is_same_v<Body, Exit>) {
                 out << "exit_code=" << b.exit_code << " group_dead=" << b.group_dead << " comm=" << quoted(b.comm);
             } else if constexpr (std::is_same_v<Body, Wakeup>) {
-                out << "waker_pid=" << b.waker_pid << " waker_tgid=" << b.waker_tgid << " target_cpu=" << b.target_cpu;
+                out << "waker_pid=" << b.waker_pid << " waker_tgid=" << b.waker_tgid << " target_cpu=" << b.target_cpu
+                    << " in_interrupt=" << b.in_interrupt << " context_unknown=" << b.context_unknown;
             } else if constexpr (std::is_same_v<Body, Rename>) {
                 out << "old_comm=" << quoted(b.old_comm) << " new_comm=" << quoted(b.new_comm);
             } else if constexpr (std::is_same_v<Body, PidNs>) {

@@ -73,6 +73,12 @@ struct SwitchSpec {
     // The kernel's CPU clock (se.sum_exec_runtime) of each tracked side.
     uint64_t prev_runtime = 0, next_runtime = 0;
     bool abi2_layout = false;  // the 48-byte form of event ABI 1 and 2, without runtimes
+    bool abi3_layout = false;  // the 64-byte form of event ABI 3, without what prev waits in
+    bool preempted = false;    // CXT_SWITCH_PREEMPT
+    // A tracked prev that left to wait: the system call it waits in
+    // (x86-64 number, CXT_NO_SYSCALL for none) and its futex lock id.
+    int32_t prev_syscall = 0;
+    uint32_t prev_lock_id = 0;
 };
 Record sched_switch(uint64_t ts, uint16_t cpu, const SwitchSpec& spec);
 // Common shapes: a tracked task switched in from idle / out to idle.
@@ -83,8 +89,9 @@ Record switch_out(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t tgid, uint32
 Record switch_between(uint64_t ts, uint16_t cpu, uint32_t prev_pid, uint32_t prev_tgid, uint32_t next_pid,
                       uint32_t next_tgid);
 
+// flags: CXT_WAKEUP_* (in an interrupt; context unknown).
 Record wakeup(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, uint32_t waker_pid, uint32_t waker_tgid,
-              uint32_t target_cpu);
+              uint32_t target_cpu, uint32_t flags = 0);
 Record rename(uint64_t ts, uint32_t pid, uint32_t tgid, uint16_t cpu, const std::string& old_comm,
               const std::string& new_comm);
 // What a task in a child PID namespace sees of its ids (sent after task_new).

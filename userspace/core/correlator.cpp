@@ -302,13 +302,12 @@ void Correlator::on_wakeup(const Event& e, const Wakeup& body) {
     TaskRecord& task = model_.tasks[index];
     ++task.wakeups;
     WokenBy woken{WokenBy::Kind::Outside, 0};
-    if (!body.in_interrupt && body.waker_pid != 0 && body.waker_pid != e.pid && live_.contains(body.waker_pid)) {
-        if (body.context_unknown) {
-            woken = WokenBy{WokenBy::Kind::Unknown, 0};
-        } else {
-            states_[index].woken.add(body.waker_pid, 1, task.woken_by);
-            woken = WokenBy{WokenBy::Kind::Traced, body.waker_pid};
-        }
+    if (body.context_unknown) {
+        woken = WokenBy{WokenBy::Kind::Unknown, 0};
+    } else if (!body.in_interrupt && body.waker_pid != 0 && body.waker_pid != e.pid &&
+               live_.contains(body.waker_pid)) {
+        states_[index].woken.add(body.waker_pid, 1, task.woken_by);
+        woken = WokenBy{WokenBy::Kind::Traced, body.waker_pid};
     }
     TaskState& state = states_[index];
     if (state.life_started && !is_wait(state.run_state)) {

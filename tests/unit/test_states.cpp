@@ -1,0 +1,326 @@
+// Where each task's time went: states, waits, wakers and locks, from
+// synthetic streams (event ABI 4).
+#include <catch2/catch.hpp>
+
+#include "event_builder.h"
+#include "waits.h"
+
+using namespace cxt;
+using namespace cxt::test;
+
+namespace {
+
+constexpr uint32_t kThread = 101;
+constexpr int32_t kNrRead = 0;
+constexpr int32_t kNrFutex = 202;
+constexpr int32_t kNrClockNanosleep = 230;
+constexpr uint32_t kInterruptible = 1, kUninterruptible = 2, kStopped = 4;
+
+NewTask thread_of_root(uint32_t pid) {
+    NewTask child;
+    child.pid = pid;
+    child.tgid = kRoot;
+    child.ppid = kLauncher;
+    child.clone_flags = kPthreadFlags;
+    child.mm_id = child.creator_mm_id = 5;
+    child.comm = "worker";
+    return child;
+}
+
+// pid leaves `cpu` to wait in `syscall` (in state, on lock), or preempted.
+Record leave_to_wait(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock = 0) {
+    SwitchSpec spec;
+    spec.prev_pid = pid;
+    spec.prev_tgid = kRoot;
+    spec.prev_tracked = true;
+    spec.prev_state = state;
+    spec.prev_syscall = syscall;
+    spec.prev_lock_id = lock;
+    return sched_switch(ts, cpu, spec);
+}
+
+Record preempted(uint64_t ts, uint16_t cpu, uint32_t pid) {
+    SwitchSpec spec;
+    spec.prev_pid = pid;
+    spec.prev_tgid = kRoot;
+    spec.prev_tracked = true;
+    spec.prev_state = kInterruptible;  // about to wait, but preempted first: still runnable
+    spec.preempted = true;
+    return sched_switch(ts, cpu, spec);
+}
+
+Record last_switch_out(uint64_t ts, uint16_t cpu, uint32_t pid) {
+    return leave_to_wait(ts, cpu, pid, kTaskDead, CXT_NO_SYSCALL);
+}
+
+uint64_t state_ns(const TaskRecord& task, RunState state) {
+    REQUIRE(task.states);
+    return (*task.states)[state];
+}
+
+const WaitRecord& only_wait(const TaskRecord& task, int32_t syscall) {
+    const WaitRecord* found = nullptr;
+    for (const WaitRecord& wait : task.waits)
+        if (wait.syscall == syscall) {
+            REQUIRE(found == nullptr);
+            found = &wait;
+        }
+    REQUIRE(found != nullptr);
+    return *found;
+}
+
+// The root runs on CPU 0 from 10 us to the end (300 us). Its thread:
+// runnable from its wakeup_new (21 us), on CPU 1 at 30; waits on a lock
+// (50-80, the root wakes it), preempted (100-120), blocked in read (130-150,
+// woken from outside), asleep (170-200, woken by a timer while the root
+// ran), exits at 220.
+StreamBuilder thread_story() {
+    StreamBuilder s;
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
+    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
+    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(50 * kUs), 1, kThread, kInterruptible, kNrFutex, 7));
+    s.add(wakeup(at(80 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1));
+    s.add(switch_in(at(90 * kUs), 1, kThread, kRoot));
+    s.add(preempted(at(100 * kUs), 1, kThread));
+    s.add(switch_in(at(120 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(130 * kUs), 1, kThread, kUninterruptible, kNrRead));
+    s.add(wakeup(at(150 * kUs), kThread, kRoot, 1, 0, 0, 1));
+    s.add(switch_in(at(160 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(170 * kUs), 1, kThread, kInterruptible, kNrClockNanosleep));
+    s.add(wakeup(at(200 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1, CXT_WAKEUP_IN_INTERRUPT));
+    s.add(switch_in(at(210 * kUs), 1, kThread, kRoot));
+    s.add(exit(at(215 * kUs), kThread, kRoot, 1, 0, false));
+    s.add(last_switch_out(at(220 * kUs), 1, kThread));
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("every moment of a task's traced life is in one state, and the states add up to it exactly", "[states]") {
+    RunModel m = thread_story().correlate(test_end(at(300 * kUs)));
+    const TaskRecord& thread = only_task(m, kThread);
+    CHECK(state_ns(thread, RunState::Running) == 60 * kUs);   // 30-50, 90-100, 120-130, 160-170, 210-220
+    CHECK(state_ns(thread, RunState::Runnable) == 59 * kUs);  // 21-30, 80-90, 100-120, 150-160, 200-210
+    CHECK(state_ns(thread, RunState::Sleeping) == 60 * kUs);  // 50-80, 170-200
+    CHECK(state_ns(thread, RunState::Blocked) == 20 * kUs);   // 130-150
+    CHECK(state_ns(thread, RunState::Other) == 0);
+    CHECK(thread.states->total() == 220 * kUs - 21 * kUs);  // from its wakeup_new to its last switch-out
+    CHECK(thread.states->total() == [&] {
+        uint64_t sum = 0;
+        for (uint64_t ns : thread.states->ns) sum += ns;
+        return sum;
+    }());
+    CHECK(state_ns(thread, RunState::Running) == thread.oncpu_ns);
+    CHECK(thread.voluntary_switches == 3);
+    CHECK(thread.involuntary_switches == 1);
+
+    const TaskRecord& root = only_task(m, kRoot);
+    CHECK(state_ns(root, RunState::Running) == 290 * kUs);  // on CPU 0 from 10 us to the trace's end
+    CHECK(root.states->total() == 290 * kUs);
+    CHECK(m.anomalies.total() == 0);
+    CHECK_FALSE(m.run.approximate);
+
+    SECTION("the phase holds everyone's states, and the summary holds them by kind") {
+        REQUIRE(m.phases.size() == 1);
+        REQUIRE(m.phases[0].states);
+        CHECK(m.phases[0].states->total() == 199 * kUs + 290 * kUs);
+        CHECK(m.summary.states_by_kind.at("thread")[RunState::Sleeping] == 60 * kUs);
+        CHECK(m.summary.states_by_kind.at("root")[RunState::Running] == 290 * kUs);
+    }
+}
+
+TEST_CASE("each wait is named by its system call and lock, and says who ended it", "[states]") {
+    RunModel m = thread_story().correlate(test_end(at(300 * kUs)));
+    const TaskRecord& thread = only_task(m, kThread);
+    REQUIRE(thread.waits.size() == 3);
+
+    const WaitRecord& lock = only_wait(thread, kNrFutex);
+    CHECK(lock.state == RunState::Sleeping);
+    CHECK(lock.lock == 1);  // the run's first lock, whatever the kernel's id
+    CHECK(lock.count == 1);
+    CHECK(lock.ns == 30 * kUs);
+    REQUIRE(lock.woken_by.count(kRoot) == 1);
+    CHECK(lock.woken_by.at(kRoot).count == 1);
+    CHECK(lock.woken_by.at(kRoot).ns == 30 * kUs);
+    CHECK(lock.outside.count == 0);
+
+    const WaitRecord& read = only_wait(thread, kNrRead);
+    CHECK(read.state == RunState::Blocked);
+    CHECK(read.lock == 0);
+    CHECK(read.woken_by.empty());  // pid 0: no task woke it
+    CHECK(read.outside.count == 1);
+    CHECK(read.outside.ns == 20 * kUs);
+
+    // A timer fired while the root ran: the root did not wake it.
+    const WaitRecord& sleep = only_wait(thread, kNrClockNanosleep);
+    CHECK(sleep.woken_by.empty());
+    CHECK(sleep.outside.count == 1);
+    CHECK(sleep.outside.ns == 30 * kUs);
+
+    REQUIRE(m.summary.locks.size() == 1);
+    const LockRecord& lock1 = m.summary.locks[0];
+    CHECK(lock1.label == 1);
+    CHECK(lock1.tgid == kRoot);
+    CHECK(lock1.waiters == std::vector<uint32_t>{kThread});
+    CHECK(lock1.waits == 1);
+    CHECK(lock1.ns == 30 * kUs);
+    CHECK(lock1.handovers == 1);
+}
+
+TEST_CASE("locks get labels in the order they are first waited on; the kernel's ids never show", "[states]") {
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
+    for (uint32_t t = 0; t < 3; ++t) s.add(task_new(at((2 + t) * kUs), kRoot, kRoot, 0, thread_of_root(kThread + t)));
+    // 101 and 103 wait on kernel lock 900, 102 on 40; each is woken by the root.
+    const uint32_t kernel_lock[] = {900, 40, 900};
+    for (uint32_t t = 0; t < 3; ++t) {
+        const uint64_t base = (10 + 10 * t) * kUs;
+        s.add(switch_in(at(base), 1, kThread + t, kRoot));
+        s.add(leave_to_wait(at(base + 2 * kUs), 1, kThread + t, kInterruptible, kNrFutex, kernel_lock[t]));
+    }
+    for (uint32_t t = 0; t < 3; ++t) s.add(wakeup(at((50 + t) * kUs), kThread + t, kRoot, 0, kRoot, kRoot, 1));
+    RunModel m = s.correlate(test_end(at(100 * kUs)));
+    CHECK(only_wait(only_task(m, kThread), kNrFutex).lock == 1);
+    CHECK(only_wait(only_task(m, kThread + 1), kNrFutex).lock == 2);
+    CHECK(only_wait(only_task(m, kThread + 2), kNrFutex).lock == 1);
+    REQUIRE(m.summary.locks.size() == 2);
+    CHECK(m.summary.locks[0].waiters == std::vector<uint32_t>{kThread, kThread + 2});
+    CHECK(m.summary.locks[0].waits == 2);
+    CHECK(m.summary.locks[0].handovers == 2);
+    CHECK(m.summary.locks[1].waiters == std::vector<uint32_t>{kThread + 1});
+    // 101 waited from 12 to 50 us, 103 from 32 to 52 us.
+    CHECK(m.summary.locks[0].ns == (50 - 12) * kUs + (52 - 32) * kUs);
+}
+
+TEST_CASE("a wakeup of a task that is not waiting is counted and not used", "[states]") {
+    StreamBuilder s = thread_story();
+    // 95 us: the thread is running (90-100); a wakeup then ends nothing.
+    s.add(wakeup(at(95 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1));
+    RunModel m = s.correlate(test_end(at(300 * kUs)));
+    const TaskRecord& thread = only_task(m, kThread);
+    CHECK(m.anomalies.wakeups_not_sleeping == 1);
+    CHECK_FALSE(m.run.approximate);  // nothing was guessed
+    CHECK(state_ns(thread, RunState::Running) == 60 * kUs);
+    CHECK(state_ns(thread, RunState::Runnable) == 59 * kUs);
+    CHECK(only_wait(thread, kNrFutex).woken_by.at(kRoot).count == 1);
+}
+
+TEST_CASE("a waiting task switched in with no wakeup seen: its waker is unknown, and the run says so", "[states]") {
+    StreamBuilder s;
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
+    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
+    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(40 * kUs), 1, kThread, kInterruptible, kNrFutex, 3));
+    s.add(switch_in(at(70 * kUs), 1, kThread, kRoot));  // its wakeup was lost
+    RunModel m = s.correlate(test_end(at(100 * kUs)));
+    const TaskRecord& thread = only_task(m, kThread);
+    const WaitRecord& wait = only_wait(thread, kNrFutex);
+    CHECK(wait.unknown.count == 1);
+    CHECK(wait.unknown.ns == 30 * kUs);  // all of it counted as the wait: when it became runnable is unknown
+    CHECK(wait.woken_by.empty());
+    CHECK(m.anomalies.switch_ins_without_wakeup == 1);
+    CHECK(thread.repairs == 1);
+    CHECK(m.run.approximate);
+    CHECK(thread.states->total() == 100 * kUs - 21 * kUs);
+}
+
+TEST_CASE("a wakeup whose context could not be read names no waker", "[states]") {
+    StreamBuilder s;
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
+    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(40 * kUs), 1, kThread, kInterruptible, kNrFutex, 3));
+    s.add(wakeup(at(60 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1, CXT_WAKEUP_CONTEXT_UNKNOWN));
+    s.add(switch_in(at(70 * kUs), 1, kThread, kRoot));
+    RunModel m = s.correlate(test_end(at(100 * kUs)));
+    const WaitRecord& wait = only_wait(only_task(m, kThread), kNrFutex);
+    CHECK(wait.woken_by.empty());
+    CHECK(wait.outside.count == 0);
+    CHECK(wait.unknown.count == 1);
+    CHECK(wait.unknown.ns == 20 * kUs);
+    // The thread's own life starts at its first switch-in: no wakeup_new was seen.
+    CHECK(only_task(m, kThread).states->total() == 70 * kUs);
+}
+
+TEST_CASE("a task switched out in a state the model does not know counts as other, never dropped", "[states]") {
+    StreamBuilder s;
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(leave_to_wait(at(20 * kUs), 0, kRoot, kStopped, 62));  // kill(2) stopped it: SIGSTOP
+    s.add(wakeup(at(50 * kUs), kRoot, kRoot, 1, 0, 0, 0));
+    s.add(switch_in(at(55 * kUs), 0, kRoot, kRoot));
+    RunModel m = s.correlate(test_end(at(60 * kUs)));
+    const TaskRecord& root = only_task(m, kRoot);
+    CHECK(state_ns(root, RunState::Other) == 30 * kUs);
+    CHECK(root.states->total() == 50 * kUs);
+    REQUIRE(root.waits.size() == 1);
+    CHECK(root.waits[0].state == RunState::Other);
+    CHECK(syscall_display_name(root.waits[0].syscall) == "kill");
+}
+
+TEST_CASE("phases split the states at their markers", "[states]") {
+    StreamBuilder s;
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(rename(at(11 * kUs), kRoot, kRoot, 0, "prog", "@setup"));
+    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
+    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
+    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(40 * kUs), 1, kThread, kInterruptible, kNrClockNanosleep));
+    s.add(rename(at(50 * kUs), kRoot, kRoot, 0, "prog", "@work"));
+    s.add(wakeup(at(70 * kUs), kThread, kRoot, 1, 0, 0, 1));
+    RunModel m = s.correlate(test_end(at(100 * kUs)));
+    REQUIRE(m.phases.size() == 2);
+    REQUIRE(m.phases[0].states);
+    REQUIRE(m.phases[1].states);
+    // The thread slept 40-70: 10 us in the first phase, 20 in the second.
+    CHECK((*m.phases[0].states)[RunState::Sleeping] == 10 * kUs);
+    CHECK((*m.phases[1].states)[RunState::Sleeping] == 20 * kUs);
+    CHECK((*m.phases[1].states)[RunState::Runnable] == 30 * kUs);  // 70 to the end
+    CHECK(m.phases[0].states->total() + m.phases[1].states->total() ==
+          only_task(m, kRoot).states->total() + only_task(m, kThread).states->total());
+}
+
+TEST_CASE("a trace from before event ABI 4 leaves the states unknown, never wrong", "[states]") {
+    StreamBuilder s;
+    SwitchSpec in;
+    in.next_pid = in.next_tgid = kRoot;
+    in.next_tracked = true;
+    in.abi3_layout = true;
+    s.add(sched_switch(at(10 * kUs), 0, in));
+    SwitchSpec out;
+    out.prev_pid = out.prev_tgid = kRoot;
+    out.prev_tracked = true;
+    out.prev_state = kInterruptible;
+    out.abi3_layout = true;
+    s.add(sched_switch(at(20 * kUs), 0, out));
+    s.add(wakeup(at(30 * kUs), kRoot, kRoot, 1, 0, 0, 0));
+    RunModel m = s.correlate(test_end(at(40 * kUs)));
+    const TaskRecord& root = only_task(m, kRoot);
+    CHECK_FALSE(root.states);
+    CHECK(root.waits.empty());
+    CHECK(root.voluntary_switches == 0);
+    CHECK(m.summary.states_by_kind.empty());
+    CHECK(m.summary.locks.empty());
+    CHECK_FALSE(m.phases[0].states);
+    CHECK(root.oncpu_ns == 10 * kUs);  // the rest reads as before
+}
+
+TEST_CASE("system calls are named from the kernel's table, grouped, and shown by number when unknown", "[states]") {
+    CHECK(syscall_display_name(kNrFutex) == "futex");
+    CHECK(syscall_display_name(kNrRead) == "read");
+    CHECK(syscall_display_name(61) == "wait4");
+    CHECK(syscall_display_name(9999) == "syscall 9999");
+    CHECK(syscall_display_name(CXT_NO_SYSCALL).empty());
+    CHECK(wait_reason(kNrFutex) == WaitReason::Futex);
+    CHECK(wait_reason(kNrClockNanosleep) == WaitReason::Sleep);
+    CHECK(wait_reason(kNrRead) == WaitReason::ReadWrite);
+    CHECK(wait_reason(7) == WaitReason::Poll);    // poll
+    CHECK(wait_reason(232) == WaitReason::Poll);  // epoll_wait
+    CHECK(wait_reason(61) == WaitReason::Child);
+    CHECK(wait_reason(39) == WaitReason::OtherSyscall);  // getpid
+    CHECK(wait_reason(9999) == WaitReason::OtherSyscall);
+    CHECK(wait_reason(CXT_NO_SYSCALL) == WaitReason::NoSyscall);
+    CHECK(std::string(wait_reason_key(WaitReason::ReadWrite)) == "read-write");
+}
