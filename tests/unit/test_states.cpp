@@ -169,7 +169,7 @@ TEST_CASE("each wait is named by its system call and lock, and says who ended it
     CHECK(lock1.handovers == 1);
 }
 
-TEST_CASE("locks get labels in the order they are first waited on; the kernel's ids never show", "[states]") {
+TEST_CASE("locks get labels in the order they are first waited on, and the kernel's ids never show", "[states]") {
     StreamBuilder s;
     s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
     for (uint32_t t = 0; t < 3; ++t) s.add(task_new(at((2 + t) * kUs), kRoot, kRoot, 0, thread_of_root(kThread + t)));
