@@ -299,6 +299,15 @@ std::string phase_table_html(const std::vector<Phase>& phases) {
     row("on-CPU time", [](const Phase& p) { return format_duration_ns(p.oncpu_ns); });
     row("CPU time (kernel clock)",
         [](const Phase& p) { return p.cpu_time_ns ? format_duration_ns(*p.cpu_time_ns) : std::string("unknown"); });
+    if (phases.front().states)
+        row("running / waiting for a CPU / sleeping / blocked", [](const Phase& p) {
+            if (!p.states || p.states->total() == 0) return std::string("-");
+            const double total = static_cast<double>(p.states->total());
+            std::string cell;
+            for (RunState state : {RunState::Running, RunState::Runnable, RunState::Sleeping, RunState::Blocked})
+                cell += (cell.empty() ? "" : " / ") + percent(static_cast<double>((*p.states)[state]) / total);
+            return cell;
+        });
     row("most tasks on CPUs at once", [](const Phase& p) { return std::to_string(p.max_parallelism); });
     row("busy time with 2+ on CPUs", [](const Phase& p) {
         char buf[16];

@@ -48,7 +48,7 @@ std::string state_shares(const StateTimes& states, const std::map<WaitReason, ui
     const uint64_t waited = states[RunState::Sleeping] + states[RunState::Blocked] + states[RunState::Other];
     auto most = std::max_element(by_reason.begin(), by_reason.end(),
                                  [](const auto& a, const auto& b) { return a.second < b.second; });
-    if (waited > 0 && most != by_reason.end() && most->second * 2 > waited)
+    if (waited * 100 >= states.total() && most != by_reason.end() && most->second * 2 > waited)
         text += " (of the waiting, " + percent(static_cast<double>(most->second) / static_cast<double>(waited)) +
                 " " + wait_reason_words(most->first) + ")";
     return text;
@@ -117,7 +117,8 @@ void turn_findings(const RunModel& model, std::vector<Finding>& out) {
                            " took turns: each was running " + range(run_low, run_high) +
                            " of its traced time and sleeping in futex " + range(wait_low, wait_high) + ", and " +
                            std::to_string(by_others) + " of their " + counted(woken, "futex wait", "futex waits") +
-                           " were ended by another of them: one ran while the others waited for it";
+                           " were ended by another of them: one ran while " +
+                           (takers.size() == 2 ? "the other waited for it" : "the others waited for it");
         if (base.rfind("python", 0) == 0) text += " (in Python: the interpreter lock, the GIL)";
         out.push_back({"waiting", text + "."});
     }
@@ -125,8 +126,9 @@ void turn_findings(const RunModel& model, std::vector<Finding>& out) {
 
 void lock_findings(const RunModel& model, std::vector<Finding>& out) {
     std::vector<const LockRecord*> locks;
+    // Locks waited on more than once, for at least 1% of the traced time.
     for (const LockRecord& lock : model.summary.locks)
-        if (lock.waits >= 2) locks.push_back(&lock);
+        if (lock.waits >= 2 && lock.ns * 100 >= model.run.duration_ns) locks.push_back(&lock);
     std::sort(locks.begin(), locks.end(), [](const LockRecord* a, const LockRecord* b) { return a->ns > b->ns; });
     for (size_t i = 0; i < locks.size() && i < kLocksListed; ++i) {
         const LockRecord& lock = *locks[i];
@@ -135,13 +137,15 @@ void lock_findings(const RunModel& model, std::vector<Finding>& out) {
                                                      : std::to_string(lock.waiters.size()) + " tasks") +
                            " waited for " + name + " (a futex word of process " + std::to_string(lock.tgid) + ") for " +
                            format_duration_ns(lock.ns) + " in total, in " + counted(lock.waits, "wait", "waits");
-        text += lock.handovers > 0 ? "; another traced task woke a waiter " + counted(lock.handovers, "time", "times")
-                                   : "; no traced task woke its waiters";
+        const bool one = lock.waiters.size() == 1;
+        text += lock.handovers > 0 ? std::string(one ? "; another traced task woke it " : "; another traced task woke a waiter ") +
+                                         counted(lock.handovers, "time", "times")
+                                   : one ? "; no traced task woke it" : "; no traced task woke its waiters";
         out.push_back({"waiting", text + "."});
     }
     if (locks.size() > kLocksListed)
         out.push_back({"waiting", "... and " + counted(locks.size() - kLocksListed, "more lock", "more locks") +
-                                      " waited on more than once (report.json, summary.locks)."});
+                                      " waited on (report.json, summary.locks)."});
 }
 
 // Sleeps of several tasks that add up to more than the traced time must
@@ -214,9 +218,14 @@ void partner_findings(const RunModel& model, std::vector<Finding>& out) {
             auto waker = by_pid.find(top->first);
             const std::string top_name =
                 waker != by_pid.end() ? task_name(*waker->second) : "task " + std::to_string(top->first);
-            text += wakers.size() == 1 ? "; " + top_name + " ended " + std::to_string(ended) + " of them"
-                                       : "; traced tasks ended " + std::to_string(ended) + " of them, " + top_name +
-                                             " the most (" + std::to_string(top->second) + ")";
+            const bool top_alone = std::count_if(wakers.begin(), wakers.end(), [&](const auto& other) {
+                                       return other.second == top->second;
+                                   }) == 1;
+            if (wakers.size() == 1)
+                text += "; " + top_name + " ended " + std::to_string(ended) + " of them";
+            else
+                text += "; " + std::to_string(wakers.size()) + " traced tasks ended " + std::to_string(ended) +
+                        " of them" + (top_alone ? ", " + top_name + " the most (" + std::to_string(top->second) + ")" : "");
         }
         out.push_back({"waiting", text + "."});
     }
