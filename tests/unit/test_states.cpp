@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "event_builder.h"
+#include "findings.h"
 #include "waits.h"
 
 using namespace cxt;
@@ -323,4 +324,79 @@ TEST_CASE("system calls are named from the kernel's table, grouped, and shown by
     CHECK(wait_reason(9999) == WaitReason::OtherSyscall);
     CHECK(wait_reason(CXT_NO_SYSCALL) == WaitReason::NoSyscall);
     CHECK(std::string(wait_reason_key(WaitReason::ReadWrite)) == "read-write");
+}
+
+namespace {
+
+// prev leaves `cpu` to wait in futex on `lock`, next comes in.
+Record hand_over(uint64_t ts, uint16_t cpu, uint32_t prev, uint32_t next, uint32_t lock) {
+    SwitchSpec spec;
+    spec.prev_pid = prev;
+    spec.prev_tgid = kRoot;
+    spec.prev_tracked = true;
+    spec.prev_state = kInterruptible;
+    spec.prev_syscall = kNrFutex;
+    spec.prev_lock_id = lock;
+    spec.next_pid = next;
+    spec.next_tgid = kRoot;
+    spec.next_tracked = true;
+    return sched_switch(ts, cpu, spec);
+}
+
+std::vector<std::string> waiting_sentences(const RunModel& model) {
+    std::vector<std::string> texts;
+    for (const Finding& finding : findings(model))
+        if (finding.topic == "waiting") texts.push_back(finding.text);
+    return texts;
+}
+
+}  // namespace
+
+TEST_CASE("the sentences on waiting say what the states and waits show", "[states][findings]") {
+    // Two threads of the root take turns on one CPU: each runs 10 us, wakes
+    // the other and waits on lock id 5, 10 rounds each, from 100 us to 300 us.
+    StreamBuilder s;
+    const uint32_t a = kThread, b = kThread + 1;
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(a)));
+    s.add(task_new(at(21 * kUs), kRoot, kRoot, 0, thread_of_root(b)));
+    s.add(leave_to_wait(at(30 * kUs), 0, kRoot, kInterruptible, kNrFutex, 9));  // the root joins
+    s.add(switch_in(at(100 * kUs), 1, a, kRoot));
+    for (uint32_t round = 0; round < 20; ++round) {
+        const uint64_t t = (110 + 10 * round) * kUs;
+        const uint32_t running = round % 2 ? b : a, next = round % 2 ? a : b;
+        if (round > 0) s.add(wakeup(at(t - 1), next, kRoot, 1, running, kRoot, 1));
+        s.add(hand_over(at(t), 1, running, next, 5));
+    }
+    RunModel m = s.correlate(test_end(at(320 * kUs)));
+    // a: from 100 to 320 us, running 120 us (10 turns and the last 20 us),
+    // sleeping 10 x 9.999 us, runnable 10 ns; b: from 110, running 100 us,
+    // sleeping 9 x 9.999 us and the last 20 us (never woken: unknown).
+    CHECK(state_ns(only_task(m, a), RunState::Running) == 120 * kUs);
+    CHECK(state_ns(only_task(m, b), RunState::Sleeping) == 9 * (10 * kUs - 1) + 20 * kUs);
+    const auto texts = waiting_sentences(m);
+    INFO([&] {
+        std::string all;
+        for (const std::string& text : texts) all += text + "\n";
+        return all;
+    }());
+    auto said = [&](const std::string& text) { return std::find(texts.begin(), texts.end(), text) != texts.end(); };
+    CHECK(said("2 threads of process 100 took turns: each was running 48% to 55% of its traced time and sleeping in "
+               "futex 45% to 52%, and 19 of their 20 futex waits were ended by another of them: one ran while the "
+               "other waited for it."));
+    // The root's join took the first label (lock id 9, at 30 us); it waited once: no sentence.
+    CHECK(said("2 tasks waited for lock2 (a futex word of process 100) for 210.0 us in total, in 20 waits; another "
+               "traced task woke a waiter 19 times."));
+    CHECK(said("The 2 threads spent their traced time running 51%, sleeping 49% (of the waiting, 100% in futex (a "
+               "lock, condition or join))."));
+
+    SECTION("a trace from before event ABI 4 has no sentences on waiting") {
+        StreamBuilder old;
+        SwitchSpec in;
+        in.next_pid = in.next_tgid = kRoot;
+        in.next_tracked = true;
+        in.abi3_layout = true;
+        old.add(sched_switch(at(10 * kUs), 0, in));
+        CHECK(waiting_sentences(old.correlate(test_end(at(20 * kUs)))).empty());
+    }
 }

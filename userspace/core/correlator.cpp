@@ -350,10 +350,7 @@ void Correlator::enter_state(uint32_t index, RunState next, uint64_t ts, WokenBy
 // A tracked task left a CPU (not for the last time): preempted, it waits
 // for a CPU; else it waits in what the switch says.
 void Correlator::leave_cpu(uint32_t index, const Switch& body, uint64_t ts) {
-    if (!body.has_wait) {
-        states_known_ = false;  // a trace from before event ABI 4
-        return;
-    }
+    if (!states_known_) return;
     TaskRecord& task = model_.tasks[index];
     const RunState next = state_after_switch_out(body);
     if (next == RunState::Runnable) {
@@ -618,6 +615,7 @@ void Correlator::switch_in(uint32_t index, uint32_t cpu, uint64_t ts) {
 }
 
 void Correlator::on_switch(const Event& e, const Switch& body) {
+    if (!body.has_wait) states_known_ = false;  // a trace from before event ABI 4
     advance_parallelism(e.ts_ns);
     ensure_cpu(e.cpu);
     std::optional<uint32_t> prev_here;  // the traced task this switch took off the CPU
