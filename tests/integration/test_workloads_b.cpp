@@ -195,6 +195,20 @@ TEST_CASE("ipc-queue: writer and reader are two address spaces, and the reader d
         CHECK(reader.at("wakeups").get<int>() >= messages);
         const json& woken_by = reader.at("woken_by");
         CHECK(woken_by.contains(std::to_string(writer.at("pid").get<int>())));
+        // Its waits say where: in read, each message's wait ended by the
+        // writer (the last ones, after the writer finished, by the signal).
+        int64_t reads_ended_by_writer = 0;
+        for (const json& wait : reader.at("waits"))
+            if (wait.at("syscall") == "read") {
+                INFO(wait.dump());
+                CHECK(wait.at("reason") == "read-write");
+                CHECK(wait.at("state") == "sleeping");
+                const std::string writer_key = std::to_string(writer.at("pid").get<int>());
+                if (wait.at("woken_by").contains(writer_key))
+                    reads_ended_by_writer += wait.at("woken_by").at(writer_key).at("count").get<int64_t>();
+            }
+        CHECK(reads_ended_by_writer >= messages - 1);  // the first message may be in the pipe before it reads
+        CHECK(reads_ended_by_writer <= messages);
         CHECK(report.at("summary").at("address_spaces") == 4);  // root before and after exec, writer, reader
     }
 }
@@ -250,7 +264,24 @@ TEST_CASE("io-bound: downloads mostly wait off-CPU and together they take the lo
             CHECK(worker.at("exit_code") == 0);
             // each one lived through its whole download, asleep
             CHECK(worker.at("exited_ns").get<int64_t>() - worker.at("created_ns").get<int64_t>() >= one_download_ns);
+            // ... in a timed sleep of at least the download's length, ended by the timer (outside the trace)
+            int64_t slept = 0, by_timer = 0;
+            for (const json& wait : worker.at("waits"))
+                if (wait.at("reason") == "sleep") {
+                    slept += wait.at("ns").get<int64_t>();
+                    by_timer += wait.at("woken_by").at("outside").at("count").get<int64_t>();
+                    CHECK(wait.at("woken_by").size() == 1);  // no traced task woke it
+                }
+            CHECK(slept >= one_download_ns);
+            CHECK(by_timer >= 1);
+            CHECK(worker.at("states_ns").at("sleeping").get<int64_t>() >= slept);
         }
+        // Six sleeps of 500 ms within about one: the report says they overlapped.
+        bool overlapped = false;
+        for (const json& finding : report.at("summary").at("what_this_shows"))
+            overlapped |= finding.at("topic") == "waiting" &&
+                          finding.at("text").get<std::string>().find("their sleeps overlapped") != std::string::npos;
+        CHECK(overlapped);
     }
 }
 
@@ -412,6 +443,20 @@ TEST_CASE("lost-update: one thread group, one address space, and the lock saves 
         CHECK(task.at("ppid") == root.at("ppid"));
         CHECK(task.at("exit_code") == 0);
     }
+    // Every wait on a futex word of the process was ended by one of its
+    // threads (an unlock, a notify, a thread's exit for a join), never by
+    // anything outside; and the threads' time adds up to their lives.
+    for (const json& lock : report.at("summary").at("locks")) {
+        INFO(lock.dump());
+        CHECK(lock.at("tgid") == main_pid);
+        CHECK(lock.at("handovers").get<int64_t>() <= lock.at("waits").get<int64_t>());
+    }
+    for (const auto& task : thread_tasks)
+        for (const json& wait : task.at("waits"))
+            if (wait.at("reason") == "futex") {
+                INFO("thread " << task.at("pid") << ": " << wait.dump());
+                CHECK(wait.at("woken_by").at("outside").at("count") == 0);
+            }
 }
 
 TEST_CASE("lesson workloads B: --help shows the defaults, a bad value exits 2", "[live][workload]") {
