@@ -93,7 +93,9 @@ std::string state_table(const RunModel& model) {
     std::snprintf(line, sizeof line, "    %-10s %6s %9s %9s %9s %9s %9s\n", "kind", "tasks", "running", "runnable",
                   "sleeping", "blocked", "other");
     out += line;
-    for (const auto& [kind, states] : model.summary.states_by_kind) {
+    for (const auto& by_kind : model.summary.states_by_kind) {
+        const std::string& kind = by_kind.first;
+        const StateTimes& states = by_kind.second;  // not a structured binding: lambdas capture it (C++17)
         const double total = static_cast<double>(std::max<uint64_t>(states.total(), 1));
         auto share = [&](RunState state) { return percent(static_cast<double>(states[state]) / total); };
         std::snprintf(line, sizeof line, "    %-10s %6llu %9s %9s %9s %9s %9s\n", kind.c_str(),
