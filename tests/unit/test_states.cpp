@@ -28,8 +28,8 @@ NewTask thread_of_root(uint32_t pid) {
     return child;
 }
 
-// pid leaves `cpu` to wait in `syscall` (in state, on lock), or preempted.
-Record leave_to_wait(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock = 0) {
+// A thread of the root leaving its CPU to wait in `syscall` (in state, on lock).
+SwitchSpec waiting(uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock) {
     SwitchSpec spec;
     spec.prev_pid = pid;
     spec.prev_tgid = kRoot;
@@ -37,15 +37,16 @@ Record leave_to_wait(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t state, in
     spec.prev_state = state;
     spec.prev_syscall = syscall;
     spec.prev_lock_id = lock;
-    return sched_switch(ts, cpu, spec);
+    return spec;
+}
+
+// pid leaves `cpu` to wait, and the CPU goes idle.
+Record leave_to_wait(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock = 0) {
+    return sched_switch(ts, cpu, waiting(pid, state, syscall, lock));
 }
 
 Record preempted(uint64_t ts, uint16_t cpu, uint32_t pid) {
-    SwitchSpec spec;
-    spec.prev_pid = pid;
-    spec.prev_tgid = kRoot;
-    spec.prev_tracked = true;
-    spec.prev_state = kInterruptible;  // about to wait, but preempted first: still runnable
+    SwitchSpec spec = waiting(pid, kInterruptible, 0, 0);  // about to wait, but preempted first: still runnable
     spec.preempted = true;
     return sched_switch(ts, cpu, spec);
 }
@@ -330,13 +331,7 @@ namespace {
 
 // prev leaves `cpu` to wait in futex on `lock`, next comes in.
 Record hand_over(uint64_t ts, uint16_t cpu, uint32_t prev, uint32_t next, uint32_t lock) {
-    SwitchSpec spec;
-    spec.prev_pid = prev;
-    spec.prev_tgid = kRoot;
-    spec.prev_tracked = true;
-    spec.prev_state = kInterruptible;
-    spec.prev_syscall = kNrFutex;
-    spec.prev_lock_id = lock;
+    SwitchSpec spec = waiting(prev, kInterruptible, kNrFutex, lock);
     spec.next_pid = next;
     spec.next_tgid = kRoot;
     spec.next_tracked = true;
