@@ -18,6 +18,7 @@
 #include "json_writer.h"
 #include "scope_note.h"
 #include "text_summary.h"
+#include "unicode.h"
 
 namespace cxt {
 
@@ -250,22 +251,6 @@ std::string command_line(const std::vector<std::string>& argv) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if invalid.
-size_t utf8_sequence_length(const std::string& text, size_t i) {
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-    unsigned char lead = byte(i);
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return 0;
-    for (size_t k = 1; k < length; ++k)
-        if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    if (length == 2 && lead < 0xc2) return 0;                          // overlong
-    if (length == 3 && lead == 0xe0 && byte(i + 1) < 0xa0) return 0;   // overlong
-    if (length == 3 && lead == 0xed && byte(i + 1) >= 0xa0) return 0;  // surrogate
-    if (length == 4 && (lead > 0xf4 || (lead == 0xf0 && byte(i + 1) < 0x90) || (lead == 0xf4 && byte(i + 1) >= 0x90)))
-        return 0;
-    return length;
-}
-
 constexpr const char* kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
 
 // The phases side by side, one column each: the figures a lesson compares.
@@ -458,19 +443,6 @@ std::string time_section_html(const RunModel& model, const std::vector<Finding>&
                     " more pairs are in report.json (tasks[].waits[].woken_by).</p>";
     }
     return html + "</section>\n";
-}
-
-// The code point of a bidirectional control at text[i] (ALM, LRM, RLM,
-// LRE..RLO, LRI..PDI) and its length in bytes, or {0, 0}.
-std::pair<uint32_t, size_t> bidi_control_at(const std::string& text, size_t i) {
-    auto byte = [&](size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
-    if (byte(i) == 0xd8 && byte(i + 1) == 0x9c) return {0x061c, 2};
-    if (byte(i) != 0xe2) return {0, 0};
-    const uint32_t code = 0x2000 | (byte(i + 1) & 0x3f) << 6 | (byte(i + 2) & 0x3f);
-    const bool control = (byte(i + 1) == 0x80 && (byte(i + 2) == 0x8e || byte(i + 2) == 0x8f ||
-                                                  (byte(i + 2) >= 0xaa && byte(i + 2) <= 0xae))) ||
-                         (byte(i + 1) == 0x81 && byte(i + 2) >= 0xa6 && byte(i + 2) <= 0xa9);
-    return control ? std::pair{code, size_t{3}} : std::pair{0u, size_t{0}};
 }
 
 // Escaped text with each bidirectional control (U+202E would show the rest

@@ -4,6 +4,7 @@
 #include "findings.h"
 #include "time_findings.h"
 #include "scope_note.h"
+#include "unicode.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -35,19 +36,40 @@ std::string percent(double share) {
 namespace {
 
 // Names come from the traced program: no control sequence of theirs may
-// reach the user's terminal.
+// reach the user's terminal, and no bidirectional control may show the rest
+// of a line reversed (shown as [U+202E], as report.html does).
 std::string terminal_safe(const std::string& text) {
     std::string out;
-    for (unsigned char c : text) {
-        if (c < 0x20 || c == 0x7f) {
-            char buf[8];
+    for (size_t i = 0; i < text.size();) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        char buf[16];
+        if (auto [code, length] = bidi_control_at(text, i); length > 0) {
+            std::snprintf(buf, sizeof buf, "[U+%04X]", code);
+            out += buf;
+            i += length;
+        } else if (c < 0x20 || c == 0x7f) {
             std::snprintf(buf, sizeof buf, "\\x%02x", c);
             out += buf;
+            ++i;
         } else {
             out += static_cast<char>(c);
+            ++i;
         }
     }
     return out;
+}
+
+// The command line for the summary's first line: a huge argv is cut, and
+// says by how much (report.json keeps it whole).
+constexpr size_t kCommandShown = 160;
+std::string command_line_shown(const std::vector<std::string>& command) {
+    std::string line;
+    for (const std::string& arg : command) line += (line.empty() ? "" : " ") + arg;
+    if (line.size() <= kCommandShown + 40) return terminal_safe(line);
+    size_t cut = kCommandShown;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
+    return terminal_safe(line.substr(0, cut)) + " ... (" + std::to_string(line.size() - cut) +
+           " more bytes; report.json has it all)";
 }
 
 std::string row(const char* kind, const LatencyStats& first_run, const LatencyStats* syscall) {
@@ -115,11 +137,7 @@ std::string render_text_summary(const RunModel& model) {
     std::ostringstream out;
 
     out << "\ncxtrace summary: " << (run.workload.empty() ? "command" : run.workload);
-    if (!run.command.empty()) {
-        out << " (";
-        for (size_t i = 0; i < run.command.size(); ++i) out << (i ? " " : "") << terminal_safe(run.command[i]);
-        out << ")";
-    }
+    if (!run.command.empty()) out << " (" << command_line_shown(run.command) << ")";
     out << "\n";
     if (!run.complete) {
         out << "  WARNING: this report is incomplete:";

@@ -396,6 +396,20 @@ TEST_CASE("the text summary does not pass the workload's control characters to t
     CHECK(control_bytes(text) == "");
 }
 
+TEST_CASE("the text summary shows a direction override by its code, and cuts a huge command line", "[report]") {
+    StreamBuilder s;
+    s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
+    TraceMeta meta = test_meta();
+    const std::string huge(5000, 'a');
+    meta.command = {"cat", "invoice\xE2\x80\xAE" "fdp.exe", huge};
+    const std::string text = render_text_summary(s.correlate(sample_end(), meta));
+    CHECK_THAT(text, Contains("invoice[U+202E]fdp.exe"));
+    CHECK(text.find("\xE2\x80\xAE") == std::string::npos);
+    CHECK(text.find(huge) == std::string::npos);
+    // The line is 3 + 1 + 17 + 1 + 5000 bytes; the first 160 are shown.
+    CHECK_THAT(text, Contains(" ... (" + std::to_string(5022 - 160) + " more bytes; report.json has it all)"));
+}
+
 TEST_CASE("durations are printed with a unit that fits", "[report]") {
     // The exact layout is the renderer's choice; the value and unit must agree.
     auto ns = GENERATE(as<uint64_t>{}, 0, 7, 999, 1'000, 9'999, 10'000, 12'345, 999'999, 1'000'000, 12'345'678,
