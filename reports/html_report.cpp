@@ -578,7 +578,13 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
         if (run.lost_events)
             page += std::to_string(run.lost_events) +
                     " events were lost (the ring buffer was full: rerun with a larger --ring-buffer-size). ";
-        if (run.interrupted) page += "The run was interrupted before the command finished. ";
+        if (run.cut_off)
+            page += "The trace file was cut off (" + html_escape(*run.cut_off) + "): this report covers the " +
+                    std::to_string(run.events) +
+                    " events before the cut; how the run ended, the command's exit status and any losses are not "
+                    "known. ";
+        else if (run.interrupted)
+            page += "The run was interrupted before the command finished. ";
         if (run.losses_unknown) page += "The kernel's loss counters could not be read: events may be missing. ";
         if (run.left_running)
             page += "The command was left running (pid " + std::to_string(run.root_pid) + "), no longer traced. ";

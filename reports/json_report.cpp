@@ -252,6 +252,7 @@ json run_json(const RunInfo& run) {
             {"complete", run.complete},
             {"approximate", run.approximate},
             {"interrupted", run.interrupted},
+            {"cut_off", run.cut_off ? json(*run.cut_off) : json(nullptr)},
             {"left_running", run.left_running},
             {"losses_unknown", run.losses_unknown},
             {"exit_code", or_null(run.exit_code)},

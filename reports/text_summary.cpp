@@ -142,7 +142,11 @@ std::string render_text_summary(const RunModel& model) {
     if (!run.complete) {
         out << "  WARNING: this report is incomplete:";
         if (run.lost_events) out << " " << run.lost_events << " events were lost (try a larger --ring-buffer-size)";
-        if (run.interrupted) out << " the run was interrupted";
+        if (run.cut_off)
+            out << " the trace file was cut off (" << terminal_safe(*run.cut_off) << "): the report covers the "
+                << run.events << " events before the cut; how the run ended and any losses are not known";
+        else if (run.interrupted)
+            out << " the run was interrupted";
         if (run.left_running) out << "; the command was left running (pid " << run.root_pid << "), untraced";
         if (run.losses_unknown) out << " the kernel's loss counters could not be read";
         out << "\n";

@@ -330,11 +330,18 @@ TEST_CASE("bad input gets a clear error and the right exit status", "[live][erro
         std::string data = live::read_file(CXTRACE_TEST_DATA "/process-vs-thread-n5.cxt");
         std::string cut_path = tmp / "cut.cxt";
         std::ofstream(cut_path, std::ios::binary) << data.substr(0, data.size() / 2);
+        // A trace cut off (a run killed mid-write): its whole records are
+        // salvaged into reports that say so, and the exit is still a failure.
         outcome = live::cxtrace({"report", "-o", tmp / "r2", cut_path});
         CHECK(outcome.status != 0);
         CHECK(outcome.err.find("truncated") != std::string::npos);
         CHECK(outcome.err.find("offset") != std::string::npos);
-        CHECK_FALSE(live::file_exists(tmp / "r2/report.json"));
+        CHECK(outcome.err.find("whole events before the cut") != std::string::npos);
+        REQUIRE(live::file_exists(tmp / "r2/report.json"));
+        const json salvaged = live::read_json(tmp / "r2/report.json");
+        CHECK(salvaged.at("run").at("complete") == false);
+        CHECK(salvaged.at("run").at("cut_off").get<std::string>().find("truncated") != std::string::npos);
+        CHECK(salvaged.at("run").at("events").get<int64_t>() > 0);
     }
     SECTION("command not found: 127 and no report") {
         REQUIRE_ROOT();

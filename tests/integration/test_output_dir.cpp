@@ -8,6 +8,8 @@
 
 #include "live_run.h"
 
+using nlohmann::json;
+
 TEST_CASE("an output directory (-o) with missing parents is created, as the invoking user", "[live][output]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
@@ -120,4 +122,32 @@ TEST_CASE("a second run into a directory a run is writing now is refused", "[liv
     CHECK(outcome.err.find("syscall entry/exit") == std::string::npos);  // the second loaded no probe
     CHECK(outcome.out.find("first=0") != std::string::npos);
     CHECK(live::read_json(out + "/report.json").at("run").at("complete") == true);
+}
+
+TEST_CASE("a run killed after a few seconds keeps what it traced, and cxtrace report salvages it", "[live][output]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    const std::string out = tmp / "out";
+    // The command runs 3 s before cxtrace is killed: trace.cxt.partial is
+    // handed to the kernel every second, so it holds the run's start.
+    std::string script = std::string(CXTRACE_BINARY) + " run -o '" + out +
+                         "' -- /bin/sh -c 'touch \"$0\"; exec /bin/sleep 307' '" + (tmp / "running") + "' & pid=$!; " +
+                         live::shell_wait_for_file(tmp / "running") + "; sleep 3; kill -9 $pid; wait $pid";
+    live::run({"/bin/sh", "-c", script});
+    live::run({"/usr/bin/pkill", "-f", "^/bin/sleep 307$"});
+    REQUIRE(live::file_exists(out + "/trace.cxt.partial"));
+
+    auto salvaged = live::cxtrace({"report", "-o", tmp / "report", out + "/trace.cxt.partial"});
+    INFO(salvaged.out << salvaged.err);
+    CHECK(salvaged.status != 0);  // not the whole run: said, and the exit says it too
+    CHECK(salvaged.err.find("whole events before the cut") != std::string::npos);
+    const json report = live::read_json(tmp / "report/report.json");
+    CHECK(report.at("run").at("complete") == false);
+    CHECK(report.at("run").at("cut_off").is_string());
+    // The command's exec of sleep, 3 s before the kill, is in it.
+    bool saw_sleep = false;
+    for (const json& task : report.at("tasks"))
+        for (const json& exec : task.at("execs")) saw_sleep |= exec.at("filename") == "/bin/sleep";
+    CHECK(saw_sleep);
+    CHECK(salvaged.out.find("the trace file was cut off") != std::string::npos);
 }

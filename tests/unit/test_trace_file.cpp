@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "event_builder.h"
+#include "text_summary.h"
 #include "trace_file.h"
 
 using namespace cxt;
@@ -590,4 +593,31 @@ TEST_CASE("only a regular file is read as a trace: a FIFO, a directory or a devi
         CHECK_THAT(reader.error().message(), Contains(c.path + ": it is " + c.kind + ", not a regular file"));
     }
     alarm(0);
+}
+
+TEST_CASE("a trace cut off mid-run is salvaged: its whole records, and a run that says it was cut", "[trace]") {
+    const std::string data = [] {
+        std::ifstream in(CXTRACE_TEST_DATA "/process-vs-thread-n5.cxt", std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }();
+    REQUIRE(data.size() > 1000);
+    TempDir dir;
+    auto whole = correlate_trace_file(CXTRACE_TEST_DATA "/process-vs-thread-n5.cxt");
+    REQUIRE(whole.ok());
+    for (size_t keep : {data.size() / 2, data.size() - 3}) {
+        INFO("kept " << keep << " of " << data.size() << " bytes");
+        const std::string path = dir.file("cut.cxt");
+        std::ofstream(path, std::ios::binary) << data.substr(0, keep);
+        auto cut = correlate_trace_file(path);
+        REQUIRE(cut.ok());
+        REQUIRE(cut->run.cut_off);
+        CHECK_THAT(*cut->run.cut_off, Contains("truncated"));
+        CHECK_FALSE(cut->run.complete);
+        CHECK(cut->run.interrupted);
+        CHECK_FALSE(cut->run.exit_code);
+        CHECK(cut->run.events > 0);
+        CHECK(cut->run.events <= whole->run.events);
+        CHECK(cut->tasks.size() <= whole->tasks.size());
+        CHECK_THAT(render_text_summary(*cut), Contains("the trace file was cut off"));
+    }
 }

@@ -27,6 +27,12 @@ int report_command(const ReportOptions& options, const std::optional<InvokingUse
         return kExitFailure;
     }
     std::cout << render_text_summary(*model) << report_locations(*reports, options.trace_file) << std::flush;
+    if (model->run.cut_off) {
+        // Salvaged: the reports hold what the file had, and the exit says it was not all.
+        std::cerr << "cxtrace: " << *model->run.cut_off << ": the reports cover the " << model->run.events
+                  << " whole events before the cut\n";
+        return kExitFailure;
+    }
     return 0;
 }
 

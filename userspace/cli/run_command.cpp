@@ -34,6 +34,9 @@ namespace {
 constexpr int kDrainEveryMs = 100;
 constexpr auto kStatusEvery = std::chrono::milliseconds(250);
 constexpr auto kStopGrace = std::chrono::seconds(2);  // after Ctrl-C, before SIGKILL
+// trace.cxt is handed to the kernel this often: a run killed (kill -9, a
+// crash) keeps all but its last second, which `cxtrace report` salvages.
+constexpr auto kFlushEvery = std::chrono::seconds(1);
 // Test-only switch (README, Tests): when set, nothing is read from the ring
 // buffer until the command has exited, so whether a burst fits no longer
 // depends on how fast the reader drains; the loss test fills a small buffer
@@ -359,10 +362,15 @@ int run_command(const RunOptions& options, const std::optional<InvokingUser>& us
             for (uint64_t n : *counts) lost += n;
         return lost;
     };
+    auto flushed_at = std::chrono::steady_clock::now();
     while (!exit) {
         // Wakes on data past the wakeup threshold, the command's exit or a
         // signal; the timeout drains events submitted without a wakeup.
         waiter.wait(kDrainEveryMs);
+        if (const auto now = std::chrono::steady_clock::now(); now - flushed_at >= kFlushEvery) {
+            if (writer && write_status) write_status = writer->flush();  // a failure is reported with the trace's
+            flushed_at = now;
+        }
         if (auto drained = hold_reader ? Result<int>(0) : (*tracer)->drain(); !drained) {
             status.clear();
             print_error(drained.error().message());

@@ -928,7 +928,16 @@ Result<RunModel> correlate_trace_file(const std::string& path, const std::option
     correlator.expect_events(reader->max_events());
     for (;;) {
         auto more = reader->next(correlator.event_slot());
-        if (!more) return more.error();
+        if (!more) {
+            if (!reader->cut_off()) return more.error();
+            // Salvage: the whole records before the cut, and a run that says
+            // it was cut off (its end, exit status and losses are unknown).
+            TraceEnd end;
+            end.interrupted = true;
+            RunModel model = correlator.finish(end);
+            model.run.cut_off = more.error().message();
+            return model;
+        }
         if (!*more) break;
         correlator.add_slot();
     }

@@ -225,6 +225,9 @@ struct RunInfo {
     bool interrupted = false;
     bool left_running = false;  // interrupted, the command left running untraced
     bool losses_unknown = false;  // the kernel's loss counters could not be read
+    // The trace file ends early (a run killed before it finished writing):
+    // what it says, the report covering the whole records before the cut.
+    std::optional<std::string> cut_off;
     bool complete = true;
     // The correlator had to infer or repair something (see Anomalies and
     // TaskRecord::repairs): figures that depend on exact switch times are

@@ -222,6 +222,11 @@ Status TraceWriter::append_raw(const uint8_t* data, size_t size) {
     return written;
 }
 
+Status TraceWriter::flush() {
+    if (std::fflush(file_.get()) != 0) return os_error("cannot write " + path_ + kPartialSuffix);
+    return Status::success();
+}
+
 Status TraceWriter::finish(const TraceEnd& end) {
     TraceEnd counted = end;
     counted.events = events_;
@@ -342,6 +347,7 @@ Result<bool> TraceReader::next(Event& event) {
     RecordHeader header;
     // fill() only when the chunk runs out: not a call per header and per record.
     size_t got = chunk_end_ - chunk_pos_ >= sizeof header ? sizeof header : fill(sizeof header);
+    cut_off_ = got < sizeof header;
     if (got == 0)
         return problem("truncated: the file ends after " + std::to_string(events_) +
                            " events without its end record (was the run cut off?)",
@@ -354,8 +360,10 @@ Result<bool> TraceReader::next(Event& event) {
     if (header.type == kRecordEvent) {
         if (header.len > kMaxEventBytes || header.len < sizeof(cxt_header))
             return problem("event record length " + std::to_string(header.len) + " is out of range", record_offset);
-        if (chunk_end_ - chunk_pos_ < header.len && fill(header.len) != header.len)
+        if (chunk_end_ - chunk_pos_ < header.len && fill(header.len) != header.len) {
+            cut_off_ = true;
             return problem("truncated event record (" + std::to_string(header.len) + " bytes expected)", record_offset);
+        }
         const uint8_t* record = chunk_.data() + chunk_pos_;
         chunk_pos_ += header.len;
         offset_ += header.len;
@@ -367,7 +375,10 @@ Result<bool> TraceReader::next(Event& event) {
     if (header.type != kRecordEnd)
         return problem("unknown record type " + std::to_string(header.type), record_offset);
     if (header.len > kMaxJsonBytes) return problem("end record length is implausible", record_offset);
-    if (fill(header.len) != header.len) return problem("truncated end record", record_offset);
+    if (fill(header.len) != header.len) {
+        cut_off_ = true;
+        return problem("truncated end record", record_offset);
+    }
     std::string json(reinterpret_cast<const char*>(chunk_.data() + chunk_pos_), header.len);
     chunk_pos_ += header.len;
     offset_ += header.len;

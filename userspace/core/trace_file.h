@@ -73,6 +73,8 @@ public:
     // Appends one raw event record (validated by its header's size).
     Status append_raw(const uint8_t* data, size_t size);
     Status finish(const TraceEnd& end);
+    // Hands what is buffered to the kernel: a run killed later keeps it.
+    Status flush();
     uint64_t events_written() const { return events_; }
 
 private:
@@ -94,6 +96,10 @@ public:
     const TraceMeta& meta() const { return meta_; }
     // The most events the file can hold, from its size (0 when unknown).
     uint64_t max_events() const { return max_events_; }
+    // The last next() failed because the file ends early (a run cut off):
+    // the events before it are whole and usable.
+    bool cut_off() const { return cut_off_; }
+    uint64_t events_read() const { return events_; }
     // The next event, std::nullopt after the end record, or an error naming
     // the byte offset of the problem.
     Result<std::optional<Event>> next();
@@ -117,6 +123,7 @@ private:
     TraceMeta meta_;
     TraceEnd end_;
     bool ended_ = false;
+    bool cut_off_ = false;
     std::vector<uint8_t> chunk_;
     size_t chunk_pos_ = 0, chunk_end_ = 0;
     uint64_t max_events_ = 0;
