@@ -14,6 +14,7 @@
 #include "approximations.h"
 #include "json_report.h"
 #include "time_findings.h"
+#include "wait_findings.h"
 #include "waits.h"
 #include "json_writer.h"
 #include "scope_note.h"
@@ -352,7 +353,7 @@ std::string waits_detail(const TaskRecord& task, RunState state) {
 std::string time_section_html(const RunModel& model, const std::vector<Finding>& waiting) {
     std::vector<const TaskRecord*> tasks;
     for (const TaskRecord& task : model.tasks)
-        if (!task.launcher && task.states && task.states->total() > 0) tasks.push_back(&task);
+        if (has_lesson_life(task)) tasks.push_back(&task);
     if (tasks.empty()) return "";
     std::string html =
         "<section id=\"time\"><h2>Where did the time go?</h2><p class=\"note\">Each task from when it was first made "

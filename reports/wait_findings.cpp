@@ -22,8 +22,6 @@ const char* kind_plural(const std::string& kind) {
 
 std::string task_name(const TaskRecord& task) { return "task " + std::to_string(task.pid) + " (" + task.comm + ")"; }
 
-bool counts(const TaskRecord& task) { return !task.launcher && task.states && task.states->total() > 0; }
-
 // Sleeping and blocked time of a task by wait reason.
 std::map<WaitReason, uint64_t> waited_by_reason(const TaskRecord& task) {
     std::map<WaitReason, uint64_t> by_reason;
@@ -58,7 +56,7 @@ void kind_findings(const RunModel& model, std::vector<Finding>& out) {
     std::map<std::string, std::pair<uint64_t, StateTimes>> by_kind;
     std::map<std::string, std::map<WaitReason, uint64_t>> reasons;
     for (const TaskRecord& task : model.tasks) {
-        if (!counts(task)) continue;
+        if (!has_lesson_life(task)) continue;
         const std::string kind = task_kind_name(task.kind);
         ++by_kind[kind].first;
         by_kind[kind].second += *task.states;
@@ -78,7 +76,7 @@ void kind_findings(const RunModel& model, std::vector<Finding>& out) {
 void turn_findings(const RunModel& model, std::vector<Finding>& out) {
     std::map<uint32_t, std::vector<const TaskRecord*>> groups;
     for (const TaskRecord& task : model.tasks)
-        if (counts(task)) groups[task.tgid].push_back(&task);
+        if (has_lesson_life(task)) groups[task.tgid].push_back(&task);
     for (const auto& [tgid, members] : groups) {
         std::set<uint32_t> pids;
         for (const TaskRecord* task : members) pids.insert(task->pid);
@@ -108,8 +106,7 @@ void turn_findings(const RunModel& model, std::vector<Finding>& out) {
         auto range = [](double low, double high) {
             return percent(low) == percent(high) ? percent(low) : percent(low) + " to " + percent(high);
         };
-        const TaskRecord& first = *takers.front();
-        std::string program = first.execs.empty() ? std::string() : first.execs.back().filename;
+        std::string program;  // the process's: the last exec any of its tasks made
         for (const TaskRecord* task : members)
             if (!task->execs.empty()) program = task->execs.back().filename;
         const std::string base = program.substr(program.find_last_of('/') + 1);
@@ -153,7 +150,7 @@ void lock_findings(const RunModel& model, std::vector<Finding>& out) {
 void overlap_findings(const RunModel& model, std::vector<Finding>& out) {
     uint64_t slept = 0, sleepers = 0;
     for (const TaskRecord& task : model.tasks) {
-        if (!counts(task)) continue;
+        if (!has_lesson_life(task)) continue;
         const auto by_reason = waited_by_reason(task);
         auto sleep = by_reason.find(WaitReason::Sleep);
         if (sleep == by_reason.end() || sleep->second == 0) continue;
@@ -170,7 +167,7 @@ void overlap_findings(const RunModel& model, std::vector<Finding>& out) {
 void runnable_findings(const RunModel& model, std::vector<Finding>& out) {
     uint64_t runnable = 0, life = 0;
     for (const TaskRecord& task : model.tasks)
-        if (counts(task)) runnable += (*task.states)[RunState::Runnable], life += task.states->total();
+        if (has_lesson_life(task)) runnable += (*task.states)[RunState::Runnable], life += task.states->total();
     if (life == 0) return;
     const double share = static_cast<double>(runnable) / static_cast<double>(life);
     if (share >= 0.1)
@@ -189,7 +186,7 @@ void partner_findings(const RunModel& model, std::vector<Finding>& out) {
         const TaskRecord* longest = nullptr;
         uint64_t longest_ns = 0;
         for (const TaskRecord& task : model.tasks) {
-            if (!counts(task)) continue;
+            if (!has_lesson_life(task)) continue;
             const uint64_t ns = waited_by_reason(task)[reason];
             if (ns > longest_ns) longest_ns = ns, longest = &task;
         }
@@ -232,6 +229,10 @@ void partner_findings(const RunModel& model, std::vector<Finding>& out) {
 }
 
 }  // namespace
+
+bool has_lesson_life(const TaskRecord& task) {
+    return !task.launcher && task.states && task.states->total() > 0;
+}
 
 std::string wait_reason_words(WaitReason reason) {
     switch (reason) {

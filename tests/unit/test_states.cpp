@@ -71,6 +71,30 @@ const WaitRecord& only_wait(const TaskRecord& task, int32_t syscall) {
     return *found;
 }
 
+// The root on CPU 0 from 10 us; it creates its thread at 20 us, runnable
+// from 21 us, on CPU 1 at 30 us.
+void add_thread_start(StreamBuilder& s) {
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
+    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
+    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+}
+
+// An event ABI 3 switch (no wait fields) of the root onto CPU 0, or off it to sleep.
+Record abi3_switch(uint64_t ts, bool in) {
+    SwitchSpec spec;
+    if (in) {
+        spec.next_pid = spec.next_tgid = kRoot;
+        spec.next_tracked = true;
+    } else {
+        spec.prev_pid = spec.prev_tgid = kRoot;
+        spec.prev_tracked = true;
+        spec.prev_state = kInterruptible;
+    }
+    spec.abi3_layout = true;
+    return sched_switch(ts, 0, spec);
+}
+
 // The root runs on CPU 0 from 10 us to the end (300 us). Its thread:
 // runnable from its wakeup_new (21 us), on CPU 1 at 30; waits on a lock
 // (50-80, the root wakes it), preempted (100-120), blocked in read (130-150,
@@ -78,10 +102,7 @@ const WaitRecord& only_wait(const TaskRecord& task, int32_t syscall) {
 // ran), exits at 220.
 StreamBuilder thread_story() {
     StreamBuilder s;
-    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
-    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
-    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
-    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+    add_thread_start(s);
     s.add(leave_to_wait(at(50 * kUs), 1, kThread, kInterruptible, kNrFutex, 7));
     s.add(wakeup(at(80 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1));
     s.add(switch_in(at(90 * kUs), 1, kThread, kRoot));
@@ -211,10 +232,7 @@ TEST_CASE("a wakeup of a task that is not waiting is counted and not used", "[st
 
 TEST_CASE("a waiting task switched in with no wakeup seen: its waker is unknown, and the run says so", "[states]") {
     StreamBuilder s;
-    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
-    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
-    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
-    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+    add_thread_start(s);
     s.add(leave_to_wait(at(40 * kUs), 1, kThread, kInterruptible, kNrFutex, 3));
     s.add(switch_in(at(70 * kUs), 1, kThread, kRoot));  // its wakeup was lost
     RunModel m = s.correlate(test_end(at(100 * kUs)));
@@ -286,17 +304,8 @@ TEST_CASE("phases split the states at their markers", "[states]") {
 
 TEST_CASE("a trace from before event ABI 4 leaves the states unknown, never wrong", "[states]") {
     StreamBuilder s;
-    SwitchSpec in;
-    in.next_pid = in.next_tgid = kRoot;
-    in.next_tracked = true;
-    in.abi3_layout = true;
-    s.add(sched_switch(at(10 * kUs), 0, in));
-    SwitchSpec out;
-    out.prev_pid = out.prev_tgid = kRoot;
-    out.prev_tracked = true;
-    out.prev_state = kInterruptible;
-    out.abi3_layout = true;
-    s.add(sched_switch(at(20 * kUs), 0, out));
+    s.add(abi3_switch(at(10 * kUs), true));
+    s.add(abi3_switch(at(20 * kUs), false));
     s.add(wakeup(at(30 * kUs), kRoot, kRoot, 1, 0, 0, 0));
     RunModel m = s.correlate(test_end(at(40 * kUs)));
     const TaskRecord& root = only_task(m, kRoot);
@@ -387,11 +396,7 @@ TEST_CASE("the sentences on waiting say what the states and waits show", "[state
 
     SECTION("a trace from before event ABI 4 has no sentences on waiting") {
         StreamBuilder old;
-        SwitchSpec in;
-        in.next_pid = in.next_tgid = kRoot;
-        in.next_tracked = true;
-        in.abi3_layout = true;
-        old.add(sched_switch(at(10 * kUs), 0, in));
+        old.add(abi3_switch(at(10 * kUs), true));
         CHECK(waiting_sentences(old.correlate(test_end(at(20 * kUs)))).empty());
     }
 }
