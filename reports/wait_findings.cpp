@@ -173,8 +173,8 @@ void runnable_findings(const RunModel& model, std::vector<Finding>& out) {
     if (share >= 0.1)
         out.push_back({"waiting", "Traced tasks were runnable but not running for " + format_duration_ns(runnable) +
                                       ", " + percent(share) +
-                                      " of their traced time: they were ready, and every CPU was busy with another "
-                                      "task (traced or not)."});
+                                      " of their traced time: ready to run, each waited while the CPU it was queued "
+                                      "on ran another task (traced or not)."});
 }
 
 // The longest waits in a read/write or for a child, with the traced tasks

@@ -394,6 +394,14 @@ TEST_CASE("the sentences on waiting say what the states and waits show", "[state
     CHECK(said("The 2 threads spent their traced time running 51%, sleeping 49% (of the waiting, 100% in futex (a "
                "lock, condition or join))."));
 
+    SECTION("runnable time is said as what it is: a wait on the task's own CPU's queue") {
+        // The thread story: 59 us runnable of the thread's 199 us and the root's 290 us.
+        const auto story = waiting_sentences(thread_story().correlate(test_end(at(300 * kUs))));
+        CHECK(std::find(story.begin(), story.end(),
+                        "Traced tasks were runnable but not running for 59.0 us, 12% of their traced time: ready to "
+                        "run, each waited while the CPU it was queued on ran another task (traced or not).") !=
+              story.end());
+    }
     SECTION("a trace from before event ABI 4 has no sentences on waiting") {
         StreamBuilder old;
         old.add(abi3_switch(at(10 * kUs), true));
