@@ -1,5 +1,8 @@
 // Where each task's time went: states, waits, wakers and locks, from
 // synthetic streams (event ABI 4).
+#include <algorithm>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "event_builder.h"
@@ -192,6 +195,87 @@ TEST_CASE("each wait is named by its system call and lock, and says who ended it
     CHECK(lock1.handovers == 1);
 }
 
+// The task's stretches off a CPU, in time order.
+std::vector<OffCpuInterval> off_cpu_of(const RunModel& m, uint32_t pid) {
+    std::vector<OffCpuInterval> found;
+    for (const OffCpuInterval& off : m.off_cpu)
+        if (m.tasks.at(off.task).pid == pid) found.push_back(off);
+    std::sort(found.begin(), found.end(),
+              [](const OffCpuInterval& a, const OffCpuInterval& b) { return a.start_ns < b.start_ns; });
+    return found;
+}
+
+TEST_CASE("each stretch off a CPU is on record with what it waited in and who ended it, filling the gaps between runs",
+          "[states]") {
+    RunModel m = thread_story().correlate(test_end(at(300 * kUs)));
+    const TaskRecord& thread = only_task(m, kThread);
+    const std::vector<OffCpuInterval> off = off_cpu_of(m, kThread);
+    REQUIRE(off.size() == 5);
+    auto wait_syscall = [&](const OffCpuInterval& o) { return thread.waits.at(o.wait).syscall; };
+    // Runnable from its wakeup_new until it first ran.
+    CHECK(off[0].state == RunState::Runnable);
+    CHECK((off[0].start_ns == 21 * kUs && off[0].woken_ns == 21 * kUs && off[0].end_ns == 30 * kUs));
+    CHECK(off[0].wait == OffCpuInterval::kNoWait);
+    // On lock 1, woken by the root at 80, runnable until 90.
+    CHECK(off[1].state == RunState::Sleeping);
+    CHECK((off[1].start_ns == 50 * kUs && off[1].woken_ns == 80 * kUs && off[1].end_ns == 90 * kUs));
+    CHECK(wait_syscall(off[1]) == kNrFutex);
+    CHECK(thread.waits.at(off[1].wait).lock == 1);
+    CHECK(off[1].waker == WakerKind::Traced);
+    CHECK(off[1].waker_pid == kRoot);
+    // Preempted: runnable throughout.
+    CHECK(off[2].state == RunState::Runnable);
+    CHECK((off[2].start_ns == 100 * kUs && off[2].woken_ns == 100 * kUs && off[2].end_ns == 120 * kUs));
+    // Blocked in read, woken from outside the trace.
+    CHECK(off[3].state == RunState::Blocked);
+    CHECK((off[3].start_ns == 130 * kUs && off[3].woken_ns == 150 * kUs && off[3].end_ns == 160 * kUs));
+    CHECK(wait_syscall(off[3]) == kNrRead);
+    CHECK(off[3].waker == WakerKind::Outside);
+    // Asleep, woken in an interrupt while the root ran: outside, not the root.
+    CHECK(off[4].state == RunState::Sleeping);
+    CHECK(wait_syscall(off[4]) == kNrClockNanosleep);
+    CHECK(off[4].waker == WakerKind::Outside);
+    CHECK((off[4].woken_ns == 200 * kUs && off[4].end_ns == 210 * kUs));
+
+    // With the on-CPU intervals they tile its life exactly, and sum to its states.
+    std::vector<std::pair<uint64_t, uint64_t>> pieces;
+    for (const OnCpuInterval& iv : m.intervals)
+        if (m.tasks[iv.task].pid == kThread) pieces.emplace_back(iv.start_ns, iv.end_ns);
+    for (const OffCpuInterval& o : off) pieces.emplace_back(o.start_ns, o.end_ns);
+    std::sort(pieces.begin(), pieces.end());
+    CHECK(pieces.front().first == 21 * kUs);
+    CHECK(pieces.back().second == 220 * kUs);
+    for (size_t k = 1; k < pieces.size(); ++k) CHECK(pieces[k].first == pieces[k - 1].second);
+    StateTimes summed;
+    for (const OffCpuInterval& o : off) {
+        summed[o.state] += o.woken_ns - o.start_ns;
+        summed[RunState::Runnable] += o.end_ns - o.woken_ns;
+    }
+    summed[RunState::Running] = thread.oncpu_ns;
+    CHECK(summed.ns == thread.states->ns);
+
+    CHECK(off_cpu_of(m, kRoot).empty());  // on its CPU throughout
+}
+
+TEST_CASE("a wait that ended unseen is a stretch off a CPU with no runnable part and no waker", "[states]") {
+    StreamBuilder s;
+    add_thread_start(s);
+    s.add(leave_to_wait(at(40 * kUs), 1, kThread, kInterruptible, kNrFutex, 3));
+    SECTION("switched in with no wakeup seen") {
+        s.add(switch_in(at(70 * kUs), 1, kThread, kRoot));
+        const std::vector<OffCpuInterval> off = off_cpu_of(s.correlate(test_end(at(100 * kUs))), kThread);
+        REQUIRE(off.size() == 2);
+        CHECK((off[1].start_ns == 40 * kUs && off[1].woken_ns == 70 * kUs && off[1].end_ns == 70 * kUs));
+        CHECK(off[1].waker == WakerKind::Unknown);
+    }
+    SECTION("still waiting when the trace ended") {
+        const std::vector<OffCpuInterval> off = off_cpu_of(s.correlate(test_end(at(100 * kUs))), kThread);
+        REQUIRE(off.size() == 2);
+        CHECK((off[1].start_ns == 40 * kUs && off[1].woken_ns == 100 * kUs && off[1].end_ns == 100 * kUs));
+        CHECK(off[1].waker == WakerKind::Unknown);
+    }
+}
+
 TEST_CASE("locks get labels in the order they are first waited on, and the kernel's ids never show", "[states]") {
     StreamBuilder s;
     s.add(switch_in(at(1 * kUs), 0, kRoot, kRoot));
@@ -315,6 +399,7 @@ TEST_CASE("a trace from before event ABI 4 leaves the states unknown, never wron
     CHECK(m.summary.states_by_kind.empty());
     CHECK(m.summary.locks.empty());
     CHECK_FALSE(m.phases[0].states);
+    CHECK(m.off_cpu.empty());
     CHECK(root.oncpu_ns == 10 * kUs);  // the rest reads as before
 }
 

@@ -155,6 +155,9 @@ void Correlator::expect_events(uint64_t events) {
     // cannot make it allocate what it does not hold; past it, the vector grows.
     constexpr uint64_t kMostReserved = uint64_t{1} << 24;
     model_.intervals.reserve(static_cast<size_t>(std::min(events, kMostReserved)) + 1024);
+    // As many stretches off a CPU (each switch-out begins one): reserved,
+    // not touched, so not resident until used.
+    model_.off_cpu.reserve(static_cast<size_t>(std::min(events, kMostReserved)) + 1024);
 }
 
 void Correlator::add(Event event) {
@@ -301,13 +304,13 @@ void Correlator::on_wakeup(const Event& e, const Wakeup& body) {
     const uint32_t index = task_for(e.pid, e.tgid);
     TaskRecord& task = model_.tasks[index];
     ++task.wakeups;
-    WokenBy woken{WokenBy::Kind::Outside, 0};
+    WokenBy woken{WakerKind::Outside, 0};
     if (body.context_unknown) {
-        woken = WokenBy{WokenBy::Kind::Unknown, 0};
+        woken = WokenBy{WakerKind::Unknown, 0};
     } else if (!body.in_interrupt && body.waker_pid != 0 && body.waker_pid != e.pid &&
                live_.contains(body.waker_pid)) {
         states_[index].woken.add(body.waker_pid, 1, task.woken_by);
-        woken = WokenBy{WokenBy::Kind::Traced, body.waker_pid};
+        woken = WokenBy{WakerKind::Traced, body.waker_pid};
     }
     TaskState& state = states_[index];
     if (state.life_started && !is_wait(state.run_state)) {
@@ -326,9 +329,11 @@ void Correlator::enter_state(uint32_t index, RunState next, uint64_t ts, WokenBy
         state.life_started = true;
         state.run_state = next;
         state.state_since = std::max(ts, meta_.trace_start_ns);
+        track_off_cpu(index, next, state.state_since, woken);
         return;
     }
     const uint64_t from = state.state_since, to = std::max(ts, from);
+    track_off_cpu(index, next, to, woken);
     if (to > from) {
         state.states[state.run_state] += to - from;
         for_each_phase_in(from, to, [&](size_t p, uint64_t ns) { phase_states_[p][state.run_state] += ns; });
@@ -337,14 +342,49 @@ void Correlator::enter_state(uint32_t index, RunState next, uint64_t ts, WokenBy
         WaitRecord& wait = model_.tasks[index].waits[*state.wait];
         wait.ns += to - from;
         switch (woken.kind) {
-            case WokenBy::Kind::Traced: wait.woken_by[woken.pid].add(to - from); break;
-            case WokenBy::Kind::Outside: wait.outside.add(to - from); break;
-            case WokenBy::Kind::Unknown: wait.unknown.add(to - from); break;
+            case WakerKind::Traced: wait.woken_by[woken.pid].add(to - from); break;
+            case WakerKind::Outside: wait.outside.add(to - from); break;
+            case WakerKind::Unknown: wait.unknown.add(to - from); break;
         }
         state.wait.reset();
     }
     state.run_state = next;
     state.state_since = to;
+}
+
+// Called before the task's state changes to next at ts (its current one
+// is still state.run_state, its wait state.wait). A stretch off a CPU
+// begins when it leaves Running (or its life starts elsewhere); a wait
+// that ends in Runnable continues the stretch; it ends in Running, or in
+// another wait (an anomaly's Other).
+void Correlator::track_off_cpu(uint32_t index, RunState next, uint64_t ts, WokenBy woken) {
+    TaskState& state = states_[index];
+    if (state.off_open) {
+        OffCpuInterval& off = state.off;
+        if (is_wait(state.run_state)) {  // its wait ends here
+            off.wait = state.wait ? *state.wait : OffCpuInterval::kNoWait;
+            off.waker = woken.kind;
+            off.waker_pid = woken.pid;
+            off.woken_ns = ts - meta_.trace_start_ns;
+            if (next == RunState::Runnable) return;
+        }
+        end_off_cpu(state, ts);
+    }
+    if (next == RunState::Running) return;
+    OffCpuInterval& off = state.off;
+    off = OffCpuInterval{};
+    off.task = index;
+    off.wait = OffCpuInterval::kNoWait;
+    off.state = next;
+    off.start_ns = off.woken_ns = ts - meta_.trace_start_ns;
+    state.off_open = true;
+}
+
+void Correlator::end_off_cpu(TaskState& state, uint64_t ts) {
+    state.off_open = false;
+    OffCpuInterval& off = state.off;
+    off.end_ns = ts - meta_.trace_start_ns;
+    if (off.end_ns > off.start_ns && states_known_) model_.off_cpu.push_back(off);
 }
 
 // A tracked task left a CPU (not for the last time): preempted, it waits
@@ -865,10 +905,14 @@ RunModel Correlator::finish(const TraceEnd& end) {
 // Each task's states up to the trace's end (a wait still open there ended
 // unseen), or none at all for a trace from before event ABI 4.
 void Correlator::finish_states(uint64_t end_ts) {
+    if (!states_known_) model_.off_cpu.clear();
     for (uint32_t index = 0; index < states_.size(); ++index) {
         TaskState& state = states_[index];
         TaskRecord& task = model_.tasks[index];
-        if (state.life_started && !state.life_ended) enter_state(index, state.run_state, end_ts);
+        if (state.life_started && !state.life_ended) {
+            enter_state(index, state.run_state, end_ts);
+            if (state.off_open) end_off_cpu(state, end_ts);
+        }
         if (!states_known_) {
             task.waits.clear();
             task.voluntary_switches = task.involuntary_switches = 0;

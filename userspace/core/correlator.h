@@ -83,10 +83,13 @@ private:
         bool life_started = false, life_ended = false;
         std::optional<uint32_t> wait;
         StateTimes states;
+        // The stretch off a CPU it is in (off_open), for model_.off_cpu.
+        OffCpuInterval off{};
+        bool off_open = false;
     };
     // Who ended a wait.
     struct WokenBy {
-        enum class Kind { Unknown, Outside, Traced } kind = Kind::Unknown;
+        WakerKind kind = WakerKind::Unknown;
         uint32_t pid = 0;  // Traced: the waker
     };
     struct PendingCreation {
@@ -108,6 +111,10 @@ private:
     // The task's state changes at ts; a wait it was in ends, ended by woken.
     void enter_state(uint32_t task, RunState next, uint64_t ts, WokenBy woken);
     void enter_state(uint32_t task, RunState next, uint64_t ts) { enter_state(task, next, ts, WokenBy()); }
+    // Extends or ends the task's stretch off a CPU as it goes from its
+    // current state to next at ts (enter_state's part for model_.off_cpu).
+    void track_off_cpu(uint32_t task, RunState next, uint64_t ts, WokenBy woken);
+    void end_off_cpu(TaskState& state, uint64_t ts);
     void leave_cpu(uint32_t task, const Switch& body, uint64_t ts);
     void finish_states(uint64_t end_ts);
 

@@ -65,7 +65,7 @@ struct NamespaceIds {
 
 // What a task was doing at each moment of its traced life: exactly one of
 // these (DESIGN.md, "where the time went").
-enum class RunState { Running, Runnable, Sleeping, Blocked, Other };
+enum class RunState : uint8_t { Running, Runnable, Sleeping, Blocked, Other };
 constexpr size_t kRunStateCount = 5;
 const char* run_state_name(RunState state);  // "running", "runnable", ...
 
@@ -77,6 +77,11 @@ struct StateTimes {
     uint64_t total() const;
     StateTimes& operator+=(const StateTimes& other);
 };
+
+// Who ended a wait: a traced task, something outside the trace (another
+// program, an interrupt, a timer), or not known (no wakeup was seen, or the
+// waker's context was unreadable).
+enum class WakerKind : uint8_t { Unknown, Outside, Traced };
 
 // Waits ended by one waker (or one kind of waker): how many, how long in all.
 struct WakerTally {
@@ -155,6 +160,21 @@ struct OnCpuInterval {
     uint32_t task;  // index into RunModel::tasks
     uint32_t cpu;
     uint64_t start_ns, end_ns;  // relative to trace start
+};
+
+// A stretch of a task's traced life off a CPU (traces of event ABI 4 on):
+// in `state` from start_ns until woken_ns, then runnable until end_ns. A
+// stretch runnable throughout (preempted, or new and not yet run) has
+// state Runnable and woken_ns == start_ns; a wait that ended unseen (the
+// trace's end) has woken_ns == end_ns.
+struct OffCpuInterval {
+    static constexpr uint32_t kNoWait = ~uint32_t{0};
+    uint32_t task;       // index into RunModel::tasks
+    uint32_t wait;       // index into the task's waits; kNoWait: none (runnable, or other with no wait)
+    uint32_t waker_pid;  // WakerKind::Traced: who ended the wait
+    RunState state;
+    WakerKind waker;
+    uint64_t start_ns, woken_ns, end_ns;  // relative to trace start
 };
 
 struct LatencyStats {
@@ -291,6 +311,7 @@ struct RunModel {
     RunInfo run;
     std::vector<TaskRecord> tasks;  // in order of creation; the root first
     std::vector<OnCpuInterval> intervals;
+    std::vector<OffCpuInterval> off_cpu;  // in the order they ended; empty when states are unknown
     std::vector<Phase> phases;  // in time order, covering the whole run
     Summary summary;
     Anomalies anomalies;
