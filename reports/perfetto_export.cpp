@@ -2,8 +2,10 @@
 
 #include "json_report.h"
 #include "proto_encoder.h"
+#include "waits.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -103,7 +105,7 @@ constexpr uint64_t kSequenceId = 1;  // the one packet sequence of the file
 constexpr uint64_t kDeltaClockId = 64;
 // Interned ids: the two categories are fixed; event (slice) names are
 // numbered from kFirstNameIid in make_tracks.
-constexpr uint64_t kCatOncpu = 1, kCatCpu = 2;
+constexpr uint64_t kCatOncpu = 1, kCatCpu = 2, kCatState = 3;
 constexpr uint64_t kFirstNameIid = 1;
 
 std::string hex(uint64_t value) {
@@ -391,6 +393,16 @@ private:
         task_slice_iid_.resize(tasks.size());
         for (size_t i = 0; i < tasks.size(); ++i)
             task_slice_iid_[i] = intern(valid_utf8(cpu_slice_name(tasks[i])));
+        runnable_iid_ = intern(off_cpu_label(RunState::Runnable, nullptr));
+        // Off a CPU, on a task's track: "Runnable", and each wait by its
+        // state, system call and lock ("Sleeping: futex lock1").
+        wait_iids_.resize(tasks.size());
+        for (size_t i = 0; i < tasks.size(); ++i)
+            for (const WaitRecord& wait : tasks[i].waits) wait_iids_[i].push_back(intern(off_cpu_label(wait.state, &wait)));
+        for (const OffCpuInterval& off : model_.off_cpu)
+            if (off.wait == OffCpuInterval::kNoWait && !state_iid_[static_cast<size_t>(off.state)])
+                state_iid_[static_cast<size_t>(off.state)] = intern(off_cpu_label(off.state, nullptr));
+        for (size_t i = 0; i < tasks.size(); ++i) tasks_with_pid_[tasks[i].pid].push_back(i);
     }
 
     static pb::Message process_track(uint64_t uuid, uint32_t pid, const std::string& name, int sort_index) {
@@ -449,15 +461,13 @@ private:
             uint32_t& first = first_interval_[iv.task];
             if (first == kNone || iv.start_ns < intervals[first].start_ns) first = i;
         }
-        std::unordered_map<uint32_t, std::vector<size_t>> tasks_with_pid;
-        for (size_t i = 0; i < tasks.size(); ++i) tasks_with_pid[tasks[i].pid].push_back(i);
 
         std::vector<Request> requests;
         uint64_t flow_id = 0;
         for (size_t i = 0; i < tasks.size(); ++i) {
             const TaskRecord& task = tasks[i];
             if (!task.created_ns) continue;
-            auto creator = creator_of(model_, tasks_with_pid[task.parent_pid], i);
+            auto creator = creator_of(model_, tasks_with_pid_[task.parent_pid], i);
             if (!creator) continue;
             ++flow_id;
             requests.push_back(Request{*creator, *task.created_ns, flow_id, false});
@@ -580,6 +590,7 @@ private:
         };
         interned.message(fld::kIdEventCategories, entry(kCatOncpu, "oncpu"));
         interned.message(fld::kIdEventCategories, entry(kCatCpu, "cpu"));
+        interned.message(fld::kIdEventCategories, entry(kCatState, "state"));
         for (size_t k = 0; k < names_.size(); ++k) interned.message(fld::kIdEventNames, entry(kFirstNameIid + k, names_[k]));
         pb::Message defaults;
         defaults.uint(fld::kDefaultTimestampClockId, kDeltaClockId);
@@ -633,6 +644,61 @@ private:
         writer_.slice_end(end, cpu_track_[iv.cpu]);
     }
 
+    // --- stretches off a CPU: a wait's slice, then the runnable one --------------
+    // In the heap of open slices: what ends (the code's high half) and which
+    // interval or stretch (its low half).
+    enum Ending : uint64_t { kOnCpuEnds = 0, kWaitEnds = 1, kRunnableEnds = 2 };
+    static uint64_t ending(Ending what, uint32_t index) { return (uint64_t{what} << 32) | index; }
+
+    uint64_t wait_iid(const OffCpuInterval& off) const {
+        const std::vector<uint64_t>& waits = wait_iids_[off.task];
+        return off.wait < waits.size() ? waits[off.wait] : state_iid_[static_cast<size_t>(off.state)];
+    }
+
+    // Who ended the wait, as a debug annotation ("woken by"): the traced
+    // task with that pid alive then, or "outside the trace"; none when not known.
+    std::string waker_name(const OffCpuInterval& off) const {
+        if (off.waker == WakerKind::Outside) return "outside the trace";
+        std::optional<size_t> best;
+        auto found = tasks_with_pid_.find(off.waker_pid);
+        if (found != tasks_with_pid_.end())
+            for (size_t j : found->second) {
+                const TaskRecord& t = model_.tasks[j];
+                if (t.created_ns.value_or(0) <= off.woken_ns && (!best || j > *best)) best = j;
+            }
+        return best ? valid_utf8(cpu_slice_name(model_.tasks[*best])) : "pid " + std::to_string(off.waker_pid);
+    }
+
+    template <typename Heap>
+    void begin_off_cpu(uint32_t k, Heap& open) {
+        const OffCpuInterval& off = model_.off_cpu[k];
+        if (off.state == RunState::Runnable || off.woken_ns <= off.start_ns) return begin_runnable(k, off.start_ns, open);
+        const uint64_t track = task_track_[off.task];
+        if (off.waker == WakerKind::Unknown) {
+            writer_.slice_begin(off.start_ns, track, kCatState, wait_iid(off));
+        } else {
+            pb::Message& event = instant_scratch_;
+            event.clear();
+            event.uint(fld::kTeType, fld::kTypeSliceBegin)
+                .uint(fld::kTeTrackUuid, track)
+                .uint(fld::kTeCategoryIids, kCatState)
+                .uint(fld::kTeNameIid, wait_iid(off));
+            Annotations annotations(event);
+            annotations.add_string("woken by", waker_name(off));
+            annotations.finish();
+            writer_.event(off.start_ns, event.data());
+        }
+        open.emplace(off.woken_ns, ending(kWaitEnds, k));
+    }
+
+    template <typename Heap>
+    void begin_runnable(uint32_t k, uint64_t from, Heap& open) {
+        const OffCpuInterval& off = model_.off_cpu[k];
+        if (off.end_ns <= from) return;
+        writer_.slice_begin(from, task_track_[off.task], kCatState, runnable_iid_);
+        open.emplace(off.end_ns, ending(kRunnableEnds, k));
+    }
+
     // Everything in time order; at equal times slice ends first (a slice
     // ending where the next begins), then begins (longest first), then
     // instants (which so nest in a slice that begins with them).
@@ -653,9 +719,15 @@ private:
                 std::sort(order.begin(), order.end(), slice_before);
                 break;
             }
-        using End = std::pair<uint64_t, uint32_t>;  // (end ns, interval)
+        // The stretches off a CPU come in the order they ended: by start here.
+        const std::vector<OffCpuInterval>& offs = model_.off_cpu;
+        std::vector<uint32_t> off_order(offs.size());
+        for (uint32_t k = 0; k < off_order.size(); ++k) off_order[k] = k;
+        std::sort(off_order.begin(), off_order.end(),
+                  [&](uint32_t a, uint32_t b) { return std::tie(offs[a].start_ns, a) < std::tie(offs[b].start_ns, b); });
+        using End = std::pair<uint64_t, uint64_t>;  // (end ns, ending())
         std::priority_queue<End, std::vector<End>, std::greater<End>> open;
-        size_t slice = 0, other = 0;
+        size_t slice = 0, off = 0, other = 0;
         const uint64_t kNever = ~uint64_t{0};
         for (;;) {
             uint32_t next = 0;
@@ -668,17 +740,34 @@ private:
                 }
                 ++slice;  // not a task of the model: skipped
             }
+            uint64_t off_ts = kNever;
+            for (; off < off_order.size(); ++off)
+                if (offs[off_order[off]].task < model_.tasks.size()) {
+                    off_ts = offs[off_order[off]].start_ns;
+                    break;
+                }
             const uint64_t end_ts = open.empty() ? kNever : open.top().first;
             const uint64_t other_ts = other < timed_.size() ? timed_[other].ts_ns : kNever;
-            if (end_ts == kNever && begin_ts == kNever && other_ts == kNever) break;
-            if (end_ts <= begin_ts && end_ts <= other_ts) {
-                write_ends(open.top().second);
+            if (end_ts == kNever && begin_ts == kNever && off_ts == kNever && other_ts == kNever) break;
+            if (end_ts <= begin_ts && end_ts <= off_ts && end_ts <= other_ts) {
+                const auto [ts, code] = open.top();
                 open.pop();
-            } else if (begin_ts <= other_ts) {
+                const uint32_t index = static_cast<uint32_t>(code);
+                switch (static_cast<Ending>(code >> 32)) {
+                    case kOnCpuEnds: write_ends(index); break;
+                    case kWaitEnds:
+                        writer_.slice_end(ts, task_track_[offs[index].task]);
+                        begin_runnable(index, ts, open);
+                        break;
+                    case kRunnableEnds: writer_.slice_end(ts, task_track_[offs[index].task]); break;
+                }
+            } else if (begin_ts <= off_ts && begin_ts <= other_ts) {
                 ++slice;
                 write_begins(next);
                 if (duration(intervals[next]) == 0) write_ends(next);
-                else open.emplace(intervals[next].start_ns + duration(intervals[next]), next);
+                else open.emplace(intervals[next].start_ns + duration(intervals[next]), ending(kOnCpuEnds, next));
+            } else if (off_ts <= other_ts) {
+                begin_off_cpu(off_order[off++], open);
             } else {
                 writer_.event(timed_[other].ts_ns,
                               std::string_view(instant_bytes_).substr(timed_[other].offset, timed_[other].size));
@@ -698,6 +787,10 @@ private:
     std::vector<std::string> names_;  // interned event names, iid kFirstNameIid + index
     std::vector<uint64_t> cpu_slice_iid_;   // per cpu: "CPU <n>", the name of its slices on task tracks
     std::vector<uint64_t> task_slice_iid_;  // per task: the name of its slices on CPU tracks
+    std::vector<std::vector<uint64_t>> wait_iids_;        // per task and wait: its slices' name
+    std::array<uint64_t, kRunStateCount> state_iid_{};    // per state: a stretch's name with no wait record
+    uint64_t runnable_iid_ = 0;
+    std::unordered_map<uint32_t, std::vector<size_t>> tasks_with_pid_;
     std::vector<uint32_t> first_interval_;
     std::unordered_map<uint32_t, std::vector<FlowEnd>> slice_flows_;  // interval -> flows on its task-track BEGIN
     std::vector<bool> has_flows_;  // per interval: in slice_flows_ (a bit test, not a hash, per interval)

@@ -11,6 +11,12 @@
 //    and exit, with their facts as debug annotations; a flow (creator ->
 //    created) from the creator's on-CPU slice around the creation to the
 //    created task's first slice (or its "created" instant when it never ran);
+//    Off a CPU (traces of event ABI 4 on), the task's track holds its
+//    states as slices (category "state"): "Runnable" (waiting for a CPU)
+//    and each wait named by its state, system call and lock ("Sleeping:
+//    futex lock1", "Blocked: read"), with who ended it as the annotation
+//    "woken by" ("<comm> <pid>" or "outside the trace"; none when not seen).
+//    With the on-CPU slices they tile the task's traced life;
 //  - per CPU: a pseudo-process "CPUs" (pid kPerfettoCpuPid) with one thread
 //    track per CPU where each interval appears again (category "cpu"), named
 //    "<comm> <pid>", plus " (tgid <tgid>)" for a task that is not its
@@ -50,7 +56,7 @@ constexpr uint32_t kPerfettoCpuPid = 2'000'000'000;
 // treats tids as system-wide and reserves tid 0 for the idle task.
 constexpr uint32_t perfetto_cpu_tid(uint32_t cpu) { return kPerfettoCpuPid + 1 + cpu; }
 
-constexpr const char* kPerfettoSchema = "cxtrace.perfetto/3";
+constexpr const char* kPerfettoSchema = "cxtrace.perfetto/4";
 
 // The whole file as one string (tests, small outputs). Strings from the
 // traced program have invalid UTF-8 replaced (U+FFFD, as report.json does):

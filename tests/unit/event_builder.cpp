@@ -544,4 +544,66 @@ StreamBuilder family_story(const ExecSpec& program, const std::string& thread_co
     return s;
 }
 
+NewTask thread_of_root(uint32_t pid) {
+    NewTask child;
+    child.pid = pid;
+    child.tgid = kRoot;
+    child.ppid = kLauncher;
+    child.clone_flags = kPthreadFlags;
+    child.mm_id = child.creator_mm_id = 5;
+    child.comm = "worker";
+    return child;
+}
+
+SwitchSpec waiting(uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock) {
+    SwitchSpec spec;
+    spec.prev_pid = pid;
+    spec.prev_tgid = kRoot;
+    spec.prev_tracked = true;
+    spec.prev_state = state;
+    spec.prev_syscall = syscall;
+    spec.prev_lock_id = lock;
+    return spec;
+}
+
+Record leave_to_wait(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock) {
+    return sched_switch(ts, cpu, waiting(pid, state, syscall, lock));
+}
+
+Record preempted(uint64_t ts, uint16_t cpu, uint32_t pid) {
+    SwitchSpec spec = waiting(pid, kInterruptible, 0, 0);  // about to wait, but preempted first: still runnable
+    spec.preempted = true;
+    return sched_switch(ts, cpu, spec);
+}
+
+Record last_switch_out(uint64_t ts, uint16_t cpu, uint32_t pid) {
+    return leave_to_wait(ts, cpu, pid, kTaskDead, CXT_NO_SYSCALL);
+}
+
+void add_thread_start(StreamBuilder& s) {
+    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
+    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
+    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
+    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
+}
+
+StreamBuilder thread_story() {
+    StreamBuilder s;
+    add_thread_start(s);
+    s.add(leave_to_wait(at(50 * kUs), 1, kThread, kInterruptible, kNrFutex, 7));
+    s.add(wakeup(at(80 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1));
+    s.add(switch_in(at(90 * kUs), 1, kThread, kRoot));
+    s.add(preempted(at(100 * kUs), 1, kThread));
+    s.add(switch_in(at(120 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(130 * kUs), 1, kThread, kUninterruptible, kNrRead));
+    s.add(wakeup(at(150 * kUs), kThread, kRoot, 1, 0, 0, 1));
+    s.add(switch_in(at(160 * kUs), 1, kThread, kRoot));
+    s.add(leave_to_wait(at(170 * kUs), 1, kThread, kInterruptible, kNrClockNanosleep));
+    s.add(wakeup(at(200 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1, CXT_WAKEUP_IN_INTERRUPT));
+    s.add(switch_in(at(210 * kUs), 1, kThread, kRoot));
+    s.add(exit(at(215 * kUs), kThread, kRoot, 1, 0, false));
+    s.add(last_switch_out(at(220 * kUs), 1, kThread));
+    return s;
+}
+
 }  // namespace cxt::test

@@ -179,6 +179,33 @@ StreamBuilder family_story(const ExecSpec& program, const std::string& thread_co
 const TaskRecord& only_task(const RunModel& model, uint32_t pid);
 std::vector<const TaskRecord*> tasks_with_pid(const RunModel& model, uint32_t pid);
 
+// --- a thread's waits (event ABI 4) -----------------------------------------
+
+constexpr uint32_t kThread = 101;
+constexpr int32_t kNrRead = 0;
+constexpr int32_t kNrFutex = 202;
+constexpr int32_t kNrClockNanosleep = 230;
+constexpr uint32_t kInterruptible = 1, kUninterruptible = 2, kStopped = 4;
+
+// A thread of the root, "worker" (mm 5).
+NewTask thread_of_root(uint32_t pid);
+// A thread of the root leaving its CPU to wait in `syscall` (in state, on lock).
+SwitchSpec waiting(uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock);
+// pid leaves `cpu` to wait, and the CPU goes idle.
+Record leave_to_wait(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock = 0);
+// pid is preempted off `cpu`: it stays runnable.
+Record preempted(uint64_t ts, uint16_t cpu, uint32_t pid);
+Record last_switch_out(uint64_t ts, uint16_t cpu, uint32_t pid);
+// The root on CPU 0 from 10 us; it creates its thread at 20 us, runnable
+// from 21 us, on CPU 1 at 30 us.
+void add_thread_start(StreamBuilder& s);
+// The root runs on CPU 0 from 10 us to the end (300 us). Its thread:
+// runnable from its wakeup_new (21 us), on CPU 1 at 30; waits on a lock
+// (50-80, the root wakes it), preempted (100-120), blocked in read (130-150,
+// woken from outside), asleep (170-200, woken by a timer while the root
+// ran), exits at 220.
+StreamBuilder thread_story();
+
 // --- files ----------------------------------------------------------------
 
 // A fresh directory under /tmp, removed with its contents on destruction.

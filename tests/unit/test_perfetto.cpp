@@ -4,6 +4,7 @@
 // witness, decoded by protoc against a schema subset (tests/support/perfetto_subset.proto).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -312,7 +313,7 @@ TEST_CASE("perfetto.pftrace: tracks, slices, instants and flows of a synthetic r
         }
         CHECK(oncpu == expected);
         CHECK(by_cpu == expected);
-        CHECK(trace.slices.size() == 2 * model.intervals.size());
+        CHECK(slices_of(trace, "oncpu").size() + slices_of(trace, "cpu").size() == 2 * model.intervals.size());
 
         // Units: 102 ran on cpu 1 from 75.001 us for 5.122 us, in ns.
         bool seen = false;
@@ -419,6 +420,51 @@ TEST_CASE("perfetto.pftrace: tracks, slices, instants and flows of a synthetic r
         for (const auto& [id, f] : ends)
             CHECK(f.event->type == (f.tid == 103 ? 3 : 1));
     }
+}
+
+TEST_CASE("perfetto.pftrace: a task's time off a CPU is slices on its track, named by what it waited in", "[perfetto]") {
+    const RunModel model = thread_story().correlate(test_end(at(300 * kUs)));
+    const pft::Trace trace = decode(render_perfetto_trace(model));
+    const uint64_t track = thread_track(trace, kRoot, kThread).uuid;
+    struct Expected {
+        uint64_t ts, dur;
+        std::string name, woken_by;
+    };
+    const std::string root = only_task(model, kRoot).comm + " " + std::to_string(kRoot);
+    const std::vector<Expected> expected = {
+        {21 * kUs, 9 * kUs, "Runnable", ""},
+        {50 * kUs, 30 * kUs, "Sleeping: futex lock1", root},
+        {80 * kUs, 10 * kUs, "Runnable", ""},
+        {100 * kUs, 20 * kUs, "Runnable", ""},  // preempted
+        {130 * kUs, 20 * kUs, "Blocked: read", "outside the trace"},
+        {150 * kUs, 10 * kUs, "Runnable", ""},
+        {170 * kUs, 30 * kUs, "Sleeping: clock_nanosleep", "outside the trace"},  // a timer, not the root it interrupted
+        {200 * kUs, 10 * kUs, "Runnable", ""},
+    };
+    std::vector<pft::Slice> states;
+    for (const pft::Slice& s : slices_of(trace, "state")) {
+        if (s.track == track) states.push_back(s);
+        else CHECK(trace.track(s.track).tid != kRoot);  // the root never left its CPU
+    }
+    std::sort(states.begin(), states.end(), [](const pft::Slice& a, const pft::Slice& b) { return a.ts < b.ts; });
+    REQUIRE(states.size() == expected.size());
+    for (size_t k = 0; k < expected.size(); ++k) {
+        INFO("state slice " << k << ": " << states[k].name);
+        CHECK(states[k].ts == expected[k].ts);
+        CHECK(states[k].dur == expected[k].dur);
+        CHECK(states[k].name == expected[k].name);
+        if (expected[k].woken_by.empty()) CHECK(states[k].args.empty());
+        else CHECK(string_arg(states[k].args, "woken by") == expected[k].woken_by);
+    }
+    // With the on-CPU slices they tile the thread's traced life: no gap, no overlap.
+    std::vector<std::pair<uint64_t, uint64_t>> pieces;
+    for (const pft::Slice& s : trace.slices)
+        if (s.track == track) pieces.emplace_back(s.ts, s.ts + s.dur);
+    std::sort(pieces.begin(), pieces.end());
+    REQUIRE(pieces.size() == states.size() + 5);
+    CHECK(pieces.front().first == 21 * kUs);
+    CHECK(pieces.back().second == 220 * kUs);
+    for (size_t k = 1; k < pieces.size(); ++k) CHECK(pieces[k].first == pieces[k - 1].second);
 }
 
 TEST_CASE("perfetto.pftrace: a creator is the task alive with that pid at the time", "[perfetto]") {

@@ -14,50 +14,6 @@ using namespace cxt::test;
 
 namespace {
 
-constexpr uint32_t kThread = 101;
-constexpr int32_t kNrRead = 0;
-constexpr int32_t kNrFutex = 202;
-constexpr int32_t kNrClockNanosleep = 230;
-constexpr uint32_t kInterruptible = 1, kUninterruptible = 2, kStopped = 4;
-
-NewTask thread_of_root(uint32_t pid) {
-    NewTask child;
-    child.pid = pid;
-    child.tgid = kRoot;
-    child.ppid = kLauncher;
-    child.clone_flags = kPthreadFlags;
-    child.mm_id = child.creator_mm_id = 5;
-    child.comm = "worker";
-    return child;
-}
-
-// A thread of the root leaving its CPU to wait in `syscall` (in state, on lock).
-SwitchSpec waiting(uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock) {
-    SwitchSpec spec;
-    spec.prev_pid = pid;
-    spec.prev_tgid = kRoot;
-    spec.prev_tracked = true;
-    spec.prev_state = state;
-    spec.prev_syscall = syscall;
-    spec.prev_lock_id = lock;
-    return spec;
-}
-
-// pid leaves `cpu` to wait, and the CPU goes idle.
-Record leave_to_wait(uint64_t ts, uint16_t cpu, uint32_t pid, uint32_t state, int32_t syscall, uint32_t lock = 0) {
-    return sched_switch(ts, cpu, waiting(pid, state, syscall, lock));
-}
-
-Record preempted(uint64_t ts, uint16_t cpu, uint32_t pid) {
-    SwitchSpec spec = waiting(pid, kInterruptible, 0, 0);  // about to wait, but preempted first: still runnable
-    spec.preempted = true;
-    return sched_switch(ts, cpu, spec);
-}
-
-Record last_switch_out(uint64_t ts, uint16_t cpu, uint32_t pid) {
-    return leave_to_wait(ts, cpu, pid, kTaskDead, CXT_NO_SYSCALL);
-}
-
 uint64_t state_ns(const TaskRecord& task, RunState state) {
     REQUIRE(task.states);
     return (*task.states)[state];
@@ -74,15 +30,6 @@ const WaitRecord& only_wait(const TaskRecord& task, int32_t syscall) {
     return *found;
 }
 
-// The root on CPU 0 from 10 us; it creates its thread at 20 us, runnable
-// from 21 us, on CPU 1 at 30 us.
-void add_thread_start(StreamBuilder& s) {
-    s.add(switch_in(at(10 * kUs), 0, kRoot, kRoot));
-    s.add(task_new(at(20 * kUs), kRoot, kRoot, 0, thread_of_root(kThread)));
-    s.add(wakeup_new(at(21 * kUs), kThread, kRoot, 0, 1));
-    s.add(switch_in(at(30 * kUs), 1, kThread, kRoot));
-}
-
 // An event ABI 3 switch (no wait fields) of the root onto CPU 0, or off it to sleep.
 Record abi3_switch(uint64_t ts, bool in) {
     SwitchSpec spec;
@@ -96,30 +43,6 @@ Record abi3_switch(uint64_t ts, bool in) {
     }
     spec.abi3_layout = true;
     return sched_switch(ts, 0, spec);
-}
-
-// The root runs on CPU 0 from 10 us to the end (300 us). Its thread:
-// runnable from its wakeup_new (21 us), on CPU 1 at 30; waits on a lock
-// (50-80, the root wakes it), preempted (100-120), blocked in read (130-150,
-// woken from outside), asleep (170-200, woken by a timer while the root
-// ran), exits at 220.
-StreamBuilder thread_story() {
-    StreamBuilder s;
-    add_thread_start(s);
-    s.add(leave_to_wait(at(50 * kUs), 1, kThread, kInterruptible, kNrFutex, 7));
-    s.add(wakeup(at(80 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1));
-    s.add(switch_in(at(90 * kUs), 1, kThread, kRoot));
-    s.add(preempted(at(100 * kUs), 1, kThread));
-    s.add(switch_in(at(120 * kUs), 1, kThread, kRoot));
-    s.add(leave_to_wait(at(130 * kUs), 1, kThread, kUninterruptible, kNrRead));
-    s.add(wakeup(at(150 * kUs), kThread, kRoot, 1, 0, 0, 1));
-    s.add(switch_in(at(160 * kUs), 1, kThread, kRoot));
-    s.add(leave_to_wait(at(170 * kUs), 1, kThread, kInterruptible, kNrClockNanosleep));
-    s.add(wakeup(at(200 * kUs), kThread, kRoot, 0, kRoot, kRoot, 1, CXT_WAKEUP_IN_INTERRUPT));
-    s.add(switch_in(at(210 * kUs), 1, kThread, kRoot));
-    s.add(exit(at(215 * kUs), kThread, kRoot, 1, 0, false));
-    s.add(last_switch_out(at(220 * kUs), 1, kThread));
-    return s;
 }
 
 }  // namespace

@@ -57,6 +57,16 @@ const char* wait_reason_key(WaitReason reason) {
     return "syscall";
 }
 
+std::string off_cpu_label(RunState state, const WaitRecord* wait) {
+    std::string label = run_state_name(state);
+    label[0] = static_cast<char>(label[0] - 'a' + 'A');
+    if (state == RunState::Running || state == RunState::Runnable || !wait) return label;
+    label += ": ";
+    label += wait->syscall < 0 ? "not in a system call" : syscall_display_name(wait->syscall);
+    if (wait->lock) label += " lock" + std::to_string(wait->lock);
+    return label;
+}
+
 std::string syscall_display_name(int32_t syscall) {
     if (syscall < 0) return "";
     if (const char* name = known_name(syscall)) return name;

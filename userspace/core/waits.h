@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "model.h"
+
 namespace cxt {
 
 enum class WaitReason { Futex, Sleep, ReadWrite, Poll, Child, OtherSyscall, NoSyscall };
@@ -17,5 +19,10 @@ const char* wait_reason_key(WaitReason reason);
 // The system call's name ("futex"), "syscall <number>" when the table does
 // not know it, or "" for -1.
 std::string syscall_display_name(int32_t syscall);
+
+// A stretch off a CPU as the timeline and Perfetto name it: "Runnable",
+// "Sleeping: futex lock1", "Blocked: read", "Sleeping: not in a system
+// call", "Other: wait4". wait is null for a stretch with no wait record.
+std::string off_cpu_label(RunState state, const WaitRecord* wait);
 
 }  // namespace cxt
