@@ -49,6 +49,40 @@ json interval_columns(const RunModel& model) {
     return flat;
 }
 
+// The stretches off a CPU, by start, as flat columns [task, label, start,
+// waiting, runnable, waker, ...] (ns): label indexes `labels` ("Runnable",
+// "Sleeping: futex lock1", ...); waiting is the wait's part (0 for a stretch
+// runnable throughout), runnable the rest; waker is the pid of the traced
+// task that ended the wait, 0 for outside the trace, -1 when not known.
+json off_cpu_columns(const RunModel& model, json& labels) {
+    std::vector<OffCpuInterval> sorted = model.off_cpu;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const OffCpuInterval& a, const OffCpuInterval& b) { return a.start_ns < b.start_ns; });
+    std::map<std::string, size_t> label_index;
+    auto label_of = [&](const OffCpuInterval& off) {
+        const std::vector<WaitRecord>& waits = model.tasks[off.task].waits;
+        const std::string text = off_cpu_label(off.state, off.wait < waits.size() ? &waits[off.wait] : nullptr);
+        auto [it, fresh] = label_index.emplace(text, label_index.size());
+        if (fresh) labels.push_back(text);
+        return it->second;
+    };
+    json flat = json::array();
+    for (const OffCpuInterval& off : sorted) {
+        if (off.task >= model.tasks.size()) continue;
+        flat.push_back(off.task);
+        flat.push_back(label_of(off));
+        flat.push_back(off.start_ns);
+        flat.push_back(off.woken_ns - off.start_ns);
+        flat.push_back(off.end_ns - off.woken_ns);
+        switch (off.waker) {
+            case WakerKind::Traced: flat.push_back(off.waker_pid); break;
+            case WakerKind::Outside: flat.push_back(0); break;
+            case WakerKind::Unknown: flat.push_back(-1); break;
+        }
+    }
+    return flat;
+}
+
 // Per CPU and bin: the task with the most on-CPU time in the bin and how
 // busy the bin was (0..1000 per mille).
 json interval_bins(const RunModel& model, uint64_t duration) {
@@ -208,9 +242,17 @@ std::vector<OnCpuInterval> lesson_intervals(const RunModel& model) {
 void write_view_data(const RunModel& model, const json& report, TextOut& out) {
     uint64_t duration = model.run.duration_ns;
     json timeline;
-    if (model.intervals.size() <= kHtmlMaxIntervals)
+    if (model.intervals.size() <= kHtmlMaxIntervals) {
         timeline = {{"mode", "intervals"}, {"intervals", interval_columns(model)}};
-    else
+        // Time off a CPU too, when the two fit the budget together.
+        if (!model.off_cpu.empty() && model.intervals.size() + model.off_cpu.size() <= kHtmlMaxIntervals) {
+            json labels = json::array();
+            timeline["off_cpu"] = off_cpu_columns(model, labels);
+            timeline["off_cpu_labels"] = std::move(labels);
+        } else if (!model.off_cpu.empty()) {
+            timeline["off_cpu_total"] = model.off_cpu.size();
+        }
+    } else
         timeline = {{"mode", "bins"}, {"intervals_total", model.intervals.size()},
                     {"binned", interval_bins(model, duration)}, {"task_lanes", task_lane_bins(model, duration)}};
     {

@@ -14,6 +14,8 @@ namespace cxt {
 
 // Up to this many on-CPU intervals are embedded one by one; a larger run
 // embeds per-CPU bins instead, so the file stays small and fast to open.
+// The stretches off a CPU are embedded when they and the on-CPU intervals
+// together are within this number.
 constexpr size_t kHtmlMaxIntervals = 100'000;
 constexpr size_t kHtmlTimelineBins = 4000;
 // The per-task lanes of a binned run: one digit per bin and task, at most

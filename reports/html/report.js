@@ -431,6 +431,10 @@
     const taskRuns = tl.mode === "intervals" ? tasks.map(() => []) : null;
     const taskBins = tl.mode === "bins" ? tl.task_lanes : null;
     const taskLevels = new Map();  // task -> {from: first bin, levels: string}
+    // Per task lane, its stretches off a CPU (flat label, start, woken, end,
+    // waker, by start) when the page has them.
+    const taskOff = tl.off_cpu ? tasks.map(() => []) : null;
+    const offLabels = tl.off_cpu_labels || [];
     const notes = [];
     if (tl.mode === "intervals") {
       const f = tl.intervals;
@@ -438,6 +442,14 @@
         const task = f[i], cpu = f[i + 1], start = f[i + 2], end = f[i + 2] + f[i + 3];
         if (taskRuns[task]) taskRuns[task].push(cpu, start, end);
         if (cpu < cpus) cpuLanes[cpu].push([task, start, end]);
+      }
+      if (taskOff) {
+        const o = tl.off_cpu;
+        for (let i = 0; i + 5 < o.length; i += 6)
+          if (taskOff[o[i]]) taskOff[o[i]].push(o[i + 1], o[i + 2], o[i + 2] + o[i + 3], o[i + 2] + o[i + 3] + o[i + 4], o[i + 5]);
+      } else if (tl.off_cpu_total) {
+        notes.push("This run had " + tl.off_cpu_total + " stretches off a CPU, too many to draw with its on-CPU intervals: the task lanes " +
+          "show time on a CPU only. perfetto.pftrace has every stretch, named by what the task waited in.");
       }
     } else {
       const b = tl.binned;
@@ -449,7 +461,7 @@
       for (let i = 0; i + 2 < l.length; i += 3) taskLevels.set(l[i], { from: l[i + 1], levels: l[i + 2] });
       notes.push("This run had " + tl.intervals_total + " on-CPU intervals, too many to embed one by one: each CPU lane shows " + b.bins +
         " bins (in each, the task that ran most), each task lane " + taskBins.bins + " bins of " + fmt(taskBins.bin_ns) +
-        " (taller: more of the bin on a CPU). perfetto.pftrace has every interval.");
+        " (taller: more of the bin on a CPU). perfetto.pftrace has every interval, and the time off a CPU by what each task waited in.");
     }
     const covered = taskBins ? taskBins.tasks_covered : tasks.length;
     if (covered < tasks.length)
@@ -457,6 +469,32 @@
         "the table above lists them all.");
     // Process groups with their tasks that have a lane.
     const laneGroups = groups.map(g => ({ g, rank: g.rank, members: g.members.filter(i => i < covered) })).filter(lg => lg.members.length);
+
+    // A stretch's label ("Sleeping: futex lock1") -> how its lane draws it.
+    function offClass(label) {
+      const state = label.split(":")[0];
+      return state === "Runnable" ? "runnable" : state === "Sleeping" ? "sleeping" : state === "Blocked" ? "blocked" : "other";
+    }
+    const OFF_DRAW = [["sleeping", 0.3], ["blocked", 0.3], ["other", 0.3], ["runnable", 0.6]];  // class, height fraction
+    // The traced task with that pid when it woke another: the latest created by then.
+    const tasksByPid = new Map();
+    tasks.forEach((t, i) => { if (!tasksByPid.has(t.pid)) tasksByPid.set(t.pid, []); tasksByPid.get(t.pid).push(i); });
+    function wakerText(pid, at) {
+      if (pid === 0) return "outside the trace (another program, an interrupt, a timer)";
+      if (pid < 0) return "not seen";
+      const same = (tasksByPid.get(pid) || []).filter(i => (tasks[i].created_ns === null ? 0 : tasks[i].created_ns) <= at);
+      return same.length ? taskLabel(tasks[same[same.length - 1]]) : "pid " + pid;
+    }
+    if (taskOff) {
+      const key = el("div", { class: "legend", id: "state-legend" }, "Task lanes:");
+      const swatch = (cls, text) => { const sw = el("span", { class: "swatch " + (cls === "oncpu" ? "state-oncpu" : "st-" + cls) }); key.appendChild(el("span", {}, sw, text)); };
+      swatch("oncpu", "on a CPU (its process's colour)");
+      swatch("runnable", "runnable: waiting for a CPU");
+      swatch("sleeping", "sleeping (in a system call, or not)");
+      if (offLabels.some(l => offClass(l) === "blocked")) swatch("blocked", "blocked (uninterruptible: disk, page faults)");
+      if (offLabels.some(l => offClass(l) === "other")) swatch("other", "other (stopped, traced, ...)");
+      notes.push(key);
+    }
 
     const state = { view: [0, duration], open: new Set(), shown: new Map(), groupsShown: GROUPS_PAGE };
     // Small runs start with every process open; large ones with the first
@@ -471,7 +509,7 @@
 
     const controls = el("div", { class: "toolbar" });
     parent.appendChild(controls);
-    for (const n of notes) parent.appendChild(el("p", { class: "note aggregated" }, n));
+    for (const n of notes) parent.appendChild(typeof n === "string" ? el("p", { class: "note aggregated" }, n) : n);
     let current = { draw() {} };
     const setView = v => { state.view = v; current.draw(); };
     const zoomBy = factor => {
@@ -523,8 +561,8 @@
       holder.appendChild(el("p", { class: "note" }, "One lane per task, grouped by process (" + plural(laneGroups.length, "process", "processes") +
         ", " + plural(Math.min(covered, tasks.length), "task", "tasks") + "): click a process to show or hide its tasks. A process's own row " +
         "shows how many of its tasks were on a CPU (full height: " + (cpus === 1 ? "the CPU" : "all " + cpus + " CPUs") +
-        "); a task's thin line is its lifetime, its bars its time on a CPU."));
-      const laneSvg = svg("svg", { id: "task-lanes", width: width });
+        "); a task's thin line is its lifetime, its bars its time on a CPU" + (taskOff ? ", its lower bands its time off one (the key above; hover for what it waited in and who woke it)." : ".")));
+      const laneSvg = svg("svg", { id: "task-lanes", width: width, "data-off-cpu": taskOff ? "yes" : "no" });
       holder.appendChild(el("div", { id: "task-lanes-box", class: "timeline-box" }, laneSvg));
 
       let x = t => t, v0 = 0, v1 = duration, span = duration;
@@ -682,12 +720,37 @@
           }
         }
       }
+      // Per class of OFF_DRAW, per pixel column of the view: the task's
+      // time off a CPU there (1 where any; its lane draws it at a fixed height).
+      function offColumns(task) {
+        const cols = {};
+        for (const [cls] of OFF_DRAW) cols[cls] = new Float32Array(plotW);
+        const off = taskOff[task], n = off.length / 5;
+        const mark = (cls, from, to) => {
+          if (to <= from) return;
+          const [a, b] = pixelsOf(Math.max(from, v0), Math.min(to, v1));
+          for (let c = a; c <= b; c++) cols[cls][c] = 1;
+        };
+        for (let i = firstEndingAfter(n, k => off[5 * k + 3], v0); i < n && off[5 * i + 1] < v1; i++) {
+          const cls = offClass(offLabels[off[5 * i]]);
+          if (cls === "runnable") mark(cls, off[5 * i + 1], off[5 * i + 3]);
+          else { mark(cls, off[5 * i + 1], off[5 * i + 2]); mark("runnable", off[5 * i + 2], off[5 * i + 3]); }
+        }
+        return cols;
+      }
       function drawTask(g, task, y, h) {
         const t = tasks[task];
         const born = t.created_ns === null ? 0 : t.created_ns, gone = t.exited_ns === null ? duration : t.exited_ns;
         if (gone >= v0 && born <= v1) {
           const a = Math.max(left, x(born)), b = Math.min(left + plotW, x(gone));
           g.appendChild(svg("rect", { class: "lifetime", x: a, y: y + h / 2 - 1, width: Math.max(1, b - a), height: 2, fill: "#bcc3cf" }));
+        }
+        if (taskOff && taskOff[task].length) {
+          const cols = offColumns(task);
+          for (const [cls, fraction] of OFF_DRAW) {
+            const d = columnsPath(cols[cls].map(v => v * fraction), left, y, h);
+            if (d) g.appendChild(svg("path", { class: "st-" + cls, d: d }));
+          }
         }
         const d = columnsPath(taskColumns(task), left, y, h);
         if (d) g.appendChild(svg("path", { class: "oncpu", d: d, fill: taskColor(t) }));
@@ -704,13 +767,28 @@
           const i = firstEndingAfter(n, k => runs[3 * k + 2], t - tol);
           if (i < n && runs[3 * i + 1] <= t + tol)
             text += "\non CPU " + runs[3 * i] + " " + fmt(runs[3 * i + 1]) + " – " + fmt(runs[3 * i + 2]);
-          else text += "\nnot on a CPU at " + fmt(t);
+          else text += offTip(task, t, tol);
         } else {
           const lane = taskLevels.get(task), b = Math.floor(t / taskBins.bin_ns);
           const level = lane && b >= lane.from && b < lane.from + lane.levels.length ? lane.levels.charCodeAt(b - lane.from) - 48 : 0;
           text += "\n" + fmt(b * taskBins.bin_ns) + " – " + fmt((b + 1) * taskBins.bin_ns) + ": on a CPU " +
             (level ? "up to " + Math.round(100 * level / 9) + "% of the time" : "not at all");
         }
+        return text;
+      }
+      // What the task was doing off a CPU around t: the wait (what it waited
+      // in, how long, who ended it) and the runnable time after it.
+      function offTip(task, t, tol) {
+        const off = taskOff ? taskOff[task] : [], n = off.length / 5;
+        const i = firstEndingAfter(n, k => off[5 * k + 3], t - tol);
+        if (i >= n || off[5 * i + 1] > t + tol) return "\nnot on a CPU at " + fmt(t);
+        const label = offLabels[off[5 * i]], start = off[5 * i + 1], woken = off[5 * i + 2], end = off[5 * i + 3];
+        let text = "";
+        if (offClass(label) !== "runnable" && woken > start)
+          text += "\n" + label + " " + fmt(start) + " – " + fmt(woken) + " (" + fmt(woken - start) + "), ended by " + wakerText(off[5 * i + 4], woken);
+        if (end > woken || offClass(label) === "runnable")
+          text += "\nrunnable (waiting for a CPU) " + fmt(offClass(label) === "runnable" ? start : woken) + " – " + fmt(end) +
+            " (" + fmt(end - (offClass(label) === "runnable" ? start : woken)) + ")";
         return text;
       }
       function hover(ev, r) {

@@ -264,7 +264,7 @@ void check_layout(const json& probe, int width, const json& report) {
             }
 
     // A row per process (up to 40), a lane per task shown; a lane has bars
-    // exactly when its task was on a CPU.
+    // exactly when its task was on a CPU, and bands for its time off one.
     const json& lanes = probe.at("lanes");
     REQUIRE(lanes.is_object());
     CHECK(lanes.at("groups").get<size_t>() == std::min<size_t>(tgids.size(), 40));
@@ -274,6 +274,13 @@ void check_layout(const json& probe, int width, const json& report) {
         REQUIRE(task < tasks.size());
         INFO("task " << task << ": " << tasks[task].dump());
         CHECK(lane.at(1).get<bool>() == (tasks[task].at("oncpu_ns").get<uint64_t>() > 0));
+        // Time off a CPU, when the page has it: a band for each state the task was in.
+        const json& states = tasks[task].at("states_ns");
+        if (lanes.at("off_cpu").get<bool>() && states.is_object()) {
+            CHECK(lane.at(2).get<bool>() == (states.at("runnable").get<uint64_t>() > 0));
+            CHECK(lane.at(3).get<bool>() == (states.at("sleeping").get<uint64_t>() > 0));
+            CHECK(lane.at(4).get<bool>() == (states.at("blocked").get<uint64_t>() > 0));
+        }
         ++lane_count[task];
     }
     for (const auto& [task, n] : lane_count) CHECK(n == 1);

@@ -61,14 +61,17 @@
   for (const note of document.querySelectorAll("#placement .aggregated")) out.aggregated.push(note.textContent);
 
   // The task lanes: which tasks have one and whether it shows time on a
-  // CPU; then the first collapsible process closed and opened by clicks.
+  // CPU and off one; then the first collapsible process closed and opened by clicks.
   const lanes = document.getElementById("task-lanes");
   if (lanes) {
     const laneRows = () => lanes.querySelectorAll(".row-lane").length;
     out.lanes = {
       groups: lanes.querySelectorAll(".row-group").length,
       lane_rows: laneRows(),
-      tasks: Array.from(lanes.querySelectorAll("[data-task]")).map(g => [Number(g.getAttribute("data-task")), !!g.querySelector("path.oncpu")]),
+      off_cpu: lanes.getAttribute("data-off-cpu") === "yes",
+      // [task, on a CPU, runnable, sleeping, blocked]: whether its lane draws each
+      tasks: Array.from(lanes.querySelectorAll("[data-task]")).map(g => [Number(g.getAttribute("data-task")),
+        ...["path.oncpu", "path.st-runnable", "path.st-sleeping", "path.st-blocked"].map(sel => !!g.querySelector(sel))]),
     };
     const row = lanes.querySelector(".row-group[data-open]");
     if (row) {

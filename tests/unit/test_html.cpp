@@ -952,3 +952,42 @@ TEST_CASE("the page's tasks leave out who woke them, and report.json keeps it", 
     }
     CHECK(report_tasks[1].at("woken_by").at(std::to_string(model.tasks[0].pid)) == 3);
 }
+
+TEST_CASE("the timeline's data holds each stretch off a CPU with what it waited in and who ended it", "[html]") {
+    const RunModel model = thread_story().correlate(test_end(at(300 * kUs)));
+    const json timeline = embedded_data(render_html_report(model)).at("timeline");
+    REQUIRE(timeline.at("mode") == "intervals");
+    const json& labels = timeline.at("off_cpu_labels");
+    const json& flat = timeline.at("off_cpu");
+    REQUIRE(flat.size() == 6 * model.off_cpu.size());
+    // (label, start, waiting, runnable, waker) of the thread's stretches, by start.
+    std::vector<std::tuple<std::string, uint64_t, uint64_t, uint64_t, int64_t>> thread;
+    uint64_t last_start = 0;
+    for (size_t i = 0; i < flat.size(); i += 6) {
+        CHECK(flat[i + 2].get<uint64_t>() >= last_start);
+        last_start = flat[i + 2].get<uint64_t>();
+        REQUIRE(model.tasks.at(flat[i].get<size_t>()).pid == kThread);  // the root never left its CPU
+        thread.emplace_back(labels.at(flat[i + 1].get<size_t>()).get<std::string>(), flat[i + 2].get<uint64_t>(),
+                            flat[i + 3].get<uint64_t>(), flat[i + 4].get<uint64_t>(), flat[i + 5].get<int64_t>());
+    }
+    using Row = std::tuple<std::string, uint64_t, uint64_t, uint64_t, int64_t>;
+    const std::vector<Row> expected = {
+        {"Runnable", 21 * kUs, 0, 9 * kUs, -1},
+        {"Sleeping: futex lock1", 50 * kUs, 30 * kUs, 10 * kUs, kRoot},
+        {"Runnable", 100 * kUs, 0, 20 * kUs, -1},
+        {"Blocked: read", 130 * kUs, 20 * kUs, 10 * kUs, 0},
+        {"Sleeping: clock_nanosleep", 170 * kUs, 30 * kUs, 10 * kUs, 0},
+    };
+    CHECK(thread == expected);
+    CHECK(labels.size() == 4);  // each label once
+
+    SECTION("with the on-CPU intervals over the budget, only their count is embedded") {
+        RunModel big = model;
+        const OnCpuInterval first = big.intervals.front();
+        big.intervals.resize(kHtmlMaxIntervals - big.off_cpu.size() + 1, first);
+        const json over = embedded_data(render_html_report(big)).at("timeline");
+        REQUIRE(over.at("mode") == "intervals");
+        CHECK_FALSE(over.contains("off_cpu"));
+        CHECK(over.at("off_cpu_total") == big.off_cpu.size());
+    }
+}
