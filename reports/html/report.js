@@ -781,7 +781,12 @@
       function offTip(task, t, tol) {
         const off = taskOff ? taskOff[task] : [], n = off.length / 5;
         const i = firstEndingAfter(n, k => off[5 * k + 3], t - tol);
-        if (i >= n || off[5 * i + 1] > t + tol) return "\nnot on a CPU at " + fmt(t);
+        if (i >= n || off[5 * i + 1] > t + tol) {
+          const info = tasks[task];
+          if (info.exited_ns !== null && t > info.exited_ns) return "\nexited at " + fmt(info.exited_ns);
+          if (info.created_ns !== null && t < info.created_ns) return "\nnot created yet at " + fmt(t);
+          return "\nnot on a CPU at " + fmt(t);
+        }
         const label = offLabels[off[5 * i]], start = off[5 * i + 1], woken = off[5 * i + 2], end = off[5 * i + 3];
         let text = "";
         if (offClass(label) !== "runnable" && woken > start)
