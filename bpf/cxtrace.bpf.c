@@ -211,7 +211,9 @@ static __always_inline __u32 wakeup_context(struct task_struct *current)
 
 	if (!preempt_count_from_rq)
 		return CXT_WAKEUP_CONTEXT_UNKNOWN;
-	rq = (__u64)BPF_CORE_READ(current, se.cfs_rq, rq);
+	/* current is a trusted BTF pointer: plain loads (the verifier makes
+	 * them fault-safe), not a helper call per hop. */
+	rq = (__u64)current->se.cfs_rq->rq;
 	if (!rq || bpf_probe_read_kernel(&count, sizeof(count), (void *)(rq + preempt_count_from_rq)))
 		return CXT_WAKEUP_CONTEXT_UNKNOWN;
 	return (count & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET)) ? CXT_WAKEUP_IN_INTERRUPT : 0;
