@@ -55,9 +55,9 @@ json interval_columns(const RunModel& model) {
 // runnable throughout), runnable the rest; waker is the pid of the traced
 // task that ended the wait, 0 for outside the trace, -1 when not known.
 json off_cpu_columns(const RunModel& model, json& labels) {
-    std::vector<OffCpuInterval> sorted = model.off_cpu;
-    std::sort(sorted.begin(), sorted.end(),
-              [](const OffCpuInterval& a, const OffCpuInterval& b) { return a.start_ns < b.start_ns; });
+    std::vector<OffCpuInterval> sorted = model.off_cpu;  // in order already from the correlator
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const OffCpuInterval& a, const OffCpuInterval& b) { return a.start_ns < b.start_ns; });
     std::map<std::string, size_t> label_index;
     auto label_of = [&](const OffCpuInterval& off) {
         const std::vector<WaitRecord>& waits = model.tasks[off.task].waits;

@@ -80,6 +80,8 @@ constexpr uint32_t kInternedName = 2;  // optional string name
 // interned_data/interned_data.proto: message InternedData
 constexpr uint32_t kIdEventCategories = 1;       // repeated EventCategory
 constexpr uint32_t kIdEventNames = 2;            // repeated EventName
+constexpr uint32_t kIdDebugAnnotationNames = 3;  // repeated DebugAnnotationName
+constexpr uint32_t kIdDebugAnnotationStringValues = 29;  // repeated InternedString (iid 1, str 2)
 // track_event/debug_annotation.proto: message DebugAnnotation
 constexpr uint32_t kDaBoolValue = 2;        // bool
 constexpr uint32_t kDaIntValue = 4;         // int64
@@ -87,6 +89,8 @@ constexpr uint32_t kDaStringValue = 6;      // string
 constexpr uint32_t kDaNestedValue = 8;      // NestedValue
 constexpr uint32_t kDaLegacyJsonValue = 9;  // string
 constexpr uint32_t kDaName = 10;            // string
+constexpr uint32_t kDaNameIid = 1;          // uint64 (interned DebugAnnotationName)
+constexpr uint32_t kDaStringValueIid = 17;  // uint64 (interned debug_annotation_string_values)
 // debug_annotation.proto: message DebugAnnotation.NestedValue
 constexpr uint32_t kNvNestedType = 1;   // NestedType: UNSPECIFIED 0, DICT 1, ARRAY 2
 constexpr uint32_t kNvDictKeys = 2;     // repeated string
@@ -107,6 +111,8 @@ constexpr uint64_t kDeltaClockId = 64;
 // numbered from kFirstNameIid in make_tracks.
 constexpr uint64_t kCatOncpu = 1, kCatCpu = 2, kCatState = 3;
 constexpr uint64_t kFirstNameIid = 1;
+// The one interned debug annotation name: "woken by", on wait slices.
+constexpr uint64_t kWokenByIid = 1;
 
 std::string hex(uint64_t value) {
     char buf[32];
@@ -208,6 +214,17 @@ public:
                                                                   trace_head)));
         out_.put(std::string_view(head, head_size));
         out_.put(track_event);
+    }
+
+    // A packet holding interned data (new names its TrackEvent uses) and a TrackEvent at ts.
+    void event(uint64_t ts, std::string_view interned_data, std::string_view track_event) {
+        if (interned_data.empty()) return event(ts, track_event);
+        pb::Message body;
+        char head[3 * pb::kMaxVarint];
+        body.fields(std::string_view(head, static_cast<size_t>(packet_head(head, ts) - head)))
+            .bytes(fld::kInternedData, interned_data)
+            .bytes(fld::kTrackEvent, track_event);
+        packet(body.data());
     }
 
     // The hot path, two packets per on-CPU interval and view: encoded in
@@ -592,6 +609,7 @@ private:
         interned.message(fld::kIdEventCategories, entry(kCatCpu, "cpu"));
         interned.message(fld::kIdEventCategories, entry(kCatState, "state"));
         for (size_t k = 0; k < names_.size(); ++k) interned.message(fld::kIdEventNames, entry(kFirstNameIid + k, names_[k]));
+        interned.message(fld::kIdDebugAnnotationNames, entry(kWokenByIid, "woken by"));
         pb::Message defaults;
         defaults.uint(fld::kDefaultTimestampClockId, kDeltaClockId);
         pb::Message first;
@@ -655,18 +673,33 @@ private:
         return off.wait < waits.size() ? waits[off.wait] : state_iid_[static_cast<size_t>(off.state)];
     }
 
-    // Who ended the wait, as a debug annotation ("woken by"): the traced
-    // task with that pid alive then, or "outside the trace"; none when not known.
-    std::string waker_name(const OffCpuInterval& off) const {
-        if (off.waker == WakerKind::Outside) return "outside the trace";
-        std::optional<size_t> best;
-        auto found = tasks_with_pid_.find(off.waker_pid);
-        if (found != tasks_with_pid_.end())
-            for (size_t j : found->second) {
-                const TaskRecord& t = model_.tasks[j];
-                if (t.created_ns.value_or(0) <= off.woken_ns && (!best || j > *best)) best = j;
-            }
-        return best ? valid_utf8(cpu_slice_name(model_.tasks[*best])) : "pid " + std::to_string(off.waker_pid);
+    // Who ended the wait, as the wait slice's debug annotation "woken by":
+    // the traced task with that pid then (the latest created by then), or
+    // "outside the trace"; none when not known. Name and value are
+    // interned: a wait slice carries two small ids, and a value's text is
+    // sent once, in the packet of the first slice that uses it (interned).
+    uint64_t waker_iid(const OffCpuInterval& off, std::string& interned) {
+        const size_t outside = model_.tasks.size();
+        size_t waker = outside;
+        if (off.waker == WakerKind::Traced) {
+            auto found = tasks_with_pid_.find(off.waker_pid);
+            if (found != tasks_with_pid_.end())
+                for (size_t j : found->second)
+                    if (model_.tasks[j].created_ns.value_or(0) <= off.woken_ns) waker = j;  // in creation order
+            if (waker == outside) waker = outside + 1 + off.waker_pid;  // not in the model: named by its pid
+        }
+        auto [it, fresh] = waker_iids_.try_emplace(waker, waker_iids_.size() + 1);
+        if (fresh) {
+            const std::string text = waker < outside    ? valid_utf8(cpu_slice_name(model_.tasks[waker]))
+                                     : waker == outside ? std::string("outside the trace")
+                                                        : "pid " + std::to_string(off.waker_pid);
+            pb::Message value;
+            value.uint(fld::kInternedIid, it->second).bytes(fld::kInternedName, text);
+            pb::Message data;
+            data.message(fld::kIdDebugAnnotationStringValues, value);
+            interned = data.data();
+        }
+        return it->second;
     }
 
     template <typename Heap>
@@ -677,16 +710,17 @@ private:
         if (off.waker == WakerKind::Unknown) {
             writer_.slice_begin(off.start_ns, track, kCatState, wait_iid(off));
         } else {
+            std::string interned;
+            pb::Message annotation;
+            annotation.uint(fld::kDaNameIid, kWokenByIid).uint(fld::kDaStringValueIid, waker_iid(off, interned));
             pb::Message& event = instant_scratch_;
             event.clear();
             event.uint(fld::kTeType, fld::kTypeSliceBegin)
                 .uint(fld::kTeTrackUuid, track)
                 .uint(fld::kTeCategoryIids, kCatState)
-                .uint(fld::kTeNameIid, wait_iid(off));
-            Annotations annotations(event);
-            annotations.add_string("woken by", waker_name(off));
-            annotations.finish();
-            writer_.event(off.start_ns, event.data());
+                .uint(fld::kTeNameIid, wait_iid(off))
+                .message(fld::kTeDebugAnnotations, annotation);
+            writer_.event(off.start_ns, interned, event.data());
         }
         open.emplace(off.woken_ns, ending(kWaitEnds, k));
     }
@@ -719,12 +753,19 @@ private:
                 std::sort(order.begin(), order.end(), slice_before);
                 break;
             }
-        // The stretches off a CPU come in the order they ended: by start here.
+        // The correlator gives the stretches off a CPU in order of their
+        // starts; another model's are put in that order here.
         const std::vector<OffCpuInterval>& offs = model_.off_cpu;
-        std::vector<uint32_t> off_order(offs.size());
-        for (uint32_t k = 0; k < off_order.size(); ++k) off_order[k] = k;
-        std::sort(off_order.begin(), off_order.end(),
-                  [&](uint32_t a, uint32_t b) { return std::tie(offs[a].start_ns, a) < std::tie(offs[b].start_ns, b); });
+        std::vector<uint32_t> off_order;  // stays empty when they are in order already
+        for (uint32_t k = 1; k < offs.size(); ++k)
+            if (offs[k].start_ns < offs[k - 1].start_ns) {
+                off_order.resize(offs.size());
+                for (uint32_t i = 0; i < off_order.size(); ++i) off_order[i] = i;
+                std::stable_sort(off_order.begin(), off_order.end(),
+                                 [&](uint32_t a, uint32_t b) { return offs[a].start_ns < offs[b].start_ns; });
+                break;
+            }
+        auto off_at = [&](size_t k) { return off_order.empty() ? static_cast<uint32_t>(k) : off_order[k]; };
         using End = std::pair<uint64_t, uint64_t>;  // (end ns, ending())
         std::priority_queue<End, std::vector<End>, std::greater<End>> open;
         size_t slice = 0, off = 0, other = 0;
@@ -741,9 +782,9 @@ private:
                 ++slice;  // not a task of the model: skipped
             }
             uint64_t off_ts = kNever;
-            for (; off < off_order.size(); ++off)
-                if (offs[off_order[off]].task < model_.tasks.size()) {
-                    off_ts = offs[off_order[off]].start_ns;
+            for (; off < offs.size(); ++off)
+                if (offs[off_at(off)].task < model_.tasks.size()) {
+                    off_ts = offs[off_at(off)].start_ns;
                     break;
                 }
             const uint64_t end_ts = open.empty() ? kNever : open.top().first;
@@ -767,7 +808,7 @@ private:
                 if (duration(intervals[next]) == 0) write_ends(next);
                 else open.emplace(intervals[next].start_ns + duration(intervals[next]), ending(kOnCpuEnds, next));
             } else if (off_ts <= other_ts) {
-                begin_off_cpu(off_order[off++], open);
+                begin_off_cpu(off_at(off++), open);
             } else {
                 writer_.event(timed_[other].ts_ns,
                               std::string_view(instant_bytes_).substr(timed_[other].offset, timed_[other].size));
@@ -791,6 +832,7 @@ private:
     std::array<uint64_t, kRunStateCount> state_iid_{};    // per state: a stretch's name with no wait record
     uint64_t runnable_iid_ = 0;
     std::unordered_map<uint32_t, std::vector<size_t>> tasks_with_pid_;
+    std::unordered_map<size_t, uint64_t> waker_iids_;  // waker task (tasks.size(): outside) -> its text's iid
     std::vector<uint32_t> first_interval_;
     std::unordered_map<uint32_t, std::vector<FlowEnd>> slice_flows_;  // interval -> flows on its task-track BEGIN
     std::vector<bool> has_flows_;  // per interval: in slice_flows_ (a bit test, not a hash, per interval)

@@ -78,6 +78,11 @@ public:
         return *this;
     }
     Message& message(uint32_t field, const Message& sub) { return bytes(field, sub.data()); }
+    // Fields encoded before (a message's bytes), appended as they are.
+    Message& fields(std::string_view encoded) {
+        buf_.append(encoded.data(), encoded.size());
+        return *this;
+    }
 
     const std::string& data() const { return buf_; }
     size_t size() const { return buf_.size(); }

@@ -187,9 +187,9 @@ enum : uint32_t {
     kThPid = 1, kThTid = 2, kThSort = 3, kThName = 5,                     // ThreadDescriptor
     kTeCategoryIids = 3, kTeAnnotations = 4, kTeType = 9, kTeNameIid = 10,  // TrackEvent
     kTeTrack = 11, kTeCategories = 22, kTeName = 23, kTeFlowIds = 47, kTeTermFlowIds = 48,
-    kIdCategories = 1, kIdNames = 2, kIdAnnotationNames = 3,              // InternedData
+    kIdCategories = 1, kIdNames = 2, kIdAnnotationNames = 3, kIdAnnotationStrings = 29,  // InternedData
     kDaNameIid = 1, kDaBool = 2, kDaUint = 3, kDaInt = 4, kDaString = 6,  // DebugAnnotation
-    kDaNested = 8, kDaJson = 9, kDaName = 10,
+    kDaNested = 8, kDaJson = 9, kDaName = 10, kDaStringIid = 17,
     kNvType = 1, kNvKeys = 2, kNvValues = 3, kNvArray = 4, kNvInt = 5, kNvBool = 7, kNvString = 8,  // NestedValue
 };
 
@@ -229,7 +229,7 @@ inline Value nested(std::string_view message) {
 inline Trace decode(std::string_view file) {
     using namespace detail;
     Trace trace;
-    std::map<uint64_t, std::string> categories, names, annotation_names;
+    std::map<uint64_t, std::string> categories, names, annotation_names, annotation_strings;
     bool state_valid = false;
     uint64_t last_ts = 0;
     uint64_t default_clock = 0;                   // TracePacketDefaults.timestamp_clock_id
@@ -258,7 +258,7 @@ inline Trace decode(std::string_view file) {
         if (seq != 1u) throw error("packet not on sequence 1");
         if (flags & 1) {
             state_valid = true;
-            categories.clear(), names.clear(), annotation_names.clear();
+            categories.clear(), names.clear(), annotation_names.clear(), annotation_strings.clear();
             default_clock = 0;
         }
         if (defaults) {
@@ -306,7 +306,8 @@ inline Trace decode(std::string_view file) {
                 std::map<uint64_t, std::string>* index = f.number == kIdCategories ? &categories
                                                        : f.number == kIdNames       ? &names
                                                        : f.number == kIdAnnotationNames ? &annotation_names
-                                                                                        : nullptr;
+                                                       : f.number == kIdAnnotationStrings ? &annotation_strings
+                                                                                          : nullptr;
                 if (!index) throw error("unexpected InternedData field " + std::to_string(f.number));
                 uint64_t iid = 0;
                 std::string name;
@@ -389,6 +390,10 @@ inline Trace decode(std::string_view file) {
                         case kDaUint:
                         case kDaInt: v.kind = Value::Int, v.i = static_cast<int64_t>(varint(a, "int_value")); break;
                         case kDaString: v.kind = Value::String, v.s = text(a, "string_value"); break;
+                        case kDaStringIid:
+                            v.kind = Value::String;
+                            v.s = lookup(annotation_strings, varint(a, "string_value_iid"), "annotation string value");
+                            break;
                         case kDaJson: v.kind = Value::Json, v.s = text(a, "legacy_json_value"); break;
                         case kDaNested: v = nested(a.bytes); break;
                         default: throw error("unexpected DebugAnnotation field " + std::to_string(a.number));

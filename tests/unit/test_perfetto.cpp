@@ -422,6 +422,60 @@ TEST_CASE("perfetto.pftrace: tracks, slices, instants and flows of a synthetic r
     }
 }
 
+namespace {
+
+std::string run_capture(const std::string& command, int& status) {
+    std::string output;
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
+    status = pclose(pipe);
+    return output;
+}
+
+// protoc's text decoding of the model's perfetto.pftrace against
+// tests/support/perfetto_subset.proto: an independent witness (protoc is
+// the Debian package protobuf-compiler, installed by scripts/install-deps;
+// missing, the test fails). Checks every field is known to the schema.
+std::string protoc_text(const RunModel& model) {
+    int status = 0;
+    const std::string protoc = run_capture("command -v protoc", status);
+    if (status != 0 || protoc.empty())
+        FAIL("protoc not found: install the Debian package protobuf-compiler (scripts/install-deps)");
+    char path[] = "/tmp/cxtrace-pftrace-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    {
+        std::ofstream file(path, std::ios::binary);
+        file << render_perfetto_trace(model);
+    }
+    const std::string dir = CXTRACE_TEST_SUPPORT;
+    const std::string text = run_capture("protoc --proto_path='" + dir + "' --decode=perfetto.protos.Trace '" + dir +
+                                             "/perfetto_subset.proto' < '" + std::string(path) + "' 2>&1",
+                                         status);
+    std::remove(path);
+    INFO(text.substr(0, 4000));
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    // protoc prints fields the schema does not know by number.
+    std::istringstream lines(text);
+    std::string line;
+    size_t unknown = 0, packets = 0;
+    while (std::getline(lines, line)) {
+        const size_t first = line.find_first_not_of(' ');
+        if (first != std::string::npos && std::isdigit(static_cast<unsigned char>(line[first]))) ++unknown;
+        if (line == "packet {") ++packets;
+    }
+    CHECK(unknown == 0);
+    CHECK(packets > 0);
+    return text;
+}
+
+}  // namespace
+
 TEST_CASE("perfetto.pftrace: a task's time off a CPU is slices on its track, named by what it waited in", "[perfetto]") {
     const RunModel model = thread_story().correlate(test_end(at(300 * kUs)));
     const pft::Trace trace = decode(render_perfetto_trace(model));
@@ -465,6 +519,18 @@ TEST_CASE("perfetto.pftrace: a task's time off a CPU is slices on its track, nam
     CHECK(pieces.front().first == 21 * kUs);
     CHECK(pieces.back().second == 220 * kUs);
     for (size_t k = 1; k < pieces.size(); ++k) CHECK(pieces[k].first == pieces[k - 1].second);
+
+    SECTION("protoc reads the interned waker names with the upstream field numbers") {
+        const std::string text = protoc_text(model);
+        // Each waker's text is sent once; the slices refer to it by id.
+        for (const std::string& waker : {root, std::string("outside the trace")}) {
+            const std::string entry = "str: \"" + waker + "\"";
+            INFO(entry);
+            CHECK(text.find(entry) != std::string::npos);
+            CHECK(text.find(entry) == text.rfind(entry));
+        }
+        CHECK(text.find("string_value_iid: ") != std::string::npos);
+    }
 }
 
 TEST_CASE("perfetto.pftrace: a creator is the task alive with that pid at the time", "[perfetto]") {
@@ -619,59 +685,11 @@ TEST_CASE("perfetto.pftrace of the recorded process-vs-thread -n 5 run", "[perfe
     CHECK(ends.size() == starts.size());
 }
 
-namespace {
-
-std::string run_capture(const std::string& command, int& status) {
-    std::string output;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
-    status = pclose(pipe);
-    return output;
-}
-
-}  // namespace
-
 TEST_CASE("perfetto.pftrace: protoc decodes it with the upstream field numbers", "[perfetto][protoc]") {
-    // An independent witness: protoc (Debian package protobuf-compiler,
-    // installed by scripts/install-deps) decodes the file against
-    // tests/support/perfetto_subset.proto. Missing protoc fails the test.
-    int status = 0;
-    const std::string protoc = run_capture("command -v protoc", status);
-    if (status != 0 || protoc.empty())
-        FAIL("protoc not found: install the Debian package protobuf-compiler (scripts/install-deps)");
-
     const RunModel model = perfetto_model();
-    char path[] = "/tmp/cxtrace-pftrace-XXXXXX";
-    const int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    close(fd);
-    {
-        std::ofstream file(path, std::ios::binary);
-        file << render_perfetto_trace(model);
-    }
-    const std::string dir = CXTRACE_TEST_SUPPORT;
-    const std::string text = run_capture("protoc --proto_path='" + dir + "' --decode=perfetto.protos.Trace '" + dir +
-                                             "/perfetto_subset.proto' < '" + std::string(path) + "' 2>&1",
-                                         status);
-    std::remove(path);
-    INFO(text.substr(0, 4000));
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-
-    // Every field is known to the schema: protoc prints unknown ones by number.
-    std::istringstream lines(text);
+    const std::string text = protoc_text(model);
     std::string line;
-    size_t unknown = 0, packets = 0;
-    while (std::getline(lines, line)) {
-        const size_t first = line.find_first_not_of(' ');
-        if (first != std::string::npos && std::isdigit(static_cast<unsigned char>(line[first]))) ++unknown;
-        if (line == "packet {") ++packets;
-    }
-    CHECK(unknown == 0);
-    CHECK(packets > 0);
+    INFO(text.substr(0, 4000));
 
     auto has = [&](const std::string& needle) {
         INFO("looking for: " << needle);
@@ -707,8 +725,9 @@ TEST_CASE("perfetto.pftrace: protoc decodes it with the upstream field numbers",
     CHECK(times.count(75'001) == 1);
     CHECK(times.count(80'123) == 1);
     CHECK(times.count(101'234) == 1);
-    // Annotation names are not interned (the slices carry none).
-    CHECK(text.find("debug_annotation_names") == std::string::npos);
+    // One annotation name is interned, once: the wait slices' "woken by".
+    CHECK(text.find("debug_annotation_names") == text.rfind("debug_annotation_names"));
+    has("debug_annotation_names {\n      iid: 1\n      name: \"woken by\"\n    }");
     has("clock_id: 64\n      timestamp: 0\n      is_incremental: true");
     has("clock_id: 6\n      timestamp: 0\n");
     has("name: \"created (process)\"");

@@ -356,11 +356,12 @@ void Correlator::enter_state(uint32_t index, RunState next, uint64_t ts, WokenBy
 // is still state.run_state, its wait state.wait). A stretch off a CPU
 // begins when it leaves Running (or its life starts elsewhere); a wait
 // that ends in Runnable continues the stretch; it ends in Running, or in
-// another wait (an anomaly's Other).
+// another wait (an anomaly's Other). Its slot in model_.off_cpu is taken
+// when it begins, so the stretches are in order of their starts.
 void Correlator::track_off_cpu(uint32_t index, RunState next, uint64_t ts, WokenBy woken) {
     TaskState& state = states_[index];
-    if (state.off_open) {
-        OffCpuInterval& off = state.off;
+    if (state.off) {
+        OffCpuInterval& off = model_.off_cpu[*state.off];
         if (is_wait(state.run_state)) {  // its wait ends here
             off.wait = state.wait ? *state.wait : OffCpuInterval::kNoWait;
             off.waker = woken.kind;
@@ -371,20 +372,21 @@ void Correlator::track_off_cpu(uint32_t index, RunState next, uint64_t ts, Woken
         end_off_cpu(state, ts);
     }
     if (next == RunState::Running) return;
-    OffCpuInterval& off = state.off;
-    off = OffCpuInterval{};
+    state.off = model_.off_cpu.size();
+    OffCpuInterval& off = model_.off_cpu.emplace_back();
     off.task = index;
     off.wait = OffCpuInterval::kNoWait;
+    off.waker_pid = 0;
     off.state = next;
-    off.start_ns = off.woken_ns = ts - meta_.trace_start_ns;
-    state.off_open = true;
+    off.waker = WakerKind::Unknown;
+    off.start_ns = off.woken_ns = off.end_ns = ts - meta_.trace_start_ns;
 }
 
+// An empty stretch (it ended where it began, or never ended: a task's
+// last one after its death) keeps end_ns == start_ns and is dropped at the end.
 void Correlator::end_off_cpu(TaskState& state, uint64_t ts) {
-    state.off_open = false;
-    OffCpuInterval& off = state.off;
-    off.end_ns = ts - meta_.trace_start_ns;
-    if (off.end_ns > off.start_ns && states_known_) model_.off_cpu.push_back(off);
+    model_.off_cpu[*state.off].end_ns = ts - meta_.trace_start_ns;
+    state.off.reset();
 }
 
 // A tracked task left a CPU (not for the last time): preempted, it waits
@@ -905,13 +907,12 @@ RunModel Correlator::finish(const TraceEnd& end) {
 // Each task's states up to the trace's end (a wait still open there ended
 // unseen), or none at all for a trace from before event ABI 4.
 void Correlator::finish_states(uint64_t end_ts) {
-    if (!states_known_) model_.off_cpu.clear();
     for (uint32_t index = 0; index < states_.size(); ++index) {
         TaskState& state = states_[index];
         TaskRecord& task = model_.tasks[index];
         if (state.life_started && !state.life_ended) {
             enter_state(index, state.run_state, end_ts);
-            if (state.off_open) end_off_cpu(state, end_ts);
+            if (state.off) end_off_cpu(state, end_ts);
         }
         if (!states_known_) {
             task.waits.clear();
@@ -920,6 +921,10 @@ void Correlator::finish_states(uint64_t end_ts) {
             task.states = state.states;
         }
     }
+    if (!states_known_) model_.off_cpu.clear();
+    model_.off_cpu.erase(std::remove_if(model_.off_cpu.begin(), model_.off_cpu.end(),
+                                        [](const OffCpuInterval& off) { return off.end_ns <= off.start_ns; }),
+                         model_.off_cpu.end());
 }
 
 // The lesson's states by kind, and its futex words (locks) with their waits.

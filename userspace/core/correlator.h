@@ -83,9 +83,8 @@ private:
         bool life_started = false, life_ended = false;
         std::optional<uint32_t> wait;
         StateTimes states;
-        // The stretch off a CPU it is in (off_open), for model_.off_cpu.
-        OffCpuInterval off{};
-        bool off_open = false;
+        // The stretch off a CPU it is in: its slot in model_.off_cpu.
+        std::optional<size_t> off;
     };
     // Who ended a wait.
     struct WokenBy {

@@ -311,7 +311,7 @@ struct RunModel {
     RunInfo run;
     std::vector<TaskRecord> tasks;  // in order of creation; the root first
     std::vector<OnCpuInterval> intervals;
-    std::vector<OffCpuInterval> off_cpu;  // in the order they ended; empty when states are unknown
+    std::vector<OffCpuInterval> off_cpu;  // in the order they began; empty when states are unknown
     std::vector<Phase> phases;  // in time order, covering the whole run
     Summary summary;
     Anomalies anomalies;
