@@ -52,8 +52,8 @@ json interval_columns(const RunModel& model) {
 // The stretches off a CPU, by start, as flat columns [task, label, start,
 // waiting, runnable, waker, ...] (ns): label indexes `labels` ("Runnable",
 // "Sleeping: futex lock1", ...); waiting is the wait's part (0 for a stretch
-// runnable throughout), runnable the rest; waker is the pid of the traced
-// task that ended the wait, 0 for outside the trace, -1 when not known.
+// runnable throughout), runnable the rest; waker is the index of the traced
+// task that ended the wait, -1 for outside the trace, -2 when not known.
 json off_cpu_columns(const RunModel& model, json& labels) {
     std::vector<OffCpuInterval> sorted = model.off_cpu;  // in order already from the correlator
     std::stable_sort(sorted.begin(), sorted.end(),
@@ -75,9 +75,9 @@ json off_cpu_columns(const RunModel& model, json& labels) {
         flat.push_back(off.woken_ns - off.start_ns);
         flat.push_back(off.end_ns - off.woken_ns);
         switch (off.waker) {
-            case WakerKind::Traced: flat.push_back(off.waker_pid); break;
-            case WakerKind::Outside: flat.push_back(0); break;
-            case WakerKind::Unknown: flat.push_back(-1); break;
+            case WakerKind::Traced: flat.push_back(off.waker_task); break;
+            case WakerKind::Outside: flat.push_back(-1); break;
+            case WakerKind::Unknown: flat.push_back(-2); break;
         }
     }
     return flat;

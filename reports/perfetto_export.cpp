@@ -238,6 +238,21 @@ public:
         p = pb::put_uint(p, fld::kTeNameIid, name_iid);
         close_track_event(te, p);
     }
+    // The same, with one debug annotation whose name and string value are interned.
+    void slice_begin(uint64_t ts, uint64_t track, uint64_t category_iid, uint64_t name_iid, uint64_t annotation_name_iid,
+                     uint64_t annotation_value_iid) {
+        char* te = open_track_event(ts);
+        char* p = pb::put_uint(te, fld::kTeType, fld::kTypeSliceBegin);
+        p = pb::put_uint(p, fld::kTeTrackUuid, track);
+        p = pb::put_uint(p, fld::kTeCategoryIids, category_iid);
+        p = pb::put_uint(p, fld::kTeNameIid, name_iid);
+        p = pb::put_tag(p, fld::kTeDebugAnnotations, pb::kLen) + 1;  // + the length slot
+        char* annotation = p;
+        p = pb::put_uint(p, fld::kDaNameIid, annotation_name_iid);
+        p = pb::put_uint(p, fld::kDaStringValueIid, annotation_value_iid);
+        annotation[-1] = static_cast<char>(p - annotation);
+        close_track_event(te, p);
+    }
     void slice_end(uint64_t ts, uint64_t track) {
         char* te = open_track_event(ts);
         char* p = pb::put_uint(te, fld::kTeType, fld::kTypeSliceEnd);
@@ -255,8 +270,10 @@ private:
     }
     // The largest slice_begin: tag and length slot 2, timestamp 1 + 10, sequence
     // id 2, TrackEvent tag and length slot 2, type 2, track 1 + 10, category
-    // 1 + 10, name 1 + 10 bytes (slice_end is smaller).
-    static constexpr size_t kSmallPacket = 2 + (1 + pb::kMaxVarint) + 2 + 2 + 2 + 3 * (1 + pb::kMaxVarint);
+    // 1 + 10, name 1 + 10 bytes, an annotation's tag and length slot 2 and
+    // its two ids (tags of up to 2 bytes) 2 + 10 each (slice_end is smaller).
+    static constexpr size_t kSmallPacket =
+        2 + (1 + pb::kMaxVarint) + 2 + 2 + 2 + 3 * (1 + pb::kMaxVarint) + 2 + 2 * (2 + pb::kMaxVarint);
     static_assert(kSmallPacket - 2 <= 127, "a small packet's lengths fit their one-byte slots");
     static_assert(fld::kTracePacket < 16 && fld::kTrackEvent < 16, "one-byte tags before the length slots");
     char* open_track_event(uint64_t ts) {
@@ -674,32 +691,26 @@ private:
     }
 
     // Who ended the wait, as the wait slice's debug annotation "woken by":
-    // the traced task with that pid then (the latest created by then), or
-    // "outside the trace"; none when not known. Name and value are
-    // interned: a wait slice carries two small ids, and a value's text is
-    // sent once, in the packet of the first slice that uses it (interned).
+    // the traced task, or "outside the trace"; none when not known. Name
+    // and value are interned: a wait slice carries two small ids, and a
+    // value's text is sent once, in the packet of the first slice that uses
+    // it (`interned` is then set to that InternedData).
     uint64_t waker_iid(const OffCpuInterval& off, std::string& interned) {
         const size_t outside = model_.tasks.size();
-        size_t waker = outside;
-        if (off.waker == WakerKind::Traced) {
-            auto found = tasks_with_pid_.find(off.waker_pid);
-            if (found != tasks_with_pid_.end())
-                for (size_t j : found->second)
-                    if (model_.tasks[j].created_ns.value_or(0) <= off.woken_ns) waker = j;  // in creation order
-            if (waker == outside) waker = outside + 1 + off.waker_pid;  // not in the model: named by its pid
-        }
-        auto [it, fresh] = waker_iids_.try_emplace(waker, waker_iids_.size() + 1);
-        if (fresh) {
-            const std::string text = waker < outside    ? valid_utf8(cpu_slice_name(model_.tasks[waker]))
-                                     : waker == outside ? std::string("outside the trace")
-                                                        : "pid " + std::to_string(off.waker_pid);
+        const size_t waker = off.waker == WakerKind::Traced && off.waker_task < outside ? off.waker_task : outside;
+        if (waker_iids_.empty()) waker_iids_.resize(outside + 1);
+        uint64_t& iid = waker_iids_[waker];
+        if (iid == 0) {
+            iid = ++waker_texts_;
             pb::Message value;
-            value.uint(fld::kInternedIid, it->second).bytes(fld::kInternedName, text);
+            value.uint(fld::kInternedIid, iid)
+                .bytes(fld::kInternedName, waker < outside ? valid_utf8(cpu_slice_name(model_.tasks[waker]))
+                                                           : std::string("outside the trace"));
             pb::Message data;
             data.message(fld::kIdDebugAnnotationStringValues, value);
             interned = data.data();
         }
-        return it->second;
+        return iid;
     }
 
     template <typename Heap>
@@ -711,16 +722,20 @@ private:
             writer_.slice_begin(off.start_ns, track, kCatState, wait_iid(off));
         } else {
             std::string interned;
-            pb::Message annotation;
-            annotation.uint(fld::kDaNameIid, kWokenByIid).uint(fld::kDaStringValueIid, waker_iid(off, interned));
-            pb::Message& event = instant_scratch_;
-            event.clear();
-            event.uint(fld::kTeType, fld::kTypeSliceBegin)
-                .uint(fld::kTeTrackUuid, track)
-                .uint(fld::kTeCategoryIids, kCatState)
-                .uint(fld::kTeNameIid, wait_iid(off))
-                .message(fld::kTeDebugAnnotations, annotation);
-            writer_.event(off.start_ns, interned, event.data());
+            const uint64_t waker = waker_iid(off, interned);
+            if (interned.empty()) {
+                writer_.slice_begin(off.start_ns, track, kCatState, wait_iid(off), kWokenByIid, waker);
+            } else {  // the first slice this waker ended: its text goes with it
+                pb::Message annotation;
+                annotation.uint(fld::kDaNameIid, kWokenByIid).uint(fld::kDaStringValueIid, waker);
+                pb::Message event;
+                event.uint(fld::kTeType, fld::kTypeSliceBegin)
+                    .uint(fld::kTeTrackUuid, track)
+                    .uint(fld::kTeCategoryIids, kCatState)
+                    .uint(fld::kTeNameIid, wait_iid(off))
+                    .message(fld::kTeDebugAnnotations, annotation);
+                writer_.event(off.start_ns, interned, event.data());
+            }
         }
         open.emplace(off.woken_ns, ending(kWaitEnds, k));
     }
@@ -832,7 +847,8 @@ private:
     std::array<uint64_t, kRunStateCount> state_iid_{};    // per state: a stretch's name with no wait record
     uint64_t runnable_iid_ = 0;
     std::unordered_map<uint32_t, std::vector<size_t>> tasks_with_pid_;
-    std::unordered_map<size_t, uint64_t> waker_iids_;  // waker task (tasks.size(): outside) -> its text's iid
+    std::vector<uint64_t> waker_iids_;  // per waker task (tasks.size(): outside): its text's iid, 0 until sent
+    uint64_t waker_texts_ = 0;          // the waker texts interned so far
     std::vector<uint32_t> first_interval_;
     std::unordered_map<uint32_t, std::vector<FlowEnd>> slice_flows_;  // interval -> flows on its task-track BEGIN
     std::vector<bool> has_flows_;  // per interval: in slice_flows_ (a bit test, not a hash, per interval)

@@ -476,14 +476,10 @@
       return state === "Runnable" ? "runnable" : state === "Sleeping" ? "sleeping" : state === "Blocked" ? "blocked" : "other";
     }
     const OFF_DRAW = [["sleeping", 0.3], ["blocked", 0.3], ["other", 0.3], ["runnable", 0.6]];  // class, height fraction
-    // The traced task with that pid when it woke another: the latest created by then.
-    const tasksByPid = new Map();
-    tasks.forEach((t, i) => { if (!tasksByPid.has(t.pid)) tasksByPid.set(t.pid, []); tasksByPid.get(t.pid).push(i); });
-    function wakerText(pid, at) {
-      if (pid === 0) return "outside the trace (another program, an interrupt, a timer)";
-      if (pid < 0) return "not seen";
-      const same = (tasksByPid.get(pid) || []).filter(i => (tasks[i].created_ns === null ? 0 : tasks[i].created_ns) <= at);
-      return same.length ? taskLabel(tasks[same[same.length - 1]]) : "pid " + pid;
+    // Who ended a wait: a task's index, -1 outside the trace, -2 not known.
+    function wakerText(waker) {
+      if (waker === -1) return "outside the trace (another program, an interrupt, a timer)";
+      return waker >= 0 && tasks[waker] ? taskLabel(tasks[waker]) : "not seen";
     }
     if (taskOff) {
       const key = el("div", { class: "legend", id: "state-legend" }, "Task lanes:");
@@ -790,7 +786,7 @@
         const label = offLabels[off[5 * i]], start = off[5 * i + 1], woken = off[5 * i + 2], end = off[5 * i + 3];
         let text = "";
         if (offClass(label) !== "runnable" && woken > start)
-          text += "\n" + label + " " + fmt(start) + " – " + fmt(woken) + " (" + fmt(woken - start) + "), ended by " + wakerText(off[5 * i + 4], woken);
+          text += "\n" + label + " " + fmt(start) + " – " + fmt(woken) + " (" + fmt(woken - start) + "), ended by " + wakerText(off[5 * i + 4]);
         if (end > woken || offClass(label) === "runnable")
           text += "\nrunnable (waiting for a CPU) " + fmt(offClass(label) === "runnable" ? start : woken) + " – " + fmt(end) +
             " (" + fmt(end - (offClass(label) === "runnable" ? start : woken)) + ")";

@@ -972,11 +972,11 @@ TEST_CASE("the timeline's data holds each stretch off a CPU with what it waited 
     }
     using Row = std::tuple<std::string, uint64_t, uint64_t, uint64_t, int64_t>;
     const std::vector<Row> expected = {
-        {"Runnable", 21 * kUs, 0, 9 * kUs, -1},
-        {"Sleeping: futex lock1", 50 * kUs, 30 * kUs, 10 * kUs, kRoot},
-        {"Runnable", 100 * kUs, 0, 20 * kUs, -1},
-        {"Blocked: read", 130 * kUs, 20 * kUs, 10 * kUs, 0},
-        {"Sleeping: clock_nanosleep", 170 * kUs, 30 * kUs, 10 * kUs, 0},
+        {"Runnable", 21 * kUs, 0, 9 * kUs, -2},
+        {"Sleeping: futex lock1", 50 * kUs, 30 * kUs, 10 * kUs, 0},  // the root, task 0
+        {"Runnable", 100 * kUs, 0, 20 * kUs, -2},
+        {"Blocked: read", 130 * kUs, 20 * kUs, 10 * kUs, -1},
+        {"Sleeping: clock_nanosleep", 170 * kUs, 30 * kUs, 10 * kUs, -1},
     };
     CHECK(thread == expected);
     CHECK(labels.size() == 4);  // each label once

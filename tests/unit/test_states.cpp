@@ -145,7 +145,7 @@ TEST_CASE("each stretch off a CPU is on record with what it waited in and who en
     CHECK(wait_syscall(off[1]) == kNrFutex);
     CHECK(thread.waits.at(off[1].wait).lock == 1);
     CHECK(off[1].waker == WakerKind::Traced);
-    CHECK(off[1].waker_pid == kRoot);
+    CHECK(m.tasks.at(off[1].waker_task).pid == kRoot);
     // Preempted: runnable throughout.
     CHECK(off[2].state == RunState::Runnable);
     CHECK((off[2].start_ns == 100 * kUs && off[2].woken_ns == 100 * kUs && off[2].end_ns == 120 * kUs));

@@ -307,10 +307,10 @@ void Correlator::on_wakeup(const Event& e, const Wakeup& body) {
     WokenBy woken{WakerKind::Outside, 0};
     if (body.context_unknown) {
         woken = WokenBy{WakerKind::Unknown, 0};
-    } else if (!body.in_interrupt && body.waker_pid != 0 && body.waker_pid != e.pid &&
-               live_.contains(body.waker_pid)) {
+    } else if (const uint32_t* waker = live_.find(body.waker_pid);
+               !body.in_interrupt && body.waker_pid != 0 && body.waker_pid != e.pid && waker) {
         states_[index].woken.add(body.waker_pid, 1, task.woken_by);
-        woken = WokenBy{WakerKind::Traced, body.waker_pid};
+        woken = WokenBy{WakerKind::Traced, body.waker_pid, *waker};
     }
     TaskState& state = states_[index];
     if (state.life_started && !is_wait(state.run_state)) {
@@ -365,7 +365,7 @@ void Correlator::track_off_cpu(uint32_t index, RunState next, uint64_t ts, Woken
         if (is_wait(state.run_state)) {  // its wait ends here
             off.wait = state.wait ? *state.wait : OffCpuInterval::kNoWait;
             off.waker = woken.kind;
-            off.waker_pid = woken.pid;
+            off.waker_task = woken.task;
             off.woken_ns = ts - meta_.trace_start_ns;
             if (next == RunState::Runnable) return;
         }
@@ -376,7 +376,7 @@ void Correlator::track_off_cpu(uint32_t index, RunState next, uint64_t ts, Woken
     OffCpuInterval& off = model_.off_cpu.emplace_back();
     off.task = index;
     off.wait = OffCpuInterval::kNoWait;
-    off.waker_pid = 0;
+    off.waker_task = 0;
     off.state = next;
     off.waker = WakerKind::Unknown;
     off.start_ns = off.woken_ns = off.end_ns = ts - meta_.trace_start_ns;

@@ -89,7 +89,7 @@ private:
     // Who ended a wait.
     struct WokenBy {
         WakerKind kind = WakerKind::Unknown;
-        uint32_t pid = 0;  // Traced: the waker
+        uint32_t pid = 0, task = 0;  // Traced: the waker, and its index in the model
     };
     struct PendingCreation {
         uint64_t enter_ts;

@@ -171,7 +171,7 @@ struct OffCpuInterval {
     static constexpr uint32_t kNoWait = ~uint32_t{0};
     uint32_t task;       // index into RunModel::tasks
     uint32_t wait;       // index into the task's waits; kNoWait: none (runnable, or other with no wait)
-    uint32_t waker_pid;  // WakerKind::Traced: who ended the wait
+    uint32_t waker_task;  // WakerKind::Traced: who ended the wait (index into RunModel::tasks)
     RunState state;
     WakerKind waker;
     uint64_t start_ns, woken_ns, end_ns;  // relative to trace start
