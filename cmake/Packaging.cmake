@@ -34,7 +34,7 @@ foreach(file ${CXTRACE_LAB_FILES})
 endforeach()
 
 # Man pages, written by hand (userspace/cli/man/), gzipped as Debian wants.
-set(CXTRACE_MAN_PAGES cxtrace.1 cxtrace-run.1 cxtrace-report.1 cxtrace-list.1)
+set(CXTRACE_MAN_PAGES cxtrace.1 cxtrace-run.1 cxtrace-report.1 cxtrace-list.1 cxtrace-lab.1)
 set(man_gz)
 foreach(page ${CXTRACE_MAN_PAGES})
   set(source ${CMAKE_SOURCE_DIR}/userspace/cli/man/${page})
@@ -52,6 +52,13 @@ install(FILES ${man_gz} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 # Bash completion: the workload names come from the list the workloads are
 # built from (a test checks it against `cxtrace list`).
 string(REPLACE ";" " " CXTRACE_WORKLOAD_NAMES "${CXTRACE_WORKLOADS}")
+set(lab_sheet_names)
+foreach(file ${CXTRACE_LAB_FILES})
+  if(file MATCHES "^([^/]+)\\.toml$")
+    list(APPEND lab_sheet_names ${CMAKE_MATCH_1})
+  endif()
+endforeach()
+string(REPLACE ";" " " CXTRACE_LAB_SHEET_NAMES "${lab_sheet_names}")
 set(CXTRACE_WORKLOADS_FROM_BINDIR ${workloads_from_bindir})
 configure_file(${CMAKE_SOURCE_DIR}/userspace/cli/completion/cxtrace.bash.in
                ${CMAKE_BINARY_DIR}/completion/cxtrace @ONLY)

@@ -28,7 +28,10 @@ const std::vector<Entry>& entries() {
         {{"tasks", "", "", true, "tasks in the lesson (with @phase: created in the phase)"}, 0, 0, {}},
         {{"processes", "", "", false, "processes: distinct thread groups (tgids)"}, 0, 0, {}},
         {{"threads", "", "", false, "tasks created as threads (CLONE_THREAD)"}, 0, 0, {}},
-        {{"address_spaces", "", "", false, "distinct address spaces (mm ids, exec'd ones included)"}, 0, 0, {}},
+        {{"address_spaces", "", "", false,
+          "distinct address spaces the programs ran in: each created task's, each exec's, and the root's own "
+          "only when it never exec'd"},
+         0, 0, {}},
         {{"created", "KIND", "", true, "tasks created of KIND (process, thread, vfork, shared-vm)"}, 1, 1, {Arg::Kind}},
         {{"first_run_us", "KIND[:STAT]", "µs", true,
           "creation latency to first run of tasks of KIND: STAT p50 (default), min, p90, max or count"},
@@ -66,7 +69,9 @@ const std::vector<Entry>& entries() {
         {{"exit_signal", "TASK", "", false, "the signal that killed the task, 0 when it exited"}, 1, 1, {Arg::Task}},
         {{"task_migrations", "TASK", "", false, "the task's migrations"}, 1, 1, {Arg::Task}},
         {{"task_cpus", "TASK", "", false, "distinct CPUs the task ran on"}, 1, 1, {Arg::Task}},
-        {{"shares_mm", "TASK:TASK", "", false, "yes when both were created in one address space, else no"}, 2, 2,
+        {{"shares_mm", "TASK:TASK", "", false,
+          "yes when both ran in one address space when the later of the two was created, else no"},
+         2, 2,
          {Arg::Task, Arg::Task}},
         {{"same_process", "TASK:TASK", "", false, "yes when getpid() is the same in both (one tgid), else no"}, 2, 2,
          {Arg::Task, Arg::Task}},
@@ -186,6 +191,29 @@ const TaskRecord* find_task(const RunModel& view, const std::string& selector) {
     return nullptr;
 }
 
+// The address space a task ran in at `ts`: the one it was created with,
+// or its latest exec's by then.
+uint32_t mm_at(const TaskRecord& task, uint64_t ts) {
+    uint32_t mm = task.mm;
+    for (const ExecRecord& exec : task.execs)
+        if (exec.ts_ns <= ts) mm = exec.mm;
+    return mm;
+}
+
+// The address spaces the lesson's programs ran in: each created task's, each
+// exec's, and the root's own only when it never exec'd (a root that exec'd
+// at once was the launcher's copy, held before the program started).
+uint64_t program_address_spaces(const RunModel& view) {
+    std::set<uint32_t> spaces;
+    for (size_t i = 0; i < view.tasks.size(); ++i) {
+        const TaskRecord& task = view.tasks[i];
+        if (task.mm && !(i == 0 && !task.execs.empty())) spaces.insert(task.mm);
+        for (const ExecRecord& exec : task.execs)
+            if (exec.mm) spaces.insert(exec.mm);
+    }
+    return spaces.size();
+}
+
 Measured latency(const std::map<std::string, LatencyStats>& by_kind, const MetricTerm& term) {
     auto found = by_kind.find(term.args[0]);
     std::string stat = term.args.size() > 1 ? term.args[1] : "p50";
@@ -239,7 +267,7 @@ Measured measure_term(const RunModel& model, const RunModel& view, const MetricT
     }
     if (name == "processes") return number(static_cast<double>(s.processes));
     if (name == "threads") return number(static_cast<double>(s.threads));
-    if (name == "address_spaces") return number(static_cast<double>(s.address_spaces));
+    if (name == "address_spaces") return number(static_cast<double>(program_address_spaces(view)));
     if (name == "created") {
         if (phase) {
             auto found = phase->created.find(term.args[0]);
@@ -320,8 +348,11 @@ Measured measure_term(const RunModel& model, const RunModel& view, const MetricT
     const TaskRecord* b = task_arg(1);
     if (!b) return unknown("the run has no task " + term.args[1]);
     if (name == "shares_mm") {
-        if (!a->mm || !b->mm) return unknown("an address space is not known");
-        return yes_no(a->mm == b->mm);
+        // When the later of the two was created: what each ran in then.
+        const uint64_t at = std::max(a->created_ns.value_or(0), b->created_ns.value_or(0));
+        const uint32_t mm_a = mm_at(*a, at), mm_b = mm_at(*b, at);
+        if (!mm_a || !mm_b) return unknown("an address space is not known");
+        return yes_no(mm_a == mm_b);
     }
     if (name == "same_process") return yes_no(a->tgid == b->tgid);
     if (name == "parent_is") return yes_no(a->ppid == b->tgid);
