@@ -216,7 +216,8 @@ int lab_command(const LabOptions& options, const std::optional<InvokingUser>& us
     for (const std::string& program : sheet->workload.needs)
         if (!check_command_exists(program)) {
             print_error("skipped: the lab sheet " + sheet->name + " needs " + program +
-                        ", which is not installed here (on Debian: sudo apt install " + program + ")");
+                        ", which is not installed here (on Debian: sudo apt install " +
+                        program.substr(program.rfind('/') + 1) + ")");
             return kExitFailure;
         }
 
