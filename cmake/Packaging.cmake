@@ -7,9 +7,9 @@
 #   share/man/man1/cxtrace*.1.gz            cxtrace(1) and one page per subcommand
 #   share/bash-completion/completions/cxtrace
 #   share/doc/cxtrace/README.md
-# Lab sheets (issue 12) are not written yet: once they exist they belong in
-# share/cxtrace/labs (CXTRACE_LAB_SHEETS_INSTALL_DIR below), found by the
-# binary relative to its own directory as the workloads are.
+#   share/cxtrace/labs/<sheet>.toml          the lab sheets (cxtrace lab), and
+#   share/cxtrace/labs/python/<program>.py   the Python programs two of them trace
+# The binary finds the sheets relative to its own directory, as the workloads.
 include(GNUInstallDirs)
 
 set(CXTRACE_WORKLOADS_INSTALL_DIR ${CMAKE_INSTALL_LIBEXECDIR}/cxtrace)
@@ -19,15 +19,22 @@ set(CXTRACE_LAB_SHEETS_INSTALL_DIR ${CMAKE_INSTALL_DATADIR}/cxtrace/labs)
 # installed tree works under any prefix, and so does an extracted package.
 file(RELATIVE_PATH workloads_from_bindir ${CMAKE_INSTALL_FULL_BINDIR}
      ${CMAKE_INSTALL_FULL_LIBEXECDIR}/cxtrace)
-target_compile_definitions(cxtrace PRIVATE CXTRACE_WORKLOADS_FROM_BINDIR="${workloads_from_bindir}")
+file(RELATIVE_PATH labs_from_bindir ${CMAKE_INSTALL_FULL_BINDIR}
+     ${CMAKE_INSTALL_PREFIX}/${CXTRACE_LAB_SHEETS_INSTALL_DIR})
+target_compile_definitions(cxtrace PRIVATE CXTRACE_WORKLOADS_FROM_BINDIR="${workloads_from_bindir}"
+  CXTRACE_LABS_FROM_BINDIR="${labs_from_bindir}")
 
 set(CMAKE_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
     OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 install(TARGETS cxtrace RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ${CXTRACE_WORKLOADS} RUNTIME DESTINATION ${CXTRACE_WORKLOADS_INSTALL_DIR})
+foreach(file ${CXTRACE_LAB_FILES})
+  get_filename_component(subdir ${file} DIRECTORY)
+  install(FILES ${CMAKE_SOURCE_DIR}/workloads/labs/${file} DESTINATION ${CXTRACE_LAB_SHEETS_INSTALL_DIR}/${subdir})
+endforeach()
 
 # Man pages, written by hand (userspace/cli/man/), gzipped as Debian wants.
-set(CXTRACE_MAN_PAGES cxtrace.1 cxtrace-run.1 cxtrace-report.1 cxtrace-list.1)
+set(CXTRACE_MAN_PAGES cxtrace.1 cxtrace-run.1 cxtrace-report.1 cxtrace-list.1 cxtrace-lab.1)
 set(man_gz)
 foreach(page ${CXTRACE_MAN_PAGES})
   set(source ${CMAKE_SOURCE_DIR}/userspace/cli/man/${page})
@@ -45,6 +52,13 @@ install(FILES ${man_gz} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 # Bash completion: the workload names come from the list the workloads are
 # built from (a test checks it against `cxtrace list`).
 string(REPLACE ";" " " CXTRACE_WORKLOAD_NAMES "${CXTRACE_WORKLOADS}")
+set(lab_sheet_names)
+foreach(file ${CXTRACE_LAB_FILES})
+  if(file MATCHES "^([^/]+)\\.toml$")
+    list(APPEND lab_sheet_names ${CMAKE_MATCH_1})
+  endif()
+endforeach()
+string(REPLACE ";" " " CXTRACE_LAB_SHEET_NAMES "${lab_sheet_names}")
 set(CXTRACE_WORKLOADS_FROM_BINDIR ${workloads_from_bindir})
 configure_file(${CMAKE_SOURCE_DIR}/userspace/cli/completion/cxtrace.bash.in
                ${CMAKE_BINARY_DIR}/completion/cxtrace @ONLY)

@@ -566,6 +566,34 @@ std::string escape_text(const std::string& text, bool control_as_span) {
 
 std::string html_escape(const std::string& text) { return escape_text(text, false); }
 
+namespace {
+
+// "Your predictions" (cxtrace lab): each question, the student's prediction
+// beside what was measured, the verdict and the sheet's explanation.
+std::string predictions_section_html(const LabPredictions& lab) {
+    std::string html = "<section id=\"predictions\" class=\"predictions\"><h2>Your predictions</h2>\n<p>Lab sheet <span "
+                       "class=\"mono\">" +
+                       html_escape(lab.sheet) + "</span> (" + html_escape(lab.sheet_version) + "), seed " +
+                       html_escape(lab.seed);
+    if (!lab.student.empty()) html += ", student " + html_escape(lab.student);
+    if (!lab.parameters.empty()) html += "; parameters: <span class=\"mono\">" + html_escape(lab.parameters) + "</span>";
+    size_t right = 0;
+    for (const PredictionRow& row : lab.rows) right += row.verdict == "right";
+    html += ". " + std::to_string(right) + " of " + std::to_string(lab.rows.size()) + " predicted right.</p>\n";
+    html += "<table class=\"predictions\"><thead><tr><th>question</th><th>you predicted</th><th>measured</th>"
+            "<th>verdict</th></tr></thead><tbody>\n";
+    for (const PredictionRow& row : lab.rows) {
+        html += "<tr class=\"verdict-" + html_escape(row.verdict) + "\"><td><span class=\"mono\">" + html_escape(row.id) +
+                "</span>: " + html_escape(row.prompt) + "</td><td>" + html_escape(row.prediction) + "</td><td>" +
+                html_escape(row.measured) + "</td><td class=\"verdict\">" + html_escape(row.verdict) + "</td></tr>\n";
+        if (!row.explanation.empty())
+            html += "<tr class=\"explanation\"><td colspan=\"4\">" + html_escape(row.explanation) + "</td></tr>\n";
+    }
+    return html + "</tbody></table></section>\n";
+}
+
+}  // namespace
+
 // script_safe_json, appended to out. Used on chunks of a TextOut, which
 // never splits one put() (a whole JSON string): U+2028's three bytes stay
 // in one chunk.
@@ -602,7 +630,12 @@ std::string render_html_report(const RunModel& model, const json& report) {
     return render_to_string([&](TextOut& out) { write_html_report(model, report, out); });
 }
 
-void write_html_report(const RunModel& model, const nlohmann::json& report, TextOut& out) {
+std::string render_html_report(const RunModel& model, const ReportExtras& extras) {
+    const json report = report_json(model);
+    return render_to_string([&](TextOut& out) { write_html_report(model, report, out, extras); });
+}
+
+void write_html_report(const RunModel& model, const nlohmann::json& report, TextOut& out, const ReportExtras& extras) {
     const RunInfo& run = model.run;
     std::string title = run.workload.empty() ? command_line(run.command) : run.workload;
     std::string page;  // the page around the data
@@ -640,6 +673,7 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
         page += "</ul></div>\n";
     }
     if (auto note = scope_note(model)) page += "<div class=\"scope-note\" id=\"scope-note\">" + html_escape(*note) + "</div>\n";
+    if (extras.predictions) page += predictions_section_html(*extras.predictions);
     page += "<dl class=\"facts\">";
     auto fact = [&](const std::string& name, const std::string& value) {
         page += "<div><dt>" + name + "</dt><dd>" + html_escape(value) + "</dd></div>";

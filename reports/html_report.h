@@ -3,7 +3,9 @@
 // is embedded as JSON; the page's script draws the charts and the timeline.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +28,20 @@ constexpr size_t kHtmlTaskLaneDigits = 500'000;
 constexpr size_t kHtmlMaxTaskLaneBins = 1000;
 constexpr size_t kHtmlMinTaskLaneBins = 200;
 
+// A lab's predictions beside what was measured (cxtrace lab), already
+// graded and worded: the page only shows them, escaped.
+struct PredictionRow {
+    std::string id, prompt, prediction, measured, verdict, explanation;  // verdict: right, wrong, unanswered, not-measured
+};
+struct LabPredictions {
+    std::string sheet, sheet_version, student, seed, parameters;
+    std::vector<PredictionRow> rows;
+};
+// What a report can carry besides the run model.
+struct ReportExtras {
+    std::optional<LabPredictions> predictions;  // report.html then opens with "Your predictions"
+};
+
 std::string html_escape(const std::string& text);
 // JSON text made safe inside <script>: no "</script>", "<!--" or U+2028.
 std::string script_safe_json(const std::string& json_text);
@@ -33,6 +49,8 @@ std::string render_html_report(const RunModel& model);
 // The same, reusing report_json(model) when the caller has built it already.
 std::string render_html_report(const RunModel& model, const nlohmann::json& report);
 // The same, streamed to out (report may lack "tasks": they come from the model).
-void write_html_report(const RunModel& model, const nlohmann::json& report, TextOut& out);
+void write_html_report(const RunModel& model, const nlohmann::json& report, TextOut& out,
+                       const ReportExtras& extras = {});
+std::string render_html_report(const RunModel& model, const ReportExtras& extras);
 
 }  // namespace cxt

@@ -38,8 +38,17 @@ struct ReportOptions {
     std::optional<std::string> from_exec;  // replaces the trace's own --from-exec
 };
 
+struct LabOptions {
+    std::string sheet;                // a bundled sheet's name or a path; "" lists the sheets
+    std::string answers_file;         // predictions from this file instead of the terminal
+    std::optional<uint64_t> seed;     // chooses the sheet's parameters (default: a random one, recorded)
+    std::string student;
+    std::string output_dir;
+};
+
 int run_command(const RunOptions& options, const std::optional<InvokingUser>& user);
 int report_command(const ReportOptions& options, const std::optional<InvokingUser>& user);
 int list_command();
+int lab_command(const LabOptions& options, const std::optional<InvokingUser>& user);
 
 }  // namespace cxt

@@ -110,6 +110,31 @@ Subcommand setup_report(CLI::App& app, cxt::ReportOptions& options) {
             [&options](const std::optional<InvokingUser>& user) { return cxt::report_command(options, user); }};
 }
 
+Subcommand setup_lab(CLI::App& app, cxt::LabOptions& options) {
+    auto* lab = app.add_subcommand("lab", "Predict, then observe: answer a lab sheet's questions, trace its workload, "
+                                          "and see your predictions checked (no SHEET: list the sheets)");
+    lab->add_option("sheet", options.sheet, "A bundled lab sheet's name (see `cxtrace lab`) or a sheet file's path")
+        ->type_name("SHEET");
+    lab->add_option("--answers", options.answers_file,
+                    "Read the predictions from FILE (one `id = value` a line) instead of asking on the terminal")
+        ->type_name("FILE")
+        ->check(CLI::ExistingFile);
+    auto* seed = lab->add_option("--seed", "Choose the sheet's parameters with this seed (default: a random one, "
+                                           "printed and recorded in lab.json)")
+                     ->type_name("N")
+                     ->check(CLI::Range(uint64_t{0}, uint64_t{UINT32_MAX}));
+    lab->add_option("--student", options.student, "Your name, recorded in lab.json")->type_name("NAME");
+    lab->add_option("-o,--output", options.output_dir,
+                    "Output directory (default: ./cxtrace-reports/<workload>-<time>/)");
+    lab->footer("Examples:\n  cxtrace lab\n  sudo cxtrace lab process-vs-thread --seed $RANDOM --student alice\n"
+                "  sudo cxtrace lab cpu-bound --answers my-answers.txt");
+    lab->callback([&options, seed] {
+        if (seed->count() > 0) options.seed = seed->as<uint64_t>();
+    });
+    return {lab, Rights::regained_to_attach_probes,
+            [&options](const std::optional<InvokingUser>& user) { return cxt::lab_command(options, user); }};
+}
+
 Subcommand setup_list(CLI::App& app) {
     auto* list = app.add_subcommand("list", "List the bundled workloads and the lesson each teaches");
     return {list, Rights::invoker_only, [](const std::optional<InvokingUser>&) { return cxt::list_command(); }};
@@ -154,10 +179,12 @@ int main(int argc, char** argv) {
                                           " and older)",
                          "Print cxtrace's version and its BPF event ABI version, and exit");
     cxt::ReportOptions report_options;
+    cxt::LabOptions lab_options;
     const Subcommand subcommands[] = {
         setup_run(app, run_options),
         setup_report(app, report_options),
         setup_list(app),
+        setup_lab(app, lab_options),
     };
 
     if (args.empty() && run_options.command.empty()) {

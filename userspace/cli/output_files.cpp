@@ -268,7 +268,7 @@ Status write_file_atomically(const std::string& path, const std::function<void(T
     return file->commit();
 }
 
-Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir) {
+Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const ReportExtras& extras) {
     ReportPaths paths{dir + "/" + kJsonFileName, dir + "/" + kHtmlFileName, dir + "/" + kPerfettoFileName};
     // Built once for report.json and the page's data; the tasks, the bulk,
     // are written straight from the model.
@@ -279,7 +279,7 @@ Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir)
         return write_file_atomically(paths.perfetto, [&](TextOut& out) { write_perfetto_trace(model, out); });
     });
     auto html = std::async(std::launch::async, [&] {
-        return write_file_atomically(paths.html, [&](TextOut& out) { write_html_report(model, report, out); });
+        return write_file_atomically(paths.html, [&](TextOut& out) { write_html_report(model, report, out, extras); });
     });
     Status written[] = {
         write_file_atomically(paths.json, [&](TextOut& out) { write_json_report(model, report, out); }),

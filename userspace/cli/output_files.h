@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "html_report.h"
 #include "model.h"
 #include "privileges.h"
 #include "result.h"
@@ -58,8 +59,9 @@ Status write_file_atomically(const std::string& path, const std::function<void(T
 struct ReportPaths {
     std::string json, html, perfetto;
 };
-// Writes report.json, perfetto.pftrace and report.html into dir.
-Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir);
+// Writes report.json, perfetto.pftrace and report.html into dir (the page
+// with the extras: a lab's predictions).
+Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const ReportExtras& extras = {});
 // The lines that tell the user where everything is; the HTML report last.
 std::string report_locations(const ReportPaths& paths, const std::string& trace_path);
 

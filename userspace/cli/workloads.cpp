@@ -10,6 +10,9 @@
 #ifndef CXTRACE_WORKLOADS_FROM_BINDIR
 #define CXTRACE_WORKLOADS_FROM_BINDIR "../libexec/cxtrace"
 #endif
+#ifndef CXTRACE_LABS_FROM_BINDIR
+#define CXTRACE_LABS_FROM_BINDIR "../share/cxtrace/labs"
+#endif
 
 namespace cxt {
 
@@ -65,6 +68,11 @@ bool is_regular_file(const std::string& path) {
     return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool is_directory(const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 }  // namespace
 
 Result<std::string> workload_path(const std::string& name) {
@@ -82,6 +90,17 @@ std::string workload_names() {
     std::string names;
     for (const WorkloadInfo& w : bundled_workloads()) names += (names.empty() ? "" : ", ") + std::string(w.name);
     return names;
+}
+
+Result<std::string> lab_sheets_dir() {
+    const std::string dir = own_directory();
+    const std::string in_build_tree = dir + "/labs";
+    if (is_directory(in_build_tree)) return in_build_tree;
+    const std::string installed = join_lexically(dir, CXTRACE_LABS_FROM_BINDIR);
+    if (is_directory(installed)) return installed;
+    return Error{"the bundled lab sheets are missing: looked for " + installed + " (installed) and " + in_build_tree +
+                     " (build tree); reinstall cxtrace, or rebuild it",
+                 ENOENT};
 }
 
 }  // namespace cxt

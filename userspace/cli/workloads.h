@@ -1,6 +1,7 @@
 // The bundled workloads: one small C++ program per lesson. In the build tree
 // they sit beside the cxtrace executable (build/workloads/<name>); installed,
-// under libexec (/usr/bin/cxtrace runs /usr/libexec/cxtrace/<name>).
+// under libexec (/usr/bin/cxtrace runs /usr/libexec/cxtrace/<name>). The lab
+// sheets are found the same way.
 #pragma once
 
 #include <optional>
@@ -24,5 +25,9 @@ std::optional<WorkloadInfo> find_workload(const std::string& name);
 // (../libexec/cxtrace when installed). An error naming both when neither exists.
 Result<std::string> workload_path(const std::string& name);
 std::string workload_names();
+// The directory of the bundled lab sheets (cxtrace lab), found like the
+// workloads: build/labs beside the binary, else
+// <bindir>/<CXTRACE_LABS_FROM_BINDIR> (../share/cxtrace/labs when installed).
+Result<std::string> lab_sheets_dir();
 
 }  // namespace cxt

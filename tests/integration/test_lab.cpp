@@ -1,0 +1,218 @@
+// Live tests of `cxtrace lab`: every bundled sheet run with --answers, one
+// prediction right and the next wrong in turn, so each run checks both
+// verdicts, and the sheet's answers hold on this machine; lab.json and the
+// page's "Your predictions"; no terminal, bad sheets and answers, skipping.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "live_run.h"
+#include "sheet.h"
+
+using nlohmann::json;
+
+namespace {
+
+const std::string kSheets = CXTRACE_LAB_SHEETS;
+constexpr uint64_t kSeed = 4242;
+
+using Params = std::map<std::string, int64_t>;
+// Per question id: the right prediction and a wrong one, from the parameters.
+using Answers = std::map<std::string, std::pair<std::string, std::string>>;
+using AnswerFn = std::function<Answers(const Params&)>;
+
+std::string n(int64_t value) { return std::to_string(value); }
+
+const std::map<std::string, AnswerFn>& expected_answers() {
+    static const std::map<std::string, AnswerFn> answers = {
+        {"process-vs-thread",
+         [](const Params& p) {
+             // "": no right answer known before the run (it varies): always predicted wrong.
+             return Answers{{"thread-cost", {"b", "a"}},
+                            {"ratio", {"", "1000"}},
+                            {"spaces", {n(p.at("count") + 1), n(2 * p.at("count") + 1)}},
+                            {"getpids", {n(p.at("count") + 1), "1"}}};
+         }},
+        {"creation-methods",
+         [](const Params& p) {
+             return Answers{{"clone-vm-process", {"b", "a"}},
+                            {"vfork-memory", {"a", "b"}},
+                            {"spaces", {n(5 * p.at("count") + 1), n(7 * p.at("count") + 1)}},
+                            {"threads", {n(p.at("count")), n(2 * p.at("count"))}}};
+         }},
+        {"shared-globals",
+         [](const Params&) {
+             return Answers{{"child-shares", {"b", "a"}}, {"thread-shares", {"a", "b"}}, {"spaces", {"2", "1"}}};
+         }},
+        {"pid-vs-tid",
+         [](const Params& p) {
+             return Answers{{"thread-getpid", {"a", "b"}},
+                            {"thread-getppid", {"b", "a"}},
+                            {"leader", {"b", "a"}},
+                            {"getpids", {n(p.at("processes") + 1), n(p.at("processes") + p.at("threads") + 1)}}};
+         }},
+        {"worker-pool",
+         [](const Params& p) {
+             return Answers{{"kernel-tasks", {n(2 * p.at("workers") + 1), n(2 * p.at("jobs") + 1)}},
+                            {"processes", {n(p.at("workers") + 1), n(2 * p.at("workers") + 1)}},
+                            {"thread-memory", {"a", "b"}},
+                            {"busy", {"a", "c"}}};
+         }},
+        {"ipc-queue",
+         [](const Params&) {
+             return Answers{{"spaces", {"3", "1"}}, {"reader-end", {"b", "a"}}, {"reader-asleep", {"a", "c"}},
+                            {"processes", {"3", "2"}}};
+         }},
+        {"io-bound",
+         [](const Params& p) {
+             return Answers{{"threads-time", {n(p.at("ms") * 11 / 10), n(p.at("downloads") * p.at("ms") * 2)}},
+                            {"ranking", {"a c b", "c b a"}},
+                            {"oncpu", {"a", "c"}},
+                            {"threads", {n(p.at("downloads")), n(p.at("downloads") * 2 + 1)}}};
+         }},
+        {"cpu-bound",
+         [](const Params&) {
+             const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+             return Answers{{"threads-cpu", {"b", "a"}},
+                            {"locked-parallel", {"a", "b"}},
+                            {"lock-cpu", {"b", "c"}},
+                            {"cpus", {n(cpus), n(cpus + 1)}}};
+         }},
+        {"lost-update",
+         [](const Params& p) {
+             return Answers{{"spaces", {"1", n(p.at("threads") + 1)}},
+                            {"threads", {n(p.at("threads")), n(2 * p.at("threads"))}},
+                            {"group", {"a", "b"}},
+                            {"processes", {"1", n(2 * p.at("threads") + 1)}}};
+         }},
+        {"ping-pong",
+         [](const Params&) {
+             return Answers{{"spaces", {"3", "1"}}, {"processes-share", {"b", "a"}}, {"threads-share", {"a", "b"}},
+                            {"tasks", {"5", "3"}}};
+         }},
+        {"python-threads-vs-processes",
+         [](const Params& p) {
+             return Answers{{"threads-parallel", {"a", "b"}},
+                            {"processes-cpu", {"b", "c"}},
+                            {"threads", {n(p.at("workers")), "0"}},
+                            {"spaces", {n(p.at("workers") + 1), "1"}}};
+         }},
+        {"python-pool",
+         [](const Params& p) {
+             return Answers{{"processes", {n(p.at("workers") + 1), n(p.at("jobs") + 1)}},
+                            {"threads", {"3", "0"}},
+                            {"worker-memory", {"b", "a"}}};
+         }},
+    };
+    return answers;
+}
+
+}  // namespace
+
+TEST_CASE("cxtrace lab: every bundled sheet's answers hold, right and wrong predictions get their verdicts",
+          "[live][lab]") {
+    REQUIRE_ROOT();
+    for (const auto& [sheet_name, answers_for] : expected_answers()) {
+        DYNAMIC_SECTION(sheet_name) {
+            auto sheet = cxt::lab::load_sheet(kSheets + "/" + sheet_name + ".toml");
+            REQUIRE(sheet);
+            if (!sheet->workload.needs.empty() && access(sheet->workload.needs.front().c_str(), X_OK) != 0) {
+                WARN("skipped: " << sheet_name << " needs python3");
+                continue;
+            }
+            const cxt::lab::Variant variant = cxt::lab::choose_variant(*sheet, kSeed);
+            const Answers answers = answers_for(variant.values);
+            REQUIRE(answers.size() == sheet->questions.size());
+            live::TempDir dir;
+            // Right, wrong, right, ... in the sheet's order; each verdict checked.
+            std::map<std::string, std::string> expected_verdict;
+            std::ofstream file(dir / "answers.txt");
+            for (size_t i = 0; i < sheet->questions.size(); ++i) {
+                const std::string& id = sheet->questions[i].id;
+                const bool right = i % 2 == 0 && !answers.at(id).first.empty();
+                file << id << " = \"" << (right ? answers.at(id).first : answers.at(id).second) << "\"\n";
+                expected_verdict[id] = right ? "right" : "wrong";
+            }
+            file.close();
+            auto outcome = live::cxtrace({"lab", sheet_name, "--answers", dir / "answers.txt", "--seed",
+                                          std::to_string(kSeed), "--student", "<i>ada</i>", "-o", dir / "out"});
+            INFO(outcome.out << outcome.err);
+            REQUIRE(outcome.status == 0);
+            const json lab = live::read_json(dir / "out/lab.json");
+            CHECK(lab.at("schema") == "cxtrace.lab-result/1");
+            CHECK(lab.at("sheet").at("name") == sheet_name);
+            CHECK(lab.at("sheet").at("version") == sheet->version);
+            CHECK(lab.at("seed") == kSeed);
+            CHECK(lab.at("student") == "<i>ada</i>");
+            CHECK(lab.at("status") == "graded");
+            CHECK(lab.at("report") == "report.json");
+            CHECK(lab.at("machine").at("cpus") == sysconf(_SC_NPROCESSORS_ONLN));
+            for (const auto& [name, value] : variant.values) CHECK(lab.at("parameters").at(name) == value);
+            for (const json& q : lab.at("questions")) {
+                INFO(sheet_name << " " << q.dump());
+                CHECK(q.at("verdict") == expected_verdict.at(q.at("id")));
+                CHECK_FALSE(q.at("explanation").get<std::string>().empty());
+                CHECK(q.at("explanation").get<std::string>().find('{') == std::string::npos);
+            }
+            CHECK(live::file_exists(dir / "out/report.json"));
+            const std::string page = live::read_file(dir / "out/report.html");
+            CHECK(page.find("Your predictions") != std::string::npos);
+            CHECK(page.find("&lt;i&gt;ada&lt;/i&gt;") != std::string::npos);
+            CHECK(outcome.out.find("Your predictions") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("cxtrace lab: no terminal and no --answers, bad sheets and answers stop before anything runs",
+          "[live][lab]") {
+    live::TempDir dir;
+    SECTION("no terminal") {
+        auto outcome = live::run({"/bin/sh", "-c", "exec \"$0\" lab shared-globals -o \"$1\" </dev/null",
+                                  CXTRACE_BINARY, dir / "out"});
+        CHECK(outcome.status == 2);
+        CHECK(outcome.err.find("--answers") != std::string::npos);
+        CHECK_FALSE(live::file_exists(dir / "out"));
+    }
+    SECTION("a malformed sheet: file, line and field") {
+        std::ofstream(dir / "bad.toml") << "format = \"cxtrace.lab/1\"\nversion = \"1\"\ntitle = \"t\"\n"
+                                           "[workload]\nname = \"shared-globals\"\n[[question]]\nid = \"q\"\n"
+                                           "kind = \"number\"\nprompt = \"p\"\nmetric = \"nope\"\nexplanation = \"e\"\n";
+        auto outcome = live::cxtrace({"lab", dir / "bad.toml", "--answers", "/dev/null", "-o", dir / "out"});
+        CHECK(outcome.status == 2);
+        CHECK(outcome.err.find(dir / "bad.toml:10:10: question[1] (q).metric: unknown metric 'nope'") !=
+              std::string::npos);
+        CHECK_FALSE(live::file_exists(dir / "out"));
+    }
+    SECTION("an answers file naming no question of the sheet") {
+        std::ofstream(dir / "answers.txt") << "spaces = 2\nnope = 1\n";
+        auto outcome = live::cxtrace({"lab", "shared-globals", "--answers", dir / "answers.txt", "-o", dir / "out"});
+        CHECK(outcome.status == 2);
+        CHECK(outcome.err.find(dir / "answers.txt:2: nope") != std::string::npos);
+        CHECK_FALSE(live::file_exists(dir / "out"));
+    }
+    SECTION("an unknown sheet") {
+        auto outcome = live::cxtrace({"lab", "no-such-sheet", "--answers", "/dev/null"});
+        CHECK(outcome.status == 2);
+        CHECK(outcome.err.find("bundled sheets: ") != std::string::npos);
+    }
+    SECTION("a sheet needing a program that is not installed is skipped") {
+        std::ofstream(dir / "needs.toml") << "format = \"cxtrace.lab/1\"\nversion = \"1\"\ntitle = \"t\"\n"
+                                             "[workload]\ncommand = [\"no-such-interpreter-x\"]\n"
+                                             "needs = [\"no-such-interpreter-x\"]\n[[question]]\nid = \"q\"\n"
+                                             "kind = \"number\"\nprompt = \"p\"\nmetric = \"tasks\"\n"
+                                             "tolerance = { absolute = 0 }\nexplanation = \"e\"\n";
+        auto outcome = live::cxtrace({"lab", dir / "needs.toml", "--answers", "/dev/null", "-o", dir / "out"});
+        CHECK(outcome.status == 1);
+        CHECK(outcome.err.find("skipped: the lab sheet needs needs no-such-interpreter-x, which is not installed here") !=
+              std::string::npos);
+    }
+    SECTION("the list of sheets") {
+        auto outcome = live::cxtrace({"lab"});
+        CHECK(outcome.status == 0);
+        for (const auto& [name, unused] : expected_answers()) CHECK(outcome.out.find(name + " ") != std::string::npos);
+    }
+}
