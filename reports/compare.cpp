@@ -326,7 +326,7 @@ CompareSection cpu_section(const std::vector<CompareRun>& runs) {
     std::set<std::string> kinds;
     for (const CompareRun& run : runs) add_keys(kinds, run.cpu_time_by_kind);
     for (const std::string& kind : ordered_kinds(kinds, true)) {
-        s.rows.push_back(make_row("cpu." + kind, kind, CompareUnit::Duration, runs, [&](const CompareRun& r) {
+        s.rows.push_back(make_row("cpu." + kind, kind + ": CPU time", CompareUnit::Duration, runs, [&](const CompareRun& r) {
             if (!r.cpu_time_by_kind) return CompareValue::unknown();
             if (auto found = r.cpu_time_by_kind->find(kind); found != r.cpu_time_by_kind->end())
                 return CompareValue::known(static_cast<double>(found->second));
@@ -336,7 +336,7 @@ CompareSection cpu_section(const std::vector<CompareRun>& runs) {
         }));
         s.rows.back().kind = kind;
     }
-    s.rows.push_back(make_row("cpu.all", "all kinds", CompareUnit::Duration, runs,
+    s.rows.push_back(make_row("cpu.all", "all kinds: CPU time", CompareUnit::Duration, runs,
                               [](const CompareRun& r) { return value_of(r.cpu_time_ns); }));
     s.rows.push_back(make_row("cpu.busy", "CPUs busy on average", CompareUnit::Average, runs, [](const CompareRun& r) {
         if (!r.cpu_time_ns || !r.phases_ns) return CompareValue::unknown();
@@ -671,6 +671,8 @@ Result<Comparison> compare_runs(std::vector<CompareRun> runs, const std::vector<
     if (!labels.empty() && labels.size() != runs.size())
         return Error{"give one --label per run, in the order of the runs: " + counted(runs.size(), "run", "runs") + ", " +
                      counted(labels.size(), "label", "labels")};
+    for (const std::string& label : labels)
+        if (label.empty()) return Error{"a --label cannot be empty: name each run, or give no --label"};
     assign_labels(runs);
     for (size_t i = 0; i < runs.size(); ++i) {
         runs[i].letter = static_cast<char>('A' + i);

@@ -78,7 +78,7 @@ struct CompareRow {
     std::vector<CompareValue> values;  // one per run, in the runs' order
     bool differs = false;              // by the rule above
     std::string difference;            // the sentence saying how, when it differs
-    // A differing number: the runs with the highest and the lowest value.
+    // A differing number: a run with the highest value and one with the lowest.
     std::optional<size_t> highest, lowest;
 };
 

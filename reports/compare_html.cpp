@@ -193,7 +193,7 @@ std::string cpu_chart(const Comparison& c, const CompareSection& section) {
     std::string html = "<div class=\"chart\" id=\"cpu-chart\">";
     for (const CompareRow& row : section.rows) {
         if (row.kind.empty()) continue;
-        html += "<h3>" + html_escape(row.kind) + "</h3>";
+        html += "<h3>" + html_escape(row.label) + "</h3>";
         for (size_t i = 0; i < c.runs.size(); ++i) {
             const CompareValue& value = row.values[i];
             const std::string text = format_compare_value(value, row.unit);
@@ -275,8 +275,9 @@ std::string table(const Comparison& c, const CompareSection& section) {
             std::string css = row.unit == CompareUnit::Text ? "" : "num";
             if (value.state == CompareValue::State::Unknown) css += " unknown";
             if (value.state == CompareValue::State::None) css += " none";
-            if (row.highest == i) css += " high";
-            if (row.lowest == i) css += " low";
+            // Every run at the highest (lowest) value, when several are.
+            if (row.highest && value.is_known() && value.number == row.values[*row.highest].number) css += " high";
+            if (row.lowest && value.is_known() && value.number == row.values[*row.lowest].number) css += " low";
             html += "<td class=\"" + css + "\">" + html_escape(format_compare_value(value, row.unit)) + "</td>";
         }
         html += "</tr>";

@@ -277,6 +277,17 @@ TEST_CASE("the sentences say what the numbers show, and nothing of a run where a
         CHECK(row(c, "parallelism.share").difference ==
               "Share of that time with 2 or more: 40% in forks, 10% in threads (30 points apart); unknown in old.");
     }
+    SECTION("runs tied at the lowest are all marked so in the page") {
+        json b2 = b;
+        b2["run"]["workload"] = "threads again";
+        const Comparison c = compared({run_of(a, "x/report.json"), run_of(b, "y/report.json"), run_of(b2, "z/report.json")});
+        const std::string html = render_compare_html(c);
+        const size_t at = html.find("<tr data-key=\"creation.process.first_run_p50\"");
+        REQUIRE(at != std::string::npos);
+        const std::string tr = html.substr(at, html.find("</tr>", at) - at);
+        CHECK_THAT(tr, Contains("<td class=\"num high\">100.0 us</td><td class=\"num low\">40.0 us</td>"
+                                "<td class=\"num low\">40.0 us</td>"));
+    }
     SECTION("three runs that all have it: the highest and the lowest") {
         json c3 = synthetic_report("vforks");
         c3["summary"]["creation_latency_ns"]["process"]["p50"] = 70000;
@@ -432,6 +443,9 @@ TEST_CASE("each run is named after its workload or command, with a suffix only w
     auto mismatch = compare_runs(runs, {"only one"});
     REQUIRE_FALSE(mismatch.ok());
     CHECK_THAT(mismatch.error().message(), Contains("one --label per run"));
+    auto empty = compare_runs({runs[0], runs[1]}, {"C", ""});
+    REQUIRE_FALSE(empty.ok());
+    CHECK_THAT(empty.error().message(), Contains("cannot be empty"));
     auto one = compare_runs({runs[0]});
     REQUIRE_FALSE(one.ok());
     CHECK_THAT(one.error().message(), Contains("2 to 8 runs"));

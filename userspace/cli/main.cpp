@@ -117,12 +117,14 @@ Subcommand setup_compare(CLI::App& app, cxt::CompareOptions& options) {
         ->required()
         ->type_name("RUN");
     compare->add_option("-o,--output", options.output_dir,
-                        "Directory for compare.html (default: ./cxtrace-reports/compare-<time>/)");
+                        "Directory for compare.html (default: ./cxtrace-reports/compare-<time>/)")
+        ->type_name("DIR");
     compare->add_option("--label", options.labels, "A name for a run, once per run in the order of the runs")
         ->type_name("NAME")
         ->allow_extra_args(false);  // each --label takes one name: the runs after it stay runs
     compare->footer("Examples:\n  cxtrace compare cxtrace-reports/process-vs-thread-*/\n"
-                    "  cxtrace compare --label C --label Python out-c out-py/report.json");
+                    "  cxtrace compare --label C --label Python out-c out-py/report.json\n"
+                    "A figure that differs enough to matter is marked (see man cxtrace-compare).");
     return {compare, Rights::invoker_only,
             [&options](const std::optional<InvokingUser>& user) { return cxt::compare_command(options, user); }};
 }
