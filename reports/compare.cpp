@@ -495,7 +495,11 @@ std::string format_compare_value(const CompareValue& value, CompareUnit unit) {
     char buf[48];
     switch (unit) {
         case CompareUnit::Text: return value.text;
-        case CompareUnit::Duration: return format_duration_ns(static_cast<uint64_t>(std::llround(value.number)));
+        case CompareUnit::Duration: {
+            // A report's numbers are up to 2^64 - 1, which a double rounds up to 2^64.
+            const double ns = std::round(value.number);
+            return format_duration_ns(ns <= 0 ? 0 : ns >= 18446744073709551615.0 ? UINT64_MAX : static_cast<uint64_t>(ns));
+        }
         case CompareUnit::Share: return percent(value.number);
         case CompareUnit::Average: std::snprintf(buf, sizeof buf, "%.2f", value.number); return buf;
         case CompareUnit::Count:

@@ -205,7 +205,7 @@ std::string cpu_chart(const Comparison& c, const CompareSection& section) {
         }
     }
     return html + "<p class=\"note\">One linear axis for every run and kind: the longest bar is " +
-           format_duration_ns(static_cast<uint64_t>(most)) + ".</p></div>";
+           format_compare_value(CompareValue::known(most), CompareUnit::Duration) + ".</p></div>";
 }
 
 // Where the time went, per kind: a stacked bar per run (report.html's colours).

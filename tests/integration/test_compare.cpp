@@ -104,6 +104,22 @@ TEST_CASE("cxtrace compare on two recorded runs prints the table and writes comp
         REQUIRE_THAT(shown, StartsWith("compare: cxtrace-reports/compare-") && EndsWith("/compare.html"));
         CHECK(live::file_exists(tmp / shown.substr(9)));
     }
+    SECTION("under sudo, compare.html and its directory belong to the invoking user") {
+        if (!live::is_root()) {
+            WARN("skipped: acting as another user needs root");
+            return;
+        }
+        REQUIRE(chmod(tmp.path().c_str(), 0755) == 0);  // the runs readable by nobody
+        REQUIRE(mkdir((tmp / "shared").c_str(), 0777) == 0);
+        REQUIRE(chmod((tmp / "shared").c_str(), 0777) == 0);
+        const live::Outcome as_user = live::run({"/usr/bin/env", "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody",
+                                                 CXTRACE_BINARY, "compare", "-o", tmp / "shared/out/cmp", tmp / "pvt", tmp / "lu"});
+        INFO(as_user.out << as_user.err);
+        REQUIRE(as_user.status == 0);
+        CHECK(live::owner_uid(tmp / "shared/out") == 65534);
+        CHECK(live::owner_uid(tmp / "shared/out/cmp") == 65534);
+        CHECK(live::owner_uid(tmp / "shared/out/cmp/compare.html") == 65534);
+    }
     SECTION("--label names the runs") {
         const live::Outcome labelled =
             live::cxtrace({"compare", "-o", tmp / "named", "--label", "forks and threads", "--label", "a lock", tmp / "pvt", tmp / "lu"});

@@ -374,6 +374,18 @@ TEST_CASE("reports compare cannot read are refused, naming the file and what to 
     REQUIRE_FALSE(empty.ok());
     CHECK_THAT(empty.error().message(), Contains("empty/report.json is empty"));
 
+    // The largest numbers JSON holds render (UBSan: no conversion out of range).
+    json huge = good;
+    const uint64_t most = UINT64_MAX;
+    huge["run"]["duration_ns"] = most;
+    huge["summary"]["creation_latency_ns"]["process"] = {{"count", most}, {"min", most}, {"p50", most}, {"p90", most}, {"max", most}};
+    huge["summary"]["parallelism_ns"] = {{"1", most}, {"999999", most}};
+    huge["phases"][0]["cpu_time_ns"] = most;
+    huge["phases"][0]["cpu_time_ns_by_kind"]["thread"] = most;
+    const Comparison extreme = compared({run_of(huge, "huge/report.json"), run_of(good, "good/report.json")});
+    CHECK_THAT(render_compare_html(extreme), Contains("huge/report.json"));
+    CHECK_THAT(render_compare_text(extreme), Contains("huge/report.json"));
+
     // Fields of the wrong type are unknown, not a crash.
     json odd = good;
     odd["summary"]["tasks"] = "many";
