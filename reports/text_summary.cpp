@@ -35,30 +35,6 @@ std::string percent(double share) {
 
 namespace {
 
-// Names come from the traced program: no control sequence of theirs may
-// reach the user's terminal, and no bidirectional control may show the rest
-// of a line reversed (shown as [U+202E], as report.html does).
-std::string terminal_safe(const std::string& text) {
-    std::string out;
-    for (size_t i = 0; i < text.size();) {
-        const unsigned char c = static_cast<unsigned char>(text[i]);
-        char buf[16];
-        if (auto [code, length] = bidi_control_at(text, i); length > 0) {
-            std::snprintf(buf, sizeof buf, "[U+%04X]", code);
-            out += buf;
-            i += length;
-        } else if (c < 0x20 || c == 0x7f) {
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-            ++i;
-        } else {
-            out += static_cast<char>(c);
-            ++i;
-        }
-    }
-    return out;
-}
-
 // The command line for the summary's first line: a huge argv is cut, and
 // says by how much (report.json keeps it whole).
 constexpr size_t kCommandShown = 160;

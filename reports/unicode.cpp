@@ -1,5 +1,7 @@
 #include "unicode.h"
 
+#include <cstdio>
+
 namespace cxt {
 
 size_t utf8_sequence_length(const std::string& text, size_t i) {
@@ -26,6 +28,27 @@ std::pair<uint32_t, size_t> bidi_control_at(const std::string& text, size_t i) {
                                                   (byte(i + 2) >= 0xaa && byte(i + 2) <= 0xae))) ||
                          (byte(i + 1) == 0x81 && byte(i + 2) >= 0xa6 && byte(i + 2) <= 0xa9);
     return control ? std::pair{code, size_t{3}} : std::pair{0u, size_t{0}};
+}
+
+std::string terminal_safe(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        char buf[16];
+        if (auto [code, length] = bidi_control_at(text, i); length > 0) {
+            std::snprintf(buf, sizeof buf, "[U+%04X]", code);
+            out += buf;
+            i += length;
+        } else if (c < 0x20 || c == 0x7f) {
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+            ++i;
+        } else {
+            out += static_cast<char>(c);
+            ++i;
+        }
+    }
+    return out;
 }
 
 }  // namespace cxt

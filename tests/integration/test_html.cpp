@@ -25,9 +25,12 @@
 #include <sstream>
 #include <thread>
 
+#include "headless_chromium.h"
 #include "live_run.h"
 #include "perfetto_trace.h"
 
+using live::load_page;
+using live::PageLoad;
 using nlohmann::json;
 
 namespace {
@@ -37,64 +40,6 @@ const std::string kArtifacts = std::string(CXTRACE_ARTIFACTS) + "/html";
 // and this many tasks in the tree (TREE_LIMIT).
 constexpr size_t kTableLimit = 3000;
 constexpr size_t kTreeLimit = 600;
-
-// Headless Chromium: $CXTRACE_CHROMIUM, else the Debian package's binary.
-std::string find_chromium() {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("CXTRACE_CHROMIUM")) candidates.push_back(env);
-    candidates.insert(candidates.end(), {"/usr/bin/chromium", "/usr/bin/chromium-browser"});
-    for (const std::string& path : candidates)
-        if (!path.empty() && access(path.c_str(), X_OK) == 0) return path;
-    return "";
-}
-
-#define REQUIRE_CHROMIUM(var)                                                                                   \
-    const std::string var = find_chromium();                                                                    \
-    do {                                                                                                        \
-        if (var.empty()) {                                                                                      \
-            WARN("skipped: headless Chromium not found at /usr/bin/chromium (scripts/install-deps installs it; " \
-                 "or set CXTRACE_CHROMIUM)");                                                                   \
-            return;                                                                                             \
-        }                                                                                                       \
-    } while (0)
-
-struct PageLoad {
-    int status = -1;
-    std::string dom;                   // --dump-dom: the document after the page script ran
-    std::string log;                   // Chromium's stderr
-    std::vector<std::string> console;  // console messages and uncaught exceptions
-    double seconds = 0;
-};
-
-// Loads a report in a fresh headless Chromium profile and a window of
-// width x height: the DOM after load and a screenshot of the window in one
-// run. Safe to call from several threads.
-PageLoad load_page(const std::string& chromium, const std::string& html, const std::string& screenshot,
-                   const std::string& profile, int width = 1280, int height = 4000) {
-    const auto start = std::chrono::steady_clock::now();
-    PageLoad load;
-    // The timeout only guards against a hung browser: on a busy machine one
-    // load can take tens of seconds.
-    live::Outcome outcome = live::run({"/usr/bin/env", "HOME=" + profile, "XDG_CONFIG_HOME=" + profile + "/config",
-                                       "XDG_CACHE_HOME=" + profile + "/cache", "/usr/bin/timeout", "120", chromium,
-                                       "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                                       "--disable-background-networking", "--disable-component-update",
-                                       "--disable-sync", "--user-data-dir=" + profile + "/data",
-                                       "--enable-logging=stderr", "--v=0", "--dump-dom", "--screenshot=" + screenshot,
-                                       "--window-size=" + std::to_string(width) + "," + std::to_string(height),
-                                       "file://" + html});
-    load.status = outcome.status;
-    load.dom = std::move(outcome.out);
-    load.log = std::move(outcome.err);
-    // Lines like: [pid:tid:time:INFO:CONSOLE:1] "Uncaught ReferenceError: ...", source: file:///... (1)
-    std::istringstream lines(load.log);
-    std::string line;
-    while (std::getline(lines, line))
-        if (line.find("CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos)
-            load.console.push_back(line);
-    load.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return load;
-}
 
 std::string join(const std::vector<std::string>& lines) {
     std::string text;

@@ -46,8 +46,15 @@ struct LabOptions {
     std::string output_dir;
 };
 
+struct CompareOptions {
+    std::vector<std::string> runs;    // output directories or report.json files
+    std::vector<std::string> labels;  // --label, one per run (or none)
+    std::string output_dir;
+};
+
 int run_command(const RunOptions& options, const std::optional<InvokingUser>& user);
 int report_command(const ReportOptions& options, const std::optional<InvokingUser>& user);
+int compare_command(const CompareOptions& options, const std::optional<InvokingUser>& user);
 int list_command();
 int lab_command(const LabOptions& options, const std::optional<InvokingUser>& user);
 

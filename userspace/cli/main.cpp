@@ -135,6 +135,25 @@ Subcommand setup_lab(CLI::App& app, cxt::LabOptions& options) {
             [&options](const std::optional<InvokingUser>& user) { return cxt::lab_command(options, user); }};
 }
 
+Subcommand setup_compare(CLI::App& app, cxt::CompareOptions& options) {
+    auto* compare = app.add_subcommand("compare", "Put 2 to 8 runs side by side: compare.html and a table");
+    // The number of runs is checked by the command, which says what to give.
+    compare->add_option("runs", options.runs, "Runs: output directories of cxtrace run, or report.json files")
+        ->required()
+        ->type_name("RUN");
+    compare->add_option("-o,--output", options.output_dir,
+                        "Directory for compare.html (default: ./cxtrace-reports/compare-<time>/)")
+        ->type_name("DIR");
+    compare->add_option("--label", options.labels, "A name for a run, once per run in the order of the runs")
+        ->type_name("NAME")
+        ->allow_extra_args(false);  // each --label takes one name: the runs after it stay runs
+    compare->footer("Examples:\n  cxtrace compare cxtrace-reports/process-vs-thread-*/\n"
+                    "  cxtrace compare --label C --label Python out-c out-py/report.json\n"
+                    "A figure that differs enough to matter is marked (see man cxtrace-compare).");
+    return {compare, Rights::invoker_only,
+            [&options](const std::optional<InvokingUser>& user) { return cxt::compare_command(options, user); }};
+}
+
 Subcommand setup_list(CLI::App& app) {
     auto* list = app.add_subcommand("list", "List the bundled workloads and the lesson each teaches");
     return {list, Rights::invoker_only, [](const std::optional<InvokingUser>&) { return cxt::list_command(); }};
@@ -180,9 +199,11 @@ int main(int argc, char** argv) {
                          "Print cxtrace's version and its BPF event ABI version, and exit");
     cxt::ReportOptions report_options;
     cxt::LabOptions lab_options;
+    cxt::CompareOptions compare_options;
     const Subcommand subcommands[] = {
         setup_run(app, run_options),
         setup_report(app, report_options),
+        setup_compare(app, compare_options),
         setup_list(app),
         setup_lab(app, lab_options),
     };

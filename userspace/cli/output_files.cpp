@@ -187,6 +187,8 @@ Result<OutputDir> OutputDir::for_report(const std::string& requested, const std:
     return dir;
 }
 
+Result<OutputDir> OutputDir::for_compare(const std::string& requested) { return make(requested, "compare"); }
+
 std::string OutputDir::trace_path() const { return path_ + "/" + kTraceFileName; }
 
 OutputDir::OutputDir(OutputDir&& other) noexcept

@@ -32,6 +32,9 @@ public:
     // For cxtrace report: `requested` if given, else the trace's own directory.
     // Fails when it holds the report or trace of another run than this trace's.
     static Result<OutputDir> for_report(const std::string& requested, const std::string& trace);
+    // For cxtrace compare: `requested` if given (as mkdir -p; a compare.html
+    // in it is replaced), else ./cxtrace-reports/compare-<YYYYmmdd-HHMMSS>/.
+    static Result<OutputDir> for_compare(const std::string& requested);
     OutputDir(OutputDir&& other) noexcept;
     OutputDir& operator=(OutputDir&&) = delete;
     ~OutputDir();

@@ -1,0 +1,38 @@
+// Headless Chromium for the tests that load a page cxtrace wrote:
+// report.html (live tests) and compare.html (cli tests).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace live {
+
+// $CXTRACE_CHROMIUM, else the Debian package's binary; "" when there is none.
+std::string find_chromium();
+
+struct PageLoad {
+    int status = -1;
+    std::string dom;                   // --dump-dom: the document after the page script ran
+    std::string log;                   // Chromium's stderr
+    std::vector<std::string> console;  // console messages and uncaught exceptions
+    double seconds = 0;
+};
+
+// Loads a page in a fresh headless Chromium profile and a window of
+// width x height: the DOM after load and a screenshot of the window in one
+// run. Safe to call from several threads.
+PageLoad load_page(const std::string& chromium, const std::string& html, const std::string& screenshot,
+                   const std::string& profile, int width = 1280, int height = 4000);
+
+}  // namespace live
+
+// Tests that need Chromium say so and stop when it is missing (Catch2 v2 has no skip).
+#define REQUIRE_CHROMIUM(var)                                                                                   \
+    const std::string var = live::find_chromium();                                                              \
+    do {                                                                                                        \
+        if (var.empty()) {                                                                                      \
+            WARN("skipped: headless Chromium not found at /usr/bin/chromium (scripts/install-deps installs it; " \
+                 "or set CXTRACE_CHROMIUM)");                                                                   \
+            return;                                                                                             \
+        }                                                                                                       \
+    } while (0)
