@@ -19,14 +19,6 @@ namespace {
 
 constexpr size_t kListed = 5;  // tasks named one by one in a sentence, at most
 
-// The address space a task had at time ts.
-uint32_t mm_at(const TaskRecord& task, uint64_t ts) {
-    uint32_t mm = task.mm;
-    for (const ExecRecord& exec : task.execs)
-        if (exec.ts_ns <= ts) mm = exec.mm;
-    return mm;
-}
-
 // A thread that exec'd while not its group's leader took the leader's pid:
 // its tid before the exec, else 0.
 uint32_t tid_before_exec(const TaskRecord& task) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
+#include <utility>
 
 #include "live_run.h"
 
@@ -43,6 +44,19 @@ PageLoad load_page(const std::string& chromium, const std::string& html, const s
             load.console.push_back(line);
     load.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return load;
+}
+
+std::optional<std::string> probe_text(const std::string& dom, const std::string& id) {
+    const std::string open = "<pre id=\"" + id + "\" hidden=\"\">";
+    const size_t a = dom.find(open);
+    if (a == std::string::npos) return std::nullopt;
+    const size_t b = dom.find("</pre>", a);
+    if (b == std::string::npos) return std::nullopt;
+    std::string text = dom.substr(a + open.size(), b - a - open.size());
+    for (const auto& [entity, c] : std::vector<std::pair<std::string, std::string>>{{"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "}, {"&amp;", "&"}})
+        for (size_t at = text.find(entity); at != std::string::npos; at = text.find(entity, at + c.size()))
+            text.replace(at, entity.size(), c);
+    return text;
 }
 
 }  // namespace live

@@ -2,6 +2,7 @@
 // report.html (live tests) and compare.html (cli tests).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct PageLoad {
 // run. Safe to call from several threads.
 PageLoad load_page(const std::string& chromium, const std::string& html, const std::string& screenshot,
                    const std::string& profile, int width = 1280, int height = 4000);
+
+// The text a probe script left in <pre id="ID" hidden> of a dumped DOM,
+// its entities decoded; nullopt when there is none.
+std::optional<std::string> probe_text(const std::string& dom, const std::string& id);
 
 }  // namespace live
 

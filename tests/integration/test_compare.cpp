@@ -51,16 +51,9 @@ bool nothing_left(const std::string& dir) { return !std::filesystem::exists(dir)
 
 // What the probe found, from the DOM Chromium dumped.
 json probe_result(const std::string& dom) {
-    const std::string open = "<pre id=\"compare-probe\" hidden=\"\">";
-    const size_t a = dom.find(open);
-    REQUIRE(a != std::string::npos);
-    const size_t b = dom.find("</pre>", a);
-    REQUIRE(b != std::string::npos);
-    std::string text = dom.substr(a + open.size(), b - a - open.size());
-    for (const auto& [entity, c] : std::vector<std::pair<std::string, std::string>>{{"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "}, {"&amp;", "&"}})
-        for (size_t at = text.find(entity); at != std::string::npos; at = text.find(entity, at + c.size()))
-            text.replace(at, entity.size(), c);
-    return json::parse(text);
+    const std::optional<std::string> text = live::probe_text(dom, "compare-probe");
+    REQUIRE(text);
+    return json::parse(*text);
 }
 
 }  // namespace

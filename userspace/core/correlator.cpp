@@ -51,6 +51,13 @@ const char* run_state_name(RunState state) {
     return "other";
 }
 
+uint32_t mm_at(const TaskRecord& task, uint64_t ts) {
+    uint32_t mm = task.mm;
+    for (const ExecRecord& exec : task.execs)
+        if (exec.ts_ns <= ts) mm = exec.mm;
+    return mm;
+}
+
 uint64_t StateTimes::total() const {
     uint64_t sum = 0;
     for (uint64_t part : ns) sum += part;

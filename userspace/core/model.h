@@ -317,6 +317,10 @@ struct RunModel {
     Anomalies anomalies;
 };
 
+// The address space a task ran in at ts (relative to trace start): the
+// one it was created with, or its latest exec's by then.
+uint32_t mm_at(const TaskRecord& task, uint64_t ts);
+
 // The summary's states by kind and its locks, from the lesson's tasks.
 void summarize_states(RunModel& model);
 

@@ -191,15 +191,6 @@ const TaskRecord* find_task(const RunModel& view, const std::string& selector) {
     return nullptr;
 }
 
-// The address space a task ran in at `ts`: the one it was created with,
-// or its latest exec's by then.
-uint32_t mm_at(const TaskRecord& task, uint64_t ts) {
-    uint32_t mm = task.mm;
-    for (const ExecRecord& exec : task.execs)
-        if (exec.ts_ns <= ts) mm = exec.mm;
-    return mm;
-}
-
 // The address spaces the lesson's programs ran in: each created task's, each
 // exec's, and the root's own only when it never exec'd (a root that exec'd
 // at once was the launcher's copy, held before the program started).
