@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "live_run.h"
+#include "task_states.h"
 
 using nlohmann::json;
 
@@ -358,9 +359,9 @@ TEST_CASE("pid-vs-tid: the TGID/PID/PPID table agrees with what each task printe
 TEST_CASE("worker-pool: K workers of each kind run M tasks, so workers are reused", "[live][workload]") {
     REQUIRE_ROOT();
     live::TempDir tmp;
-    const int workers = 3, tasks = 12;
+    const int workers = 3, tasks = 12, work_ms = 2;
     auto outcome = live::cxtrace({"run", "-o", tmp / "out", "worker-pool", "--workers", std::to_string(workers),
-                                  "--tasks", std::to_string(tasks), "--work-ms", "2"});
+                                  "--tasks", std::to_string(tasks), "--work-ms", std::to_string(work_ms)});
     INFO("stdout:\n" << outcome.out << "\nstderr:\n" << outcome.err);
     json report = traced_report(outcome, tmp, "worker-pool");
     const json& root = root_task(report);
@@ -428,6 +429,58 @@ TEST_CASE("worker-pool: K workers of each kind run M tasks, so workers are reuse
             CHECK(to_int(line[1]) == ran_by_worker[pid]);
         }
         CHECK(exited == worker_pids);
+
+        // Where each worker's time went. Its work on a task is one sleep of
+        // --work-ms, ended by its timer (outside the trace). Its other waits
+        // are on the pool: a process waits for work in read() on the pipe,
+        // until main's write or close, or a worker that read a task and left
+        // others in the pipe, wakes it; a thread never waits for work (the
+        // queue is full before it starts), only for the queue's mutex or
+        // stdout's lock held by another worker.
+        const bool processes = std::string(pool.kind) == "process";
+        const auto slept = [](const json& wait) { return wait.at("reason") == "sleep"; };
+        const auto on_the_pool = [&](const json& wait) {
+            return processes ? wait.at("syscall") == "read" : wait.at("reason") == "futex";
+        };
+        int64_t sleeps = 0;
+        for (int pid : worker_pids) {
+            const json& task = task_with_pid(report, pid);
+            INFO(pool.name << " worker " << pid << " ran " << ran_by_worker[pid] << " tasks: " << task.dump());
+            live::check_states_add_up(task);
+            const int64_t ran = ran_by_worker[pid];
+            CHECK(live::sum_waits(task, slept, "count") == ran);
+            sleeps += live::sum_waits(task, slept, "count");
+            // A sleep's wait begins when it leaves the CPU, microseconds after
+            // the kernel armed its timer; the timer never fires early (and
+            // with the timer slack the sleeps took 40 to 80 us more, measured).
+            CHECK(live::sum_waits(task, slept) >= ran * (int64_t{work_ms} * 1'000'000 - 100'000));
+            // It slept in nothing else.
+            CHECK(live::sum_waits(task, slept) + live::sum_waits(task, on_the_pool) ==
+                  live::state_ns(task, "sleeping"));
+            for (const json& wait : task.at("waits")) {
+                INFO(wait.dump());
+                if (slept(wait)) {
+                    CHECK(wait.at("syscall") == "clock_nanosleep");
+                    CHECK(live::ended_by(wait, "outside") == wait.at("count").get<int64_t>());
+                } else if (on_the_pool(wait)) {
+                    int64_t by_the_pool = processes ? live::ended_by(wait, std::to_string(main_pid)) : 0;
+                    for (int other : worker_pids)
+                        if (other != pid) by_the_pool += live::ended_by(wait, std::to_string(other));
+                    CHECK(by_the_pool == wait.at("count").get<int64_t>());
+                }
+            }
+        }
+        CHECK(sleeps == tasks);  // the M tasks, handed to the K workers
+        // Main waited for the pool: in waitpid for the processes, each wait
+        // ended by one exiting; in join (a futex) for the threads, each wait
+        // ended by one exiting.
+        for (const json& wait : root.at("waits")) {
+            if (wait.at("reason") != (processes ? "child" : "futex")) continue;
+            INFO("main: " << wait.dump());
+            int64_t by_the_pool = 0;
+            for (int pid : worker_pids) by_the_pool += live::ended_by(wait, std::to_string(pid));
+            CHECK(by_the_pool == wait.at("count").get<int64_t>());
+        }
     }
     CHECK(report.at("tasks").size() == 1 + 2 * workers);
 }

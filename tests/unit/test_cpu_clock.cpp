@@ -179,6 +179,50 @@ TEST_CASE("a switch-in inferred from a syscall is extended back by the CPU clock
     CHECK(m.anomalies.inferred_switch_ins == 1);
     CHECK(m.anomalies.recovered_oncpu_ns == 2 * kMs);
     CHECK(m.summary.parallelism_ns == std::map<uint32_t, uint64_t>{{0, 5 * kMs}, {1, 5 * kMs}});
+    // Its states say the same: the 2 ms placed before the inferred switch-in
+    // were running, not runnable (preempted at 2 ms, it could run from then).
+    const TaskRecord& root = only_task(m, kRoot);
+    REQUIRE(root.states);
+    CHECK((*root.states)[RunState::Running] == root.oncpu_ns);
+    CHECK((*root.states)[RunState::Running] == 5 * kMs);
+    CHECK((*root.states)[RunState::Runnable] == 4 * kMs);  // [2,5) and [9,10)
+    CHECK(root.states->total() == 9 * kMs);
+    REQUIRE(m.phases.size() == 1);
+    REQUIRE(m.phases[0].states);
+    CHECK(m.phases[0].states->ns == root.states->ns);
+    // The stretch off the CPU before it ends where the placed run begins.
+    std::vector<std::pair<uint64_t, uint64_t>> off;
+    for (const OffCpuInterval& o : m.off_cpu) off.emplace_back(o.start_ns / kUs, o.end_ns / kUs);
+    CHECK(off == std::vector<std::pair<uint64_t, uint64_t>>{{2000, 5000}, {9000, 10000}});
+}
+
+TEST_CASE("a run the switch events did not show is placed no earlier than the task was woken", "[model][cpu-clock]") {
+    // The root sleeps from 2 ms and is woken at 6 ms; its switch-in is never
+    // reported; at 9 ms its clock shows 4 ms ran. It could only run from
+    // 6 ms: 3 ms are placed, 1 ms is not, and its wait is left whole.
+    StreamBuilder s;
+    s.add(in(at(1 * kMs), 0, kRoot, 0));
+    s.add(out(at(2 * kMs), 0, kRoot, 1 * kMs, 0, kInterruptible));
+    s.add(wakeup(at(6 * kMs), kRoot, kRoot, 1, kOther, kOther, 0));
+    SECTION("a syscall at 7 ms infers the switch-in") {
+        s.add(syscall_enter(at(7 * kMs), kRoot, kRoot, 0, CXT_SYS_EXECVE, 1));
+    }
+    SECTION("nothing shows it before its switch-out") {}
+    s.add(out(at(9 * kMs), 0, kRoot, 5 * kMs));
+    RunModel m = s.correlate(test_end(at(10 * kMs)));
+    const TaskRecord& root = only_task(m, kRoot);
+    CHECK(intervals_of(m) == "100@cpu0[1000,2000) 100@cpu0[6000,9000) ");
+    CHECK(root.unplaced_cpu_ns == 1 * kMs);
+    REQUIRE(root.states);
+    CHECK((*root.states)[RunState::Running] == root.oncpu_ns);
+    CHECK((*root.states)[RunState::Running] == 4 * kMs);
+    CHECK((*root.states)[RunState::Sleeping] == 4 * kMs);  // [2,6)
+    CHECK((*root.states)[RunState::Runnable] == 1 * kMs);  // [9,10)
+    REQUIRE(root.waits.size() == 1);
+    CHECK(root.waits[0].ns == 4 * kMs);
+    // The stretch asleep has no runnable part: it ends at its wakeup.
+    REQUIRE(m.off_cpu.size() == 2);
+    CHECK((m.off_cpu[0].start_ns == 2 * kMs && m.off_cpu[0].woken_ns == 6 * kMs && m.off_cpu[0].end_ns == 6 * kMs));
 }
 
 TEST_CASE("phases begin at markers and carry their own figures", "[model][phases]") {

@@ -393,6 +393,7 @@ void Correlator::track_off_cpu(uint32_t index, RunState next, uint64_t ts, Woken
 // last one after its death) keeps end_ns == start_ns and is dropped at the end.
 void Correlator::end_off_cpu(TaskState& state, uint64_t ts) {
     model_.off_cpu[*state.off].end_ns = ts - meta_.trace_start_ns;
+    state.last_off = state.off;
     state.off.reset();
 }
 
@@ -569,13 +570,28 @@ void Correlator::note_runtime(uint32_t index, uint64_t runtime, uint64_t ts) {
     cpu_time = std::max(cpu_time.value_or(0), runtime);
 }
 
+// A task on a CPU by an inferred switch-in (an event showed it there) was
+// runnable from when the stretch off a CPU that switch-in ended was woken
+// (or began, preempted); it cannot have run before. The switch-in time when
+// no such stretch ended there.
+uint64_t Correlator::runnable_before_inferred_run(uint32_t index) const {
+    const TaskState& state = states_[index];
+    if (!state.last_off || state.run_state != RunState::Running) return state.on_since;
+    const OffCpuInterval& off = model_.off_cpu[*state.last_off];
+    // Not the stretch that ended at this switch-in (it had none): nothing before it.
+    if (meta_.trace_start_ns + off.end_ns != state.on_since) return state.on_since;
+    return meta_.trace_start_ns + off.woken_ns;
+}
+
 // The kernel switched a task out of `cpu` at ts: its CPU clock says how
 // long it ran since the clock was last read. On this kernel a switch-in is
 // now and then never reported (perf's sched_switch shows the same gaps), so
 // a task can compute for long stretches the switch events never show. What
 // the clock shows beyond the interval in the model is placed just before
 // this switch-out, where the task must have been running; what cannot be
-// placed there (the CPU was busy with another traced task) stays counted.
+// placed there (the CPU was busy with another traced task, or, with the
+// states known, the task was not yet runnable) stays counted. Placed before
+// an inferred switch-in, it was running where the states had it runnable.
 void Correlator::recover_unseen_run(uint32_t index, uint32_t cpu, uint64_t ts, uint64_t runtime) {
     TaskState& state = states_[index];
     if (!state.runtime || runtime <= *state.runtime) return;
@@ -589,12 +605,24 @@ void Correlator::recover_unseen_run(uint32_t index, uint32_t cpu, uint64_t ts, u
 
     TaskRecord& task = model_.tasks[index];
     ++task.repairs;
-    const uint64_t earliest = std::max({state.runtime_ts, cpu_free_since_[cpu], meta_.trace_start_ns});
+    uint64_t earliest = std::max({state.runtime_ts, cpu_free_since_[cpu], meta_.trace_start_ns});
+    if (states_known_ && here) earliest = std::max(earliest, runnable_before_inferred_run(index));
+    if (states_known_ && !here && state.run_state == RunState::Runnable)
+        earliest = std::max(earliest, state.state_since);
     const uint64_t start = std::max(ts > ran ? ts - ran : 0, earliest);
     uint64_t recovered = 0;
     if (here) {
         if (start < state.on_since) {
             recovered = state.on_since - start;
+            if (states_known_) {  // running, not runnable, since start: its stretch off a CPU ends there
+                state.states[RunState::Runnable] -= recovered;
+                state.states[RunState::Running] += recovered;
+                for_each_phase_in(start, state.on_since, [&](size_t p, uint64_t ns) {
+                    phase_states_[p][RunState::Runnable] -= ns;
+                    phase_states_[p][RunState::Running] += ns;
+                });
+                model_.off_cpu[*state.last_off].end_ns = start - meta_.trace_start_ns;
+            }
             state.on_since = start;
         }
     } else {

@@ -85,6 +85,8 @@ private:
         StateTimes states;
         // The stretch off a CPU it is in: its slot in model_.off_cpu.
         std::optional<size_t> off;
+        // The last stretch off a CPU that ended: its slot in model_.off_cpu.
+        std::optional<size_t> last_off;
     };
     // Who ended a wait.
     struct WokenBy {
@@ -133,6 +135,9 @@ private:
     void note_running(uint32_t task, const Event& event);
     void note_runtime(uint32_t task, uint64_t runtime, uint64_t ts);
     void recover_unseen_run(uint32_t task, uint32_t cpu, uint64_t ts, uint64_t runtime);
+    // When the task, on a CPU by an inferred switch-in, could have begun
+    // to run: where its runnable time before that switch-in began.
+    uint64_t runnable_before_inferred_run(uint32_t task) const;
     void add_interval(uint32_t task, uint32_t cpu, uint64_t start, uint64_t end);
     void ensure_cpu(uint32_t cpu);
     void begin_phase(const Event& e, const std::string& marker);
