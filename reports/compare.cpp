@@ -391,12 +391,6 @@ CompareSection states_section(const std::vector<CompareRun>& runs) {
 
 // --- the rule, and the sentence saying how a row differs ------------------------
 
-std::string times(double ratio) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1fx", ratio);
-    return buf;
-}
-
 std::string sentence_start(const std::string& label) {
     std::string text = label;
     if (!text.empty() && text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 'a' + 'A');

@@ -35,12 +35,6 @@ std::string pct(double x) {
     return buf;
 }
 
-std::string command_line(const std::vector<std::string>& argv) {
-    std::string line;
-    for (const std::string& arg : argv) line += (line.empty() ? "" : " ") + arg;
-    return line;
-}
-
 std::vector<std::string> kinds_of(const CompareSection& section) {
     std::vector<std::string> kinds;
     for (const CompareRow& row : section.rows)

@@ -28,12 +28,6 @@ uint32_t tid_before_exec(const TaskRecord& task) {
 }
 
 
-std::string times(double ratio) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1fx", ratio);
-    return buf;
-}
-
 std::string all_of(uint64_t n, bool capital = true) {
     if (n == 2) return capital ? "Both" : "both";
     return std::string(capital ? "All " : "all ") + std::to_string(n);

@@ -284,12 +284,6 @@ void write_view_data(const RunModel& model, const json& report, TextOut& out) {
     }
 }
 
-std::string command_line(const std::vector<std::string>& argv) {
-    std::string line;
-    for (const std::string& arg : argv) line += (line.empty() ? "" : " ") + arg;
-    return line;
-}
-
 }  // namespace
 
 namespace {

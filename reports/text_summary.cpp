@@ -33,14 +33,25 @@ std::string percent(double share) {
     return buf;
 }
 
+std::string times(double ratio) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fx", ratio);
+    return buf;
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+    std::string line;
+    for (const std::string& arg : argv) line += (line.empty() ? "" : " ") + arg;
+    return line;
+}
+
 namespace {
 
 // The command line for the summary's first line: a huge argv is cut, and
 // says by how much (report.json keeps it whole).
 constexpr size_t kCommandShown = 160;
 std::string command_line_shown(const std::vector<std::string>& command) {
-    std::string line;
-    for (const std::string& arg : command) line += (line.empty() ? "" : " ") + arg;
+    const std::string line = command_line(command);
     if (line.size() <= kCommandShown + 40) return terminal_safe(line);
     size_t cut = kCommandShown;
     while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;  // not inside a character

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model.h"
 
@@ -13,6 +14,10 @@ std::string format_duration_ns(uint64_t ns);
 std::string counted(uint64_t n, const char* one, const char* many);
 // A share (0..1) as a whole percentage: "42%".
 std::string percent(double share);
+// A ratio as "2.5x".
+std::string times(double ratio);
+// An argv as one line, its words joined by spaces (not quoted).
+std::string command_line(const std::vector<std::string>& argv);
 std::string render_text_summary(const RunModel& model);
 
 }  // namespace cxt
