@@ -259,8 +259,11 @@ void write_view_data(const RunModel& model, const json& report, TextOut& out) {
         JsonWriter w(out, -1);
         w.begin_object();
         w.key("anomalies"), w.value(report.at("anomalies"));
+        // Not `matched ? lesson_intervals(model) : model.intervals`: that
+        // conditional is a prvalue, a copy of every interval.
         w.key("parallelism_series"),
-            w.value(parallelism_series(model.run.lesson.matched ? lesson_intervals(model) : model.intervals, duration));
+            w.value(model.run.lesson.matched ? parallelism_series(lesson_intervals(model), duration)
+                                             : parallelism_series(model.intervals, duration));
         json run = report.at("run");
         run.erase("output");  // shown in the page itself: not twice
         w.key("run"), w.value(run);

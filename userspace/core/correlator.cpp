@@ -1,5 +1,6 @@
 #include "correlator.h"
 
+#include "huge_pages.h"
 #include "lesson.h"
 
 #include <algorithm>
@@ -154,6 +155,7 @@ Correlator::Correlator(const TraceMeta& meta) : meta_(meta) {
     phase_starts_.push_back(meta.trace_start_ns);
     phase_parallelism_.emplace_back();
     phase_states_.emplace_back();
+    phase_cpu_by_kind_.emplace_back();
 }
 
 void Correlator::expect_events(uint64_t events) {
@@ -165,6 +167,8 @@ void Correlator::expect_events(uint64_t events) {
     // As many stretches off a CPU (each switch-out begins one): reserved,
     // not touched, so not resident until used.
     model_.off_cpu.reserve(static_cast<size_t>(std::min(events, kMostReserved)) + 1024);
+    advise_huge_pages(model_.intervals);
+    advise_huge_pages(model_.off_cpu);
 }
 
 void Correlator::add(Event event) {
@@ -520,6 +524,7 @@ void Correlator::begin_phase(const Event& e, const std::string& marker) {
     phase_starts_.push_back(std::max(e.ts_ns, meta_.trace_start_ns));
     phase_parallelism_.emplace_back();
     phase_states_.emplace_back();
+    phase_cpu_by_kind_.emplace_back();
 }
 
 // start and end are absolute timestamps, start >= the trace's start.
@@ -556,12 +561,13 @@ void Correlator::note_runtime(uint32_t index, uint64_t runtime, uint64_t ts) {
     // that span covers in proportion to their share of it.
     if (state.runtime && runtime > *state.runtime && ts > state.runtime_ts) {
         const uint64_t ran = runtime - *state.runtime, span = ts - state.runtime_ts;
-        const char* kind = task_kind_name(model_.tasks[index].kind);
+        const auto kind = static_cast<size_t>(model_.tasks[index].kind);
         for_each_phase_in(state.runtime_ts, ts, [&](size_t p, uint64_t ns) {
             const uint64_t share = static_cast<uint64_t>(static_cast<double>(ran) * ns / span);
             Phase& phase = model_.phases[p];
             phase.cpu_time_ns = phase.cpu_time_ns.value_or(0) + share;
-            phase.cpu_time_by_kind[kind] += share;
+            phase_cpu_by_kind_[p].ns[kind] += share;
+            phase_cpu_by_kind_[p].seen[kind] = true;
         });
     }
     state.runtime = runtime;
@@ -799,6 +805,9 @@ void Correlator::finish_phases() {
             }
         if (runtimes_seen_ && !phases[p].cpu_time_ns) phases[p].cpu_time_ns = 0;
         if (states_known_) phases[p].states = phase_states_[p];
+        for (size_t kind = 0; kind < kTaskKindCount; ++kind)
+            if (phase_cpu_by_kind_[p].seen[kind])
+                phases[p].cpu_time_by_kind[task_kind_name(static_cast<TaskKind>(kind))] = phase_cpu_by_kind_[p].ns[kind];
     }
     std::vector<std::map<std::string, std::vector<uint64_t>>> first_run(phases.size()), syscall(phases.size());
     for (const TaskRecord& task : model_.tasks) {

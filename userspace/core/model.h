@@ -14,6 +14,8 @@
 namespace cxt {
 
 enum class TaskKind { Root, Process, Thread, Vfork, SharedVm };
+constexpr size_t kTaskKindCount = 5;
+static_assert(static_cast<size_t>(TaskKind::SharedVm) + 1 == kTaskKindCount, "one count per kind");
 const char* task_kind_name(TaskKind kind);
 // Kind of a task created with these clone flags (DESIGN.md definitions).
 TaskKind kind_from_clone_flags(uint64_t clone_flags);
