@@ -1,4 +1,5 @@
 #include "compare.h"
+#include "paths.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -105,13 +106,6 @@ std::string schema_problem(const json& report, const std::string& source) {
 }
 
 // --- labels ------------------------------------------------------------------
-
-std::string basename_of(const std::string& path) {
-    std::string trimmed = path;
-    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-    const size_t slash = trimmed.rfind('/');
-    return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
-}
 
 // At most `bytes` bytes, never cutting a UTF-8 character.
 std::string cut(const std::string& text, size_t bytes) {

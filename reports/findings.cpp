@@ -1,4 +1,5 @@
 #include "findings.h"
+#include "paths.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -31,11 +32,6 @@ uint32_t tid_before_exec(const TaskRecord& task) {
 std::string all_of(uint64_t n, bool capital = true) {
     if (n == 2) return capital ? "Both" : "both";
     return std::string(capital ? "All " : "all ") + std::to_string(n);
-}
-
-std::string basename_of(const std::string& path) {
-    size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 // Who created whom and what each ran: worked out once for every finding.

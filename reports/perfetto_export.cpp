@@ -1,6 +1,7 @@
 #include "perfetto_export.h"
 
 #include "json_report.h"
+#include "paths.h"
 #include "proto_encoder.h"
 #include "waits.h"
 
@@ -118,12 +119,6 @@ std::string hex(uint64_t value) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
     return buf;
-}
-
-std::string basename_of(const std::string& path) {
-    auto slash = path.find_last_of('/');
-    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-    return base.empty() ? path : base;
 }
 
 uint64_t duration(const OnCpuInterval& iv) { return iv.end_ns > iv.start_ns ? iv.end_ns - iv.start_ns : 0; }

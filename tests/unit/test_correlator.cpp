@@ -11,6 +11,7 @@
 #include "event_builder.h"
 #include "text_summary.h"
 #include "json_report.h"
+#include "paths.h"
 
 using namespace cxt;
 using namespace cxt::test;
@@ -1168,4 +1169,14 @@ TEST_CASE("a window that fills up as events get denser keeps them all, in order"
     CHECK(without_anomalies(shuffled) == without_anomalies(in_order));
     CHECK(shuffled.anomalies.reordered_events == swapped);
     CHECK(shuffled.anomalies.late_events == 0);
+}
+
+TEST_CASE("basename_of gives the last component of a path, as basename(1) does", "[model]") {
+    CHECK(cxt::basename_of("/usr/bin/python3") == "python3");
+    CHECK(cxt::basename_of("python3") == "python3");
+    CHECK(cxt::basename_of("runs/a/") == "a");
+    CHECK(cxt::basename_of("runs/a//") == "a");
+    CHECK(cxt::basename_of("/") == "/");
+    CHECK(cxt::basename_of("//") == "/");
+    CHECK(cxt::basename_of("").empty());
 }

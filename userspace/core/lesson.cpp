@@ -1,4 +1,5 @@
 #include "lesson.h"
+#include "paths.h"
 
 #include <algorithm>
 #include <optional>
@@ -11,7 +12,6 @@ namespace {
 
 constexpr size_t kCommBytes = 15;  // TASK_COMM_LEN - 1: the kernel cuts longer names
 
-std::string basename_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 // The first exec of NAME in the run, by time.
 std::optional<Lesson> first_exec_of(const RunModel& model, const std::string& name) {
