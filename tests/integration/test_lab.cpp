@@ -22,6 +22,10 @@ constexpr uint64_t kSeed = 4242;
 
 using Params = std::map<std::string, int64_t>;
 // Per question id: the right prediction and a wrong one, from the parameters.
+// A right prediction "~": the answer depends on how busy the machine is (CPU
+// time ratios: on a loaded VM a thread's loop runs slower than a process's
+// did a moment before), so the second value is predicted and its verdict
+// checked against the answer the run measured.
 using Answers = std::map<std::string, std::pair<std::string, std::string>>;
 using AnswerFn = std::function<Answers(const Params&)>;
 
@@ -77,9 +81,9 @@ const std::map<std::string, AnswerFn>& expected_answers() {
         {"cpu-bound",
          [](const Params&) {
              const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-             return Answers{{"threads-cpu", {"b", "a"}},
+             return Answers{{"threads-cpu", {"~", "b"}},
                             {"locked-parallel", {"a", "b"}},
-                            {"lock-cpu", {"b", "c"}},
+                            {"lock-cpu", {"~", "b"}},
                             {"cpus", {n(cpus), n(cpus + 1)}}};
          }},
         {"lost-update",
@@ -97,7 +101,7 @@ const std::map<std::string, AnswerFn>& expected_answers() {
         {"python-threads-vs-processes",
          [](const Params& p) {
              return Answers{{"threads-parallel", {"a", "b"}},
-                            {"processes-cpu", {"b", "c"}},
+                            {"processes-cpu", {"~", "b"}},
                             {"threads", {n(p.at("workers")), "0"}},
                             {"spaces", {n(p.at("workers") + 1), "1"}}};
          }},
@@ -133,9 +137,11 @@ TEST_CASE("cxtrace lab: every bundled sheet's answers hold, right and wrong pred
             std::ofstream file(dir / "answers.txt");
             for (size_t i = 0; i < sheet->questions.size(); ++i) {
                 const std::string& id = sheet->questions[i].id;
-                const bool right = i % 2 == 0 && !answers.at(id).first.empty();
-                file << id << " = \"" << (right ? answers.at(id).first : answers.at(id).second) << "\"\n";
-                expected_verdict[id] = right ? "right" : "wrong";
+                const std::string& right_answer = answers.at(id).first;
+                const bool load_dependent = right_answer == "~";
+                const bool right = i % 2 == 0 && !right_answer.empty() && !load_dependent;
+                file << id << " = \"" << (right ? right_answer : answers.at(id).second) << "\"\n";
+                expected_verdict[id] = load_dependent ? "" : right ? "right" : "wrong";
             }
             file.close();
             auto outcome = live::cxtrace({"lab", sheet_name, "--answers", dir / "answers.txt", "--seed",
@@ -154,7 +160,13 @@ TEST_CASE("cxtrace lab: every bundled sheet's answers hold, right and wrong pred
             for (const auto& [name, value] : variant.values) CHECK(lab.at("parameters").at(name) == value);
             for (const json& q : lab.at("questions")) {
                 INFO(sheet_name << " " << q.dump());
-                CHECK(q.at("verdict") == expected_verdict.at(q.at("id")));
+                const std::string expected = expected_verdict.at(q.at("id"));
+                if (expected.empty()) {  // "~": right exactly when the measured answer is the predicted choice
+                    const std::string answer = q.at("answer");
+                    CHECK(q.at("verdict") == (answer.substr(0, 1) == q.at("prediction") ? "right" : "wrong"));
+                } else {
+                    CHECK(q.at("verdict") == expected);
+                }
                 CHECK_FALSE(q.at("explanation").get<std::string>().empty());
                 CHECK(q.at("explanation").get<std::string>().find('{') == std::string::npos);
             }

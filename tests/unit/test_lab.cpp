@@ -242,6 +242,65 @@ explanation = "{measured} threads, {count} asked"
           "5 threads, " + std::to_string(v.values.at("count")) + " asked");
 }
 
+TEST_CASE("A when sentence joins the explanation only where the run's data holds it", "[lab]") {
+    RunModel n5 = recorded("process-vs-thread-n5.cxt");  // 5 threads, 6 processes, no phase "x"
+    auto sheet = parse_sheet(R"(format = "cxtrace.lab/1"
+version = "1"
+title = "t"
+[workload]
+name = "process-vs-thread"
+[[question]]
+id = "threads"
+kind = "number"
+prompt = "threads?"
+metric = "threads"
+tolerance = { absolute = 0 }
+explanation = "{measured} threads."
+when = [
+  { min = 5, max = 6, text = "Five: in [5, 6)." },
+  { max = 5, text = "Under five." },
+  { word = "5", text = "The word 5." },
+  { metric = "processes", min = 6, text = "{metric:processes} processes, at least 6." },
+  { metric = "processes", max = 6, text = "Under 6 processes." },
+  { metric = "max_parallelism@x", min = 0, text = "Phase x, which this run lacks." },
+]
+[[question]]
+id = "order"
+kind = "ranking"
+prompt = "rank"
+items = [ { text = "threads", metric = "threads" }, { text = "processes", metric = "processes" } ]
+explanation = "{measured}."
+when = [ { metric = "threads / processes", max = 1, text = "Fewer threads than processes." } ]
+)",
+                             "t.toml");
+    REQUIRE(sheet);
+    const auto graded = grade_all(*sheet, choose_variant(*sheet, 1), {}, n5);
+    CHECK(graded[0].explanation == "5 threads. Five: in [5, 6). The word 5. 6 processes, at least 6.");
+    CHECK(graded[1].explanation.find("Fewer threads than processes.") != std::string::npos);
+
+    const std::string base = R"(format = "cxtrace.lab/1"
+version = "1"
+title = "t"
+[workload]
+name = "process-vs-thread"
+[[question]]
+id = "q"
+kind = "ranking"
+prompt = "rank"
+items = [ { text = "a", metric = "threads" }, { text = "b", metric = "processes" } ]
+explanation = "e"
+)";
+    CHECK(parse_error(base + "when = [ { max = 1, text = \"t\" } ]\n").find("question[1] (q).when[1].metric: missing") !=
+          std::string::npos);
+    CHECK(parse_error(base + "when = [ { metric = \"threads\", word = \"1\", min = 1, text = \"t\" } ]\n")
+              .find("when[1]: either word or min/max") != std::string::npos);
+    CHECK(parse_error(base + "when = [ { metric = \"threads\", text = \"t\" } ]\n").find("when[1]: needs word") !=
+          std::string::npos);
+    CHECK(parse_error(base + "when = [ { metric = \"threads\", min = 1, text = \"{mesured}\" } ]\n")
+              .find("when[1].text: unknown placeholder {mesured}") != std::string::npos);
+    CHECK(parse_error(base + "when = []\n").find("(q).when: must be an array") != std::string::npos);
+}
+
 TEST_CASE("The metric vocabulary on recorded runs", "[lab]") {
     SECTION("process-vs-thread -n 5: counts, latencies and their ratio, parallelism, phases") {
         RunModel model = recorded("process-vs-thread-n5.cxt");

@@ -40,16 +40,18 @@ double tolerance_of(const Tolerance& tolerance, double measured) {
 }
 
 // Which choice the measured value makes right, if any.
+// Whether a known measured value equals `word`, or lies in [min, max).
+bool matches(const Measured& measured, const std::optional<std::string>& word, const std::optional<double>& min,
+             const std::optional<double>& max) {
+    if (!measured.known) return false;
+    if (word) return lower(*word) == lower(measured.is_number ? format_number(measured.number) : measured.word);
+    return measured.is_number && (!min || measured.number >= *min) && (!max || measured.number < *max);
+}
+
 std::optional<size_t> matching_choice(const Question& question, const Measured& measured) {
-    if (!measured.known) return std::nullopt;
     for (size_t i = 0; i < question.choices.size(); ++i) {
         const Choice& c = question.choices[i];
-        if (c.word) {
-            if (!measured.is_number && lower(*c.word) == lower(measured.word)) return i;
-            if (measured.is_number && lower(*c.word) == lower(format_number(measured.number))) return i;
-        } else if (measured.is_number) {
-            if ((!c.min || measured.number >= *c.min) && (!c.max || measured.number < *c.max)) return i;
-        }
+        if (matches(measured, c.word, c.min, c.max)) return i;
     }
     return std::nullopt;
 }
@@ -225,16 +227,23 @@ Graded grade(const Question& question, const std::optional<Prediction>& predicti
     else g.verdict = *right ? Verdict::Right : Verdict::Wrong;
 
     const std::string prediction_text = prediction ? describe_prediction(question, *prediction) : "no prediction";
-    g.explanation = fill_template(question.explanation, [&](const std::string& name) -> std::optional<std::string> {
-        if (name == "measured") return g.measured_text;
-        if (name == "prediction") return prediction_text;
-        if (name == "answer") return g.answer.empty() ? std::string("unknown") : g.answer;
-        if (name.rfind("metric:", 0) == 0) {
-            auto metric = parse_metric(name.substr(7));
-            return metric ? format_measured(measure(*metric)) : "?";
-        }
-        return parameter_value(name, sheet, variant);
-    });
+    auto fill = [&](const std::string& text) {
+        return fill_template(text, [&](const std::string& name) -> std::optional<std::string> {
+            if (name == "measured") return g.measured_text;
+            if (name == "prediction") return prediction_text;
+            if (name == "answer") return g.answer.empty() ? std::string("unknown") : g.answer;
+            if (name.rfind("metric:", 0) == 0) {
+                auto metric = parse_metric(name.substr(7));
+                return metric ? format_measured(measure(*metric)) : "?";
+            }
+            return parameter_value(name, sheet, variant);
+        });
+    };
+    g.explanation = fill(question.explanation);
+    for (const WhenSentence& when : question.when) {
+        const Measured value = when.metric ? measure(*when.metric) : g.measured.front();
+        if (matches(value, when.word, when.min, when.max)) g.explanation += " " + fill(when.text);
+    }
     return g;
 }
 

@@ -155,7 +155,7 @@ Metric metric_field(const Reader& r, const toml::table& table, const std::string
 Question read_question(const Reader& r, const toml::table& q, const std::string& at,
                        const std::set<std::string>& parameters) {
     r.only(q, at + ".", {"id", "kind", "prompt", "metric", "tolerance", "choices", "items", "order", "ties",
-                         "explanation"});
+                         "explanation", "when"});
     Question question;
     question.id = r.string(q, "id", at + ".id", true);
     if (!valid_id(question.id)) r.fail(q.get("id"), at + ".id", "letters, digits, - and _ only (1 to 64)");
@@ -242,6 +242,30 @@ Question read_question(const Reader& r, const toml::table& q, const std::string&
         question.largest_first = order == "largest-first";
         question.ties = r.number(q, "ties", field + "ties").value_or(0);
         if (question.ties < 0 || question.ties >= 1) r.fail(q.get("ties"), field + "ties", "must be in [0, 1)");
+    }
+    if (const toml::node* node = q.get("when")) {
+        const toml::array* list = node->as_array();
+        if (!list || list->empty())
+            r.fail(node, field + "when", "must be an array of tables { text = ..., word = ... | min/max = ... }");
+        for (size_t i = 0; i < list->size(); ++i) {
+            const std::string wf = field + "when[" + std::to_string(i + 1) + "]";
+            const toml::table* w = (*list)[i].as_table();
+            if (!w) r.fail(&(*list)[i], wf, "must be a table { text = ..., word = ... } or { text, min, max }");
+            r.only(*w, wf + ".", {"text", "metric", "word", "min", "max"});
+            WhenSentence when;
+            when.text = r.string(*w, "text", wf + ".text", true);
+            check_template(r, w->get("text"), wf + ".text", when.text, parameters, true);
+            if (w->get("metric")) when.metric = metric_field(r, *w, wf + ".");
+            else if (question.kind == QuestionKind::Ranking)
+                r.fail_missing(*w, wf + ".metric", "a ranking question has no metric of its own to test");
+            if (w->get("word")) when.word = r.string(*w, "word", wf + ".word", true);
+            when.min = r.number(*w, "min", wf + ".min");
+            when.max = r.number(*w, "max", wf + ".max");
+            if (when.word && (when.min || when.max)) r.fail(w, wf, "either word or min/max, not both");
+            if (!when.word && !when.min && !when.max)
+                r.fail(w, wf, "needs word (the measured word) or min and/or max (the measured range)");
+            question.when.push_back(std::move(when));
+        }
     }
     return question;
 }

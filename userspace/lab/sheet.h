@@ -38,6 +38,18 @@ struct Tolerance {
     std::optional<double> absolute, relative;
 };
 
+// A sentence the explanation gets only when the run's data supports it:
+// `metric` (the question's own when absent) measured equal to `word`, or in
+// [min, max). Left out when its condition fails or cannot be measured: a
+// mechanism ("the lock serialises them") is said only where the numbers
+// show it.
+struct WhenSentence {
+    std::string text;  // a template, like the explanation
+    std::optional<Metric> metric;
+    std::optional<std::string> word;
+    std::optional<double> min, max;
+};
+
 struct Question {
     std::string id;
     QuestionKind kind = QuestionKind::Number;
@@ -49,6 +61,7 @@ struct Question {
     bool largest_first = true;    // ranking order
     double ties = 0;              // ranking: values within this relative gap may come in either order
     std::string explanation;      // a template (placeholders: README)
+    std::vector<WhenSentence> when;  // appended to the explanation where they hold
 };
 
 // An integer parameter the seed chooses: from [min, max], or one of values.
