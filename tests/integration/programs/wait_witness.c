@@ -30,6 +30,7 @@ struct result {
 	pid_t tid;
 	unsigned long long cpu_ns, run_delay_ns, voluntary, involuntary;
 	long long asked_sleep_ns, slept_ns;
+	long long read_ns; /* CLOCK_MONOTONIC just after reading schedstat */
 	int locked;
 	atomic_int published;
 };
@@ -57,21 +58,25 @@ static void compute_for(long us)
 			x = x * 6364136223846793005UL + 1;
 }
 
+/* The switch counts, then the runqueue wait, then the time of that read
+ * (the trace's clock): what the thread waits for a CPU after it, until its
+ * exit, the kernel counts but the thread cannot report. */
 static void read_kernel_counts(struct result *r)
 {
 	char line[256];
-	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	FILE *f = fopen("/proc/thread-self/status", "r");
 
-	if (!f || fscanf(f, "%llu %llu", &r->cpu_ns, &r->run_delay_ns) != 2)
-		exit(1);
-	fclose(f);
-	f = fopen("/proc/thread-self/status", "r");
 	if (!f)
 		exit(1);
 	while (fgets(line, sizeof line, f)) {
 		sscanf(line, "voluntary_ctxt_switches: %llu", &r->voluntary);
 		sscanf(line, "nonvoluntary_ctxt_switches: %llu", &r->involuntary);
 	}
+	fclose(f);
+	f = fopen("/proc/thread-self/schedstat", "r");
+	if (!f || fscanf(f, "%llu %llu", &r->cpu_ns, &r->run_delay_ns) != 2)
+		exit(1);
+	r->read_ns = now_ns(CLOCK_MONOTONIC);
 	fclose(f);
 }
 
@@ -127,8 +132,9 @@ int main(int argc, char **argv)
 	nanosleep(&pause, NULL); /* their exits: over before main prints and ends */
 	for (int i = 0; i < threads; ++i)
 		printf("wait tid=%d cpu_ns=%llu run_delay_ns=%llu voluntary=%llu involuntary=%llu asked_sleep_ns=%lld "
-		       "slept_ns=%lld locked=%d\n",
+		       "slept_ns=%lld locked=%d read_ns=%lld\n",
 		       results[i].tid, results[i].cpu_ns, results[i].run_delay_ns, results[i].voluntary,
-		       results[i].involuntary, results[i].asked_sleep_ns, results[i].slept_ns, results[i].locked);
+		       results[i].involuntary, results[i].asked_sleep_ns, results[i].slept_ns, results[i].locked,
+		       results[i].read_ns);
 	return 0;
 }
