@@ -24,7 +24,7 @@ constexpr int kExitLimitReached = 124;
 // trace.cxt's default size limit. A lesson's run writes a few MiB at most; a
 // context-switch storm about 12 MiB a second (69 bytes per event on disk).
 // Reporting a trace takes about 0.9 bytes of memory per byte of it (61 bytes
-// per event, bench/run e) and perfetto.pftrace is about its size again:
+// per event, bench/run e) and perfetto.pftrace up to its size again:
 // 256 MiB keeps a runaway run within ~250 MiB of memory and ~600 MiB of
 // disk, on machines a whole lab shares, while leaving a lesson ample room.
 constexpr uint64_t kDefaultMaxTraceBytes = uint64_t{256} << 20;
