@@ -503,6 +503,7 @@ std::vector<CompareNote> compare_run_notes(const CompareRun& run) {
         if (run.lost_events && *run.lost_events > 0) note += " " + counted(*run.lost_events, "event was", "events were") + " lost;";
         if (run.cut_off) note += " its trace file was cut off;";
         else if (run.interrupted) note += " it was interrupted;";
+        if (run.limit_reached) note += " its tracing stopped at a limit (" + *run.limit_reached + ");";
         notes.push_back({true, note + " its figures cover only what was captured."});
     }
     if (run.approximate)
@@ -603,6 +604,10 @@ Result<CompareRun> compare_run_from_report(const json& report, const std::string
     out.approximate = as_bool(member(run, "approximate"), false);
     out.interrupted = as_bool(member(run, "interrupted"), false);
     out.cut_off = as_string(member(run, "cut_off"));
+    // Only the options cxtrace has: the text is shown as it is.
+    if (auto option = as_string(member(member(run, "limit_reached"), "option"));
+        option && (*option == "--max-trace-size" || *option == "--duration"))
+        out.limit_reached = option;
     out.scope_note = as_string(member(run, "scope_note"));
 
     out.tasks = as_u64(member(summary, "tasks"));

@@ -103,6 +103,7 @@ struct CompareRun {
     std::optional<uint64_t> cpus, duration_ns, events, lost_events;
     bool complete = true, approximate = false, interrupted = false;
     std::optional<std::string> cut_off, scope_note;
+    std::optional<std::string> limit_reached;  // the option whose limit ended the tracing
 
     std::optional<uint64_t> tasks, processes, threads, address_spaces;
     std::optional<std::map<std::string, LatencyStats>> first_run, syscall;  // by kind

@@ -1,6 +1,7 @@
 #include "html_report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -658,6 +659,11 @@ void write_html_report(const RunModel& model, const nlohmann::json& report, Text
                     "known. ";
         else if (run.interrupted)
             page += "The run was interrupted before the command finished. ";
+        if (run.limit) {
+            std::string sentence = limit_reached_sentence(run);
+            sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
+            page += html_escape(sentence) + ". ";
+        }
         if (run.losses_unknown) page += "The kernel's loss counters could not be read: events may be missing. ";
         if (run.left_running)
             page += "The command was left running (pid " + std::to_string(run.root_pid) + "), no longer traced. ";

@@ -237,6 +237,14 @@ json output_json(const RunInfo& run) {
     return {{"stdout", stream_json(run.output->out)}, {"stderr", stream_json(run.output->err)}};
 }
 
+// The limit that ended the tracing: the option and its value (bytes, or
+// nanoseconds as every time here), or null.
+json limit_json(const RunInfo& run) {
+    if (!run.limit) return nullptr;
+    const bool size = run.limit->kind == TraceLimitKind::MaxTraceSize;
+    return {{"option", trace_limit_option(run.limit->kind)}, {size ? "bytes" : "ns", run.limit->value}};
+}
+
 }  // namespace
 
 json run_json(const RunInfo& run) {
@@ -254,6 +262,7 @@ json run_json(const RunInfo& run) {
             {"interrupted", run.interrupted},
             {"cut_off", run.cut_off ? json(*run.cut_off) : json(nullptr)},
             {"left_running", run.left_running},
+            {"limit_reached", limit_json(run)},
             {"losses_unknown", run.losses_unknown},
             {"exit_code", or_null(run.exit_code)},
             {"exit_signal", or_null(run.exit_signal)},

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <utility>
@@ -21,6 +22,34 @@ std::string format_duration_ns(uint64_t ns) {
     else if (ns < 1'000'000'000) std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
     else std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
     return buf;
+}
+
+std::string format_bytes(uint64_t bytes) {
+    const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (bytes < 1024) return counted(bytes, "byte", "bytes");
+    double value = bytes / 1024.0;
+    size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(units)) {
+        value /= 1024;
+        ++unit;
+    }
+    char buf[32];
+    // Whole numbers as they were typed (256M: "256 MiB"), others to one decimal.
+    if (value == static_cast<double>(static_cast<uint64_t>(value)))
+        std::snprintf(buf, sizeof buf, "%.0f %s", value, units[unit]);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f %s", value, units[unit]);
+    return buf;
+}
+
+std::string limit_reached_sentence(const RunInfo& run) {
+    if (!run.limit) return "";
+    const TraceLimit& limit = *run.limit;
+    const std::string what = limit.kind == TraceLimitKind::MaxTraceSize
+                                 ? "the trace size limit (--max-trace-size " + format_bytes(limit.value) + ")"
+                                 : "the time limit (--duration " + format_duration_ns(limit.value) + ")";
+    return "tracing stopped at " + what + ", " + format_duration_ns(run.duration_ns) +
+           " into the run: what the command did after that is not in this report";
 }
 
 std::string counted(uint64_t n, const char* one, const char* many) {
@@ -134,6 +163,7 @@ std::string render_text_summary(const RunModel& model) {
                 << run.events << " events before the cut; how the run ended and any losses are not known";
         else if (run.interrupted)
             out << " the run was interrupted";
+        if (run.limit) out << " " << limit_reached_sentence(run);
         if (run.left_running) out << "; the command was left running (pid " << run.root_pid << "), untraced";
         if (run.losses_unknown) out << " the kernel's loss counters could not be read";
         out << "\n";

@@ -1,12 +1,15 @@
 #include "live_run.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -106,6 +109,57 @@ bool eventually(const std::function<bool()>& done, std::chrono::seconds limit) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return true;
+}
+
+Started::Started(const std::vector<std::string>& argv) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, (files_ / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, (files_ / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> c_argv;
+    for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
+    c_argv.push_back(nullptr);
+    std::vector<char*> env = environment_without_sudo();
+    int rc = posix_spawn(&pid_, c_argv[0], &actions, nullptr, c_argv.data(), env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+}
+
+Started::~Started() {
+    if (waited_) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+}
+
+Outcome Started::wait() {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    waited_ = true;
+    Outcome outcome;
+    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    outcome.out = read_file(files_ / "out");
+    outcome.err = read_file(files_ / "err");
+    return outcome;
+}
+
+std::string Started::err_so_far() const { return read_file(files_ / "err"); }
+
+std::vector<long> processes_running(const std::vector<std::string>& argv) {
+    std::string wanted;
+    for (const std::string& arg : argv) wanted += arg + '\0';
+    std::vector<long> found;
+    DIR* proc = opendir("/proc");
+    if (!proc) return found;
+    while (dirent* entry = readdir(proc)) {
+        char* end = nullptr;
+        long pid = std::strtol(entry->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0') continue;
+        if (read_file("/proc/" + std::string(entry->d_name) + "/cmdline") == wanted) found.push_back(pid);
+    }
+    closedir(proc);
+    return found;
 }
 
 bool is_root() { return geteuid() == 0; }

@@ -1,6 +1,8 @@
 // Runs the real cxtrace binary and collects what it printed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <string>
@@ -51,6 +53,32 @@ private:
 std::string shell_wait_for_file(const std::string& path);
 // Polls `done` until it holds or `limit` has passed; whether it held.
 bool eventually(const std::function<bool()>& done, std::chrono::seconds limit);
+
+// A program started in the background, its output going to files, so a
+// test can signal it while it runs; killed (SIGKILL) and waited for unless
+// the test waited for it.
+class Started {
+public:
+    explicit Started(const std::vector<std::string>& argv);
+    ~Started();
+    Started(const Started&) = delete;
+    Started& operator=(const Started&) = delete;
+    pid_t pid() const { return pid_; }
+    // Waits for it to end: its status (128 + signal when killed) and output.
+    Outcome wait();
+    // What it wrote to stderr so far (after wait(): all of it, and what any
+    // process that kept its stderr wrote since).
+    std::string err_so_far() const;
+
+private:
+    TempDir files_;
+    pid_t pid_ = -1;
+    bool waited_ = false;
+};
+
+// The pids of the processes whose command line is exactly argv (as
+// /proc/PID/cmdline gives it; a zombie has none).
+std::vector<long> processes_running(const std::vector<std::string>& argv);
 
 bool is_root();
 bool file_exists(const std::string& path);

@@ -298,6 +298,24 @@ TEST_CASE("the sentences say what the numbers show, and nothing of a run where a
     }
 }
 
+TEST_CASE("a run a limit stopped is marked incomplete, naming the limit, and an unknown option is not shown",
+          "[compare]") {
+    json limited = synthetic_report("limited");
+    limited["run"]["complete"] = false;
+    limited["run"]["limit_reached"] = {{"option", "--max-trace-size"}, {"bytes", 1 << 20}};
+    const CompareRun run = run_of(limited, "l/report.json");
+    CHECK(run.limit_reached == std::optional<std::string>("--max-trace-size"));
+    CompareRun labelled = run;
+    labelled.label = "limited";
+    const auto notes = compare_run_notes(labelled);
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].warning);
+    CHECK(notes[0].text == "limited is incomplete: its tracing stopped at a limit (--max-trace-size); its figures "
+                           "cover only what was captured.");
+    limited["run"]["limit_reached"]["option"] = "<script>";
+    CHECK_FALSE(run_of(limited, "l/report.json").limit_reached.has_value());
+}
+
 TEST_CASE("a report without states, phases or syscall latencies shows them unknown, never 0", "[compare]") {
     json now = recorded_report("process-vs-thread-n5.cxt");
     json old = synthetic_report("older");

@@ -569,6 +569,21 @@ TEST_CASE("report.html on the recorded process-vs-thread trace", "[html]") {
     CHECK(page.size() < 512 * 1024);
 }
 
+TEST_CASE("a run a limit stopped says so at the top of the page, in a sentence true of it", "[html]") {
+    TraceEnd end = small_end();
+    end.limit = TraceLimit{TraceLimitKind::MaxTraceSize, 64u << 20};
+    const RunModel model = small_model(end);
+    const std::string page = render_html_report(model);
+    check_page(page, model);
+    REQUIRE(count(page, "id=\"incomplete\"") == 1u);
+    const std::string warning = between(page, "id=\"incomplete\">", "</div>");
+    CHECK(warning.find("Tracing stopped at the trace size limit (--max-trace-size 64 MiB), " +
+                       format_duration_ns(model.run.duration_ns) +
+                       " into the run: what the command did after that is not in this report.") != std::string::npos);
+    CHECK(warning.find("interrupted") == std::string::npos);
+    CHECK(embedded_data(page).at("run").at("limit_reached").at("bytes") == 64u << 20);
+}
+
 TEST_CASE("the incomplete warning appears exactly when events were lost or the run was interrupted", "[html]") {
     struct Case {
         const char* name;

@@ -129,6 +129,18 @@ TEST_CASE("report.json has every field DESIGN.md fixes, with its type", "[report
         CHECK(run.at("exit_code").is_null());
         CHECK(run.at("exit_signal") == 9);
     }
+    SECTION("run stopped at a limit: which, with its value; incomplete") {
+        CHECK(report.at("run").at("limit_reached").is_null());
+        TraceEnd end = sample_end();
+        end.limit = TraceLimit{TraceLimitKind::MaxTraceSize, 1u << 20};
+        const json run = report_json(sample_model(end)).at("run");
+        CHECK(run.at("limit_reached") == json{{"option", "--max-trace-size"}, {"bytes", 1u << 20}});
+        CHECK(run.at("complete") == false);
+        CHECK(run.at("interrupted") == false);
+        end.limit = TraceLimit{TraceLimitKind::Duration, 3 * kMs};
+        CHECK(report_json(sample_model(end)).at("run").at("limit_reached") ==
+              json{{"option", "--duration"}, {"ns", 3 * kMs}});
+    }
     SECTION("tasks: every field, every task") {
         const json& tasks = report.at("tasks");
         REQUIRE(tasks.is_array());
@@ -366,6 +378,17 @@ TEST_CASE("the text summary reports tasks, losses and completeness", "[report]")
         const std::string text = render_text_summary(sample_model(end));
         CHECK_THAT(text, Contains("incomplete") && Contains("interrupted"));
     }
+    SECTION("stopped at a limit: which, and that what came after is missing") {
+        TraceEnd end = sample_end();
+        end.limit = TraceLimit{TraceLimitKind::MaxTraceSize, 256u << 20};
+        std::string text = render_text_summary(sample_model(end));
+        CHECK_THAT(text, Contains("incomplete: tracing stopped at the trace size limit (--max-trace-size 256 MiB), "
+                                  "1.00 ms into the run: what the command did after that is not in this report"));
+        CHECK_THAT(text, !Contains("interrupted"));
+        end.limit = TraceLimit{TraceLimitKind::Duration, 1 * kMs};
+        text = render_text_summary(sample_model(end));
+        CHECK_THAT(text, Contains("tracing stopped at the time limit (--duration 1.00 ms), 1.00 ms into the run"));
+    }
     SECTION("killed by a signal") {
         TraceEnd end = sample_end();
         end.exit_code = std::nullopt;
@@ -408,6 +431,18 @@ TEST_CASE("the text summary shows a direction override by its code, and cuts a h
     CHECK(text.find(huge) == std::string::npos);
     // The line is 3 + 1 + 17 + 1 + 5000 bytes; the first 160 are shown.
     CHECK_THAT(text, Contains(" ... (" + std::to_string(5022 - 160) + " more bytes; report.json has it all)"));
+}
+
+TEST_CASE("sizes are printed in binary units, whole ones as typed", "[report]") {
+    CHECK(format_bytes(0) == "0 bytes");
+    CHECK(format_bytes(1) == "1 byte");
+    CHECK(format_bytes(1023) == "1023 bytes");
+    CHECK(format_bytes(64u << 10) == "64 KiB");
+    CHECK(format_bytes(1536) == "1.5 KiB");
+    CHECK(format_bytes(256u << 20) == "256 MiB");
+    CHECK(format_bytes(uint64_t{3} << 30) == "3 GiB");
+    CHECK(format_bytes(uint64_t{1} << 40) == "1 TiB");
+    CHECK(format_bytes(uint64_t{5} << 50) == "5120 TiB");
 }
 
 TEST_CASE("durations are printed with a unit that fits", "[report]") {

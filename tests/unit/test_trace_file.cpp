@@ -186,6 +186,23 @@ TEST_CASE("a trace file round-trips meta, events and the end record", "[trace]")
         CHECK_FALSE(again.end.interrupted);
         CHECK(again.end.lost_total() == 0);
     }
+    SECTION("a limit that ended the tracing, each kind with its value") {
+        for (const TraceLimit& limit : {TraceLimit{TraceLimitKind::MaxTraceSize, 64u << 20},
+                                        TraceLimit{TraceLimitKind::Duration, 2'500'000'000}}) {
+            INFO(trace_limit_option(limit.kind));
+            TraceEnd end = sample_end();
+            end.limit = limit;
+            write_trace(dir.file("limited.cxt"), test_meta(), {}, end);
+            ReadOutcome again = read_trace(dir.file("limited.cxt"));
+            INFO(again.error);
+            REQUIRE(again.ok);
+            REQUIRE(again.end.limit.has_value());
+            CHECK(again.end.limit->kind == limit.kind);
+            CHECK(again.end.limit->value == limit.value);
+            std::remove(dir.file("limited.cxt").c_str());
+        }
+        CHECK_FALSE(read.end.limit.has_value());  // none set: none read
+    }
     SECTION("next() keeps returning the end after the end") {
         auto reader = TraceReader::open(path);
         REQUIRE(reader.ok());
@@ -243,6 +260,20 @@ TEST_CASE("the writer stores what the ring buffer hands over", "[trace]") {
         REQUIRE(read.ok);
         CHECK(read.events.empty());
     }
+}
+
+TEST_CASE("the writer counts the bytes of the file it writes", "[trace]") {
+    TempDir dir;
+    const std::string path = dir.file("counted.cxt");
+    auto writer = TraceWriter::create(path, test_meta());
+    REQUIRE(writer.ok());
+    for (const Record& record : sample_records()) {
+        const uint64_t before = writer->bytes_written();
+        REQUIRE(writer->append_raw(record.data(), record.size()).ok());
+        CHECK(writer->bytes_written() - before == TraceWriter::record_bytes(record.size()));
+    }
+    REQUIRE(writer->flush().ok());
+    CHECK(read_bytes(path + ".partial").size() == writer->bytes_written());
 }
 
 TEST_CASE("the writer publishes the file only on finish and never reuses a .partial", "[trace]") {

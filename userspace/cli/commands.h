@@ -18,10 +18,22 @@ constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 1;
 constexpr int kExitCommandNotFound = 127;
 constexpr int kExitCannotExecute = 126;
+// A limit (--max-trace-size, --duration) ended the tracing, as timeout(1) says it.
+constexpr int kExitLimitReached = 124;
+
+// trace.cxt's default size limit. A lesson's run writes a few MiB at most; a
+// context-switch storm about 12 MiB a second (69 bytes per event on disk).
+// Reporting a trace takes about 0.9 bytes of memory per byte of it (61 bytes
+// per event, bench/run e) and perfetto.pftrace up to its size again:
+// 256 MiB keeps a runaway run within ~250 MiB of memory and ~600 MiB of
+// disk, on machines a whole lab shares, while leaving a lesson ample room.
+constexpr uint64_t kDefaultMaxTraceBytes = uint64_t{256} << 20;
 
 struct RunOptions {
     std::string output_dir;
     uint64_t ring_buffer_bytes = 16u << 20;
+    uint64_t max_trace_bytes = kDefaultMaxTraceBytes;  // trace.cxt stops growing here (0: no limit)
+    uint64_t duration_ns = 0;                          // tracing stops after this long (0: no limit)
     bool as_root = false;
     bool leave_running = false;  // on Ctrl-C/SIGTERM stop tracing, not the command
     bool verbose = false;

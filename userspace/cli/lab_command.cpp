@@ -305,7 +305,8 @@ int lab_command(const LabOptions& options, const std::optional<InvokingUser>& us
     std::string lab_written;
     hooks.before_reports = [&](const RunModel& model, const std::string& out_dir) {
         record.graded = grade_all(*sheet, record.variant, record.predictions, model);
-        record.status = model.run.interrupted || model.run.cut_off ? LabStatus::RunInterrupted : LabStatus::Graded;
+        record.status = model.run.interrupted || model.run.cut_off || model.run.limit ? LabStatus::RunInterrupted
+                                                                                  : LabStatus::Graded;
         record.kernel = model.run.kernel;
         record.cpus = model.run.cpus;
         record.started_at = model.run.started_at;

@@ -56,6 +56,36 @@ std::string check_ring_size(std::string& text) {
     }
 }
 
+// trace.cxt's limit: 0 (none) or 64 KiB and more, with K/M/G suffixes.
+std::string check_trace_size(std::string& text) {
+    try {
+        uint64_t bytes = parse_size(text);
+        if (bytes != 0 && bytes < (64u << 10))
+            return "--max-trace-size must be 0 (no limit) or at least 64K, got " + text;
+        text = std::to_string(bytes);
+        return "";
+    } catch (const std::exception&) {
+        return "not a size: " + text + " (examples: 64M, 1G; 0 for no limit)";
+    }
+}
+
+// Seconds, with decimals, more than 0 and at most a year: into nanoseconds.
+constexpr double kMaxDurationSeconds = 365.0 * 24 * 3600;
+std::string check_duration(std::string& text) {
+    size_t pos = 0;
+    double seconds = 0;
+    try {
+        seconds = std::stod(text, &pos);
+    } catch (const std::exception&) {
+        pos = 0;
+    }
+    // !(a > b) also refuses NaN.
+    if (pos == 0 || pos != text.size() || !(seconds > 0) || !(seconds <= kMaxDurationSeconds))
+        return "--duration takes a number of seconds, more than 0 and at most a year (e.g. 10 or 2.5), got " + text;
+    text = std::to_string(static_cast<uint64_t>(seconds * 1e9));
+    return "";
+}
+
 Subcommand setup_run(CLI::App& app, cxt::RunOptions& options) {
     auto* run = app.add_subcommand("run", "Trace a bundled workload (default: process-vs-thread) or, after --, any command");
     run->add_option("-o,--output", options.output_dir, "Directory for trace.cxt and report.json")
@@ -63,6 +93,15 @@ Subcommand setup_run(CLI::App& app, cxt::RunOptions& options) {
     run->add_option("--ring-buffer-size", options.ring_buffer_bytes, "BPF ring buffer size, e.g. 256K, 16M")
         ->transform(CLI::Validator(check_ring_size, "SIZE"))
         ->default_str("16M");
+    run->add_option("--max-trace-size", options.max_trace_bytes,
+                    "Stop tracing when trace.cxt would grow past SIZE (K, M or G suffix; 0: no limit); the command "
+                    "is then stopped, as on Ctrl-C (left running with --leave-running), and cxtrace exits 124")
+        ->transform(CLI::Validator(check_trace_size, "SIZE"))
+        ->default_str("256M");
+    run->add_option("--duration", options.duration_ns,
+                    "Stop tracing after SECONDS (decimals allowed); the command is then stopped, as on Ctrl-C (left "
+                    "running with --leave-running), and cxtrace exits 124")
+        ->transform(CLI::Validator(check_duration, "SECONDS"));
     run->add_flag("--as-root", options.as_root, "Under sudo, run the command as root instead of the invoking user");
     auto* leave_running = run->add_flag("--leave-running", options.leave_running,
                   "On Ctrl-C or SIGTERM stop tracing but leave the command running (it gets its own process "

@@ -208,7 +208,7 @@ namespace {
 class AtomicFile {
 public:
     static Result<AtomicFile> create(const std::string& path) {
-        std::string temp = path + ".partial";
+        std::string temp = path + kPartialSuffix;
         unlink(temp.c_str());
         int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) return os_error("cannot create " + temp);
@@ -220,7 +220,7 @@ public:
     ~AtomicFile() {
         if (fd_ < 0) return;
         close(fd_);
-        unlink((path_ + ".partial").c_str());
+        unlink((path_ + kPartialSuffix).c_str());
     }
 
     void write(std::string_view data) {
@@ -240,12 +240,12 @@ public:
     // perfetto.json (the former JSON export) took longer than all the rest
     // of the work. The rename alone means no reader ever sees a half-written file.
     Status commit() {
-        std::string temp = path_ + ".partial";
+        std::string temp = path_ + kPartialSuffix;
         int fd = std::exchange(fd_, -1);
         if (error_ != 0 || close(fd) != 0) {
             int err = error_ != 0 ? error_ : errno;
             unlink(temp.c_str());
-            return os_error("cannot write " + temp, err);
+            return os_error("cannot write " + path_, err);  // the name the user knows, not the temporary one
         }
         if (rename(temp.c_str(), path_.c_str()) != 0) return os_error("cannot rename " + temp + " to " + path_);
         return Status::success();
@@ -291,6 +291,13 @@ Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir,
     for (const Status& status : written)
         if (!status) return status.error();
     return paths;
+}
+
+std::vector<std::string> report_temporaries(const std::string& dir) {
+    std::vector<std::string> names;
+    for (const char* name : {kJsonFileName, kHtmlFileName, kPerfettoFileName})
+        names.push_back(dir + "/" + name + kPartialSuffix);
+    return names;
 }
 
 std::string output_error(const Error& error, const std::optional<InvokingUser>& user) {

@@ -65,6 +65,9 @@ struct ReportPaths {
 // Writes report.json, perfetto.pftrace and report.html into dir (the page
 // with the extras: a lab's predictions).
 Result<ReportPaths> write_reports(const RunModel& model, const std::string& dir, const ReportExtras& extras = {});
+// The temporary names write_reports writes dir's report files under until
+// each is whole.
+std::vector<std::string> report_temporaries(const std::string& dir);
 // The lines that tell the user where everything is; the HTML report last.
 std::string report_locations(const ReportPaths& paths, const std::string& trace_path);
 

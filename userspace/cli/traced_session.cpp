@@ -3,21 +3,27 @@
 // and report. `cxtrace run` and `cxtrace lab` both run it.
 #include "traced_session.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <set>
+#include <thread>
 #include <variant>
 
 #include "bpf_tracer.h"
@@ -27,6 +33,8 @@
 #include "output_tee.h"
 #include "output_files.h"
 #include "privileges.h"
+#include "stop_signals.h"
+#include "task_tree_guard.h"
 #include "text_summary.h"
 #include "trace_file.h"
 #include "workloads.h"
@@ -46,6 +54,10 @@ constexpr auto kFlushEvery = std::chrono::seconds(1);
 // depends on how fast the reader drains; the loss test fills a small buffer
 // for certain and the kernel's real loss counters are what it checks.
 constexpr const char* kHoldReaderVariable = "CXTRACE_TEST_HOLD_READER";
+constexpr const char* kHoldReportsVariable = "CXTRACE_TEST_HOLD_REPORTS";
+// After a stop, how long the tasks the command left are killed again and
+// again: one in an uninterruptible wait dies only when the wait ends.
+constexpr auto kStopLeftoversFor = std::chrono::seconds(5);
 
 uint64_t monotonic_ns() {
     timespec ts;
@@ -69,42 +81,6 @@ std::string kernel_release() {
     utsname u{};
     return uname(&u) == 0 ? u.release : "unknown";
 }
-
-// SIGINT/SIGTERM/SIGHUP arrive on a descriptor we check between polls, so a
-// Ctrl-C ends the run cleanly instead of killing cxtrace mid-write. One the
-// caller ignored (nohup: SIGHUP) stays ignored: blocked for the descriptor, it
-// would be queued and stop the run.
-class StopSignals {
-public:
-    StopSignals() {
-        sigemptyset(&set_);
-        for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-            struct sigaction current {};
-            if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
-            sigaddset(&set_, sig);
-        }
-        sigprocmask(SIG_BLOCK, &set_, &previous_);
-        fd_ = signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC);
-    }
-    ~StopSignals() {
-        if (fd_ >= 0) close(fd_);
-        sigprocmask(SIG_SETMASK, &previous_, nullptr);
-    }
-    StopSignals(const StopSignals&) = delete;
-    StopSignals& operator=(const StopSignals&) = delete;
-
-    int fd() const { return fd_; }
-    // The signal received since the last call, or 0.
-    int pending() {
-        signalfd_siginfo info;
-        if (fd_ >= 0 && read(fd_, &info, sizeof info) == sizeof info) return static_cast<int>(info.ssi_signo);
-        return 0;
-    }
-
-private:
-    sigset_t set_, previous_;
-    int fd_ = -1;
-};
 
 // Waits until one of several descriptors is readable (or a timeout).
 class ReadinessWaiter {
@@ -137,17 +113,20 @@ private:
 class StatusLine {
 public:
     StatusLine() : enabled_(isatty(STDERR_FILENO) == 1), started_(std::chrono::steady_clock::now()) {}
-    // lost_so_far() reads the kernel's counters: only called when the line is drawn.
+    bool enabled() const { return enabled_; }
+    // lost_so_far() reads the kernel's counters: only called when the line is
+    // drawn. note: a warning shown after the figures ("" for none).
     template <typename LostFn>
-    void update(uint64_t events, LostFn lost_so_far) {
+    void update(uint64_t events, uint64_t trace_bytes, LostFn lost_so_far, const std::string& note) {
         if (!enabled_) return;
         auto now = std::chrono::steady_clock::now();
         if (now - last_ < kStatusEvery) return;
         uint64_t lost = lost_so_far();
         last_ = now;
         double elapsed = std::chrono::duration<double>(now - started_).count();
-        std::fprintf(stderr, "\r\033[K[cxtrace] %.1f s  %llu events  %llu lost", elapsed,
-                     static_cast<unsigned long long>(events), static_cast<unsigned long long>(lost));
+        std::fprintf(stderr, "\r\033[K[cxtrace] %.1f s  %llu events  %llu lost  trace %s%s%s", elapsed,
+                     static_cast<unsigned long long>(events), static_cast<unsigned long long>(lost),
+                     format_bytes(trace_bytes).c_str(), note.empty() ? "" : "  ", note.c_str());
         std::fflush(stderr);
         shown_ = true;
     }
@@ -163,6 +142,154 @@ private:
 };
 
 void print_error(const std::string& message) { std::cerr << "cxtrace: " << message << "\n"; }
+
+// trace.cxt near --max-trace-size (from 80 %), and --duration's end: a note
+// on the status line; without one (stderr is not a terminal), one line when
+// the trace size first comes near its limit. The sink notes every size, so
+// the crossing is never missed, however much one drain brings.
+class LimitWarning {
+public:
+    LimitWarning(uint64_t max_bytes, uint64_t duration_ns) : max_bytes_(max_bytes), duration_ns_(duration_ns) {}
+
+    void note_size(uint64_t bytes) {
+        if (max_bytes_ && !near_ && bytes >= max_bytes_ / 10 * 8) {
+            near_ = announce_ = true;
+            near_at_ = bytes;
+        }
+    }
+    // The line to print once, when there is no status line to show the note.
+    std::optional<std::string> announcement(bool status_line) {
+        if (!announce_ || status_line) return std::nullopt;
+        announce_ = false;
+        return "trace.cxt has reached " + format_bytes(near_at_) + " of its " + format_bytes(max_bytes_) +
+               " limit (--max-trace-size): tracing stops there";
+    }
+    std::string status_note() const {
+        std::string note;
+        if (near_) note = "near its limit (--max-trace-size " + format_bytes(max_bytes_) + "): tracing stops there";
+        if (duration_ns_)
+            note += (note.empty() ? "" : "; ") + std::string("tracing stops at ") + format_duration_ns(duration_ns_) +
+                    " (--duration)";
+        return note;
+    }
+
+private:
+    uint64_t max_bytes_, duration_ns_;
+    bool near_ = false, announce_ = false;
+    uint64_t near_at_ = 0;
+};
+
+// After the command was stopped (a signal, a limit): SIGKILL to every task
+// it left, again until none is followed (kStopLeftoversFor at most), reading
+// the events of their end meanwhile. The root, reaped already, is skipped:
+// its bit lasts until its last switch-out, its pid no longer names it. How
+// many tasks there were.
+size_t stop_what_is_left(BpfTracer& tracer, pid_t root) {
+    std::set<pid_t> killed;
+    const auto until = std::chrono::steady_clock::now() + kStopLeftoversFor;
+    while (std::chrono::steady_clock::now() < until) {
+        auto pids = tracer.followed_pids();
+        if (!pids) break;
+        pids->erase(std::remove(pids->begin(), pids->end(), root), pids->end());
+        if (pids->empty()) break;
+        for (pid_t pid : *pids)
+            if (pid > 1 && pid != getpid()) {
+                kill(pid, SIGKILL);
+                killed.insert(pid);
+            }
+        (void)tracer.drain();
+        usleep(5'000);
+    }
+    return killed.size();
+}
+
+// How the command ended, for the messages of a run whose files could not
+// all be written: its status is never lost with them.
+std::string describe_command_end(const std::optional<ExitStatus>& exit, bool left_running, uint32_t root_pid) {
+    if (left_running) return "the command was left running (pid " + std::to_string(root_pid) + ")";
+    if (!exit) return "the command's exit status is not known";
+    if (exit->code) return "the command exited with status " + std::to_string(*exit->code);
+    return "the command was killed by " + signal_name(exit->signal.value_or(0)) + " (status " +
+           std::to_string(exit->shell_status()) + ")";
+}
+
+// A stop signal once the tracing has ended (the command ended, was stopped
+// or left running) changes nothing the run's files will say: the first one
+// is answered at once, and trace.cxt and the reports are finished; the exit
+// status stays the one the reports give. A second one stops cxtrace at once,
+// by that signal: report files not yet whole are removed, trace.cxt is kept
+// (complete, or as trace.cxt.partial if it was not finished yet).
+class LateSignals {
+public:
+    LateSignals(StopSignals& signals, std::vector<std::string> temporaries, std::string trace_path)
+        : signals_(signals), temporaries_(std::move(temporaries)), trace_path_(std::move(trace_path)) {
+        if (pipe2(quit_, O_CLOEXEC) != 0) quit_[0] = quit_[1] = -1;
+        else watcher_ = std::thread([this] { watch(); });
+    }
+    ~LateSignals() {
+        if (watcher_.joinable()) {
+            char quit = 0;
+            ssize_t ignored = write(quit_[1], &quit, 1);
+            (void)ignored;
+            watcher_.join();
+        }
+        for (int fd : quit_)
+            if (fd >= 0) close(fd);
+    }
+    LateSignals(const LateSignals&) = delete;
+    LateSignals& operator=(const LateSignals&) = delete;
+
+    void trace_finished() { trace_finished_ = true; }
+
+private:
+    void watch() {
+        bool answered = false;
+        for (;;) {
+            pollfd fds[2] = {{signals_.fd(), POLLIN, 0}, {quit_[0], POLLIN, 0}};
+            if (poll(fds, 2, -1) < 0) continue;
+            if (fds[1].revents) return;
+            const int sig = signals_.pending();
+            if (!sig) continue;
+            const std::string name = signal_name(sig);
+            if (!answered) {
+                answered = true;
+                print_error(name + " after the tracing ended: cxtrace finishes " + trace_path_ + " and the reports first (" +
+                            name + " again stops at once)");
+                continue;
+            }
+            for (const std::string& temporary : temporaries_) unlink(temporary.c_str());
+            print_error(trace_finished_ ? "stopped (" + name + ") before the reports were all written; " + trace_path_ +
+                                              " is complete: `cxtrace report " + trace_path_ + "` writes them"
+                                        : "stopped (" + name + ") before " + trace_path_ + " was finished: its events are "
+                                              "kept in " + trace_path_ + kPartialSuffix +
+                                              " (`cxtrace report` salvages them)");
+            std::signal(sig, SIG_DFL);
+            sigset_t just_this;
+            sigemptyset(&just_this);
+            sigaddset(&just_this, sig);
+            pthread_sigmask(SIG_UNBLOCK, &just_this, nullptr);
+            raise(sig);
+            _exit(128 + sig);  // not reached: the default action ends the process
+        }
+    }
+
+    StopSignals& signals_;
+    std::vector<std::string> temporaries_;
+    std::string trace_path_;
+    std::atomic<bool> trace_finished_{false};
+    int quit_[2] = {-1, -1};
+    std::thread watcher_;
+};
+
+// Test-only switch (README, Tests): when set to a path, cxtrace waits before
+// the reports until that path exists, so a test can send a signal while
+// they are being written without racing them.
+void hold_reports_for_tests() {
+    const char* path = std::getenv(kHoldReportsVariable);
+    if (!path || !*path) return;
+    print_error(std::string(kHoldReportsVariable) + " is set: the reports wait until " + path + " exists");
+    while (access(path, F_OK) != 0) usleep(10'000);
+}
 
 bool asks_for_help(const std::vector<std::string>& args) {
     return std::find(args.begin(), args.end(), "--help") != args.end() ||
@@ -261,6 +388,16 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
     const std::optional<InvokingUser>& user = user_;
     const Target* target = &target_;
     OutputDir* dir = &dir_;
+    // From here to the end a stop signal is read, never acted on by default:
+    // what it does depends on how far the run got.
+    StopSignals stop_signals;
+    auto interrupted_before_tracing = [&](const char* when) -> std::optional<int> {
+        const int sig = stop_signals.pending();
+        if (!sig) return std::nullopt;
+        print_error("interrupted (" + signal_name(sig) + ") " + when + ": nothing was traced");
+        return 128 + sig;
+    };
+    if (auto status = interrupted_before_tracing("before the command started")) return *status;
     // --as-root is only allowed with no user to run as: the command then runs as root.
     SpawnOptions spawn_options{user, options.leave_running};
     std::unique_ptr<OutputTee> tee;
@@ -280,19 +417,34 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
         return kExitFailure;
     }
 
-    // Every event is counted and recorded. The writer exists before the
-    // command is released, so nothing the command does can precede it.
+    // Every event is counted and recorded until a limit is reached. The
+    // writer exists before the command is released, so nothing the command
+    // does can precede it.
     std::optional<TraceWriter> writer;
     uint64_t events = 0;
     std::array<uint64_t, kEventKindCount> received_by_kind{};
     Status write_status;
+    std::optional<TraceLimit> limit;  // the limit that ended the recording
+    uint64_t limit_end_ns = 0;        // the trace ends there
+    LimitWarning limit_warning(options.max_trace_bytes, options.duration_ns);
     const auto root_pid = static_cast<uint32_t>(command->pid());
     bool root_switched_out = false;  // for the last time: nothing more will come from it
     auto sink = [&](const uint8_t* data, size_t size) {
         ++events;
         if (auto kind = raw_event_kind(data, size)) ++received_by_kind[static_cast<size_t>(*kind)];
         root_switched_out = root_switched_out || raw_is_final_switch_out(data, size, root_pid);
-        if (writer && write_status) write_status = writer->append_raw(data, size);
+        if (!writer || !write_status || limit) return;
+        const auto stored = raw_event_size(data, size);
+        if (options.max_trace_bytes &&
+            writer->bytes_written() + TraceWriter::record_bytes(stored ? stored.value() : size) > options.max_trace_bytes) {
+            // The last event that fit ends the trace.
+            limit = TraceLimit{TraceLimitKind::MaxTraceSize, options.max_trace_bytes};
+            return;
+        }
+        write_status = writer->append_raw(data, size);
+        if (!write_status) return;
+        limit_warning.note_size(writer->bytes_written());
+        if (auto ts = raw_event_timestamp(data, size)) limit_end_ns = std::max(limit_end_ns, *ts);
     };
     TracerOptions tracer_options{options.ring_buffer_bytes, options.verbose, options.syscall_tracepoints};
     auto tracer = [&]() -> Result<std::unique_ptr<BpfTracer>> {
@@ -307,12 +459,26 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
         print_error(tracer.error().message());
         return kExitFailure;
     }
+    if (auto status = interrupted_before_tracing("while the probes were loaded")) return *status;
 
     // Attached and following: from here on no BPF or admin power is needed.
     // Under sudo cxtrace becomes the user for good.
     if (Status dropped = drop_privileges_after_attach(user); !dropped) {
         print_error(dropped.error().message());
         return kExitFailure;
+    }
+    // If cxtrace dies now, every task of the command dies with it
+    // (task_tree_guard.h). Forked while cxtrace has no other thread.
+    std::optional<TaskTreeGuard> guard;
+    if (!options.leave_running) {
+        const BpfTracer* followed = tracer->get();
+        auto started = TaskTreeGuard::start(followed->descriptors_that_keep_following(),
+                                            [followed] { return followed->signal_followed_tasks(SIGKILL); });
+        if (!started) {
+            print_error(started.error().message());
+            return kExitFailure;
+        }
+        guard.emplace(std::move(*started));
     }
 
     TraceMeta meta;
@@ -326,6 +492,7 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
     meta.ring_buffer_bytes = options.ring_buffer_bytes;
     meta.from_exec = options.from_exec;
     meta.trace_start_ns = monotonic_ns();
+    limit_end_ns = meta.trace_start_ns;
     const std::string trace_path = dir->trace_path();
     auto created = TraceWriter::create(trace_path, meta);
     if (!created) {
@@ -340,13 +507,12 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
             return kExitFailure;
         }
 
-    StopSignals stop_signals;
     if (Status released = command->release(); !released) {
         int err = released.error().err;
         print_error((err == ENOENT ? "command not found: " : "cannot execute ") + target->argv.front() + ": " +
                     std::strerror(err));
         command->wait_exit();
-        unlink((trace_path + ".partial").c_str());  // the directory then goes too
+        unlink((trace_path + kPartialSuffix).c_str());  // the directory then goes too
         return err == ENOENT ? kExitCommandNotFound : kExitCannotExecute;
     }
 
@@ -367,6 +533,7 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
     uint64_t exited_at = 0;
     bool interrupted = false;
     int left_running_after = 0;  // the stop signal, when the command was left running
+    bool left_running_at_limit = false;
     std::optional<std::chrono::steady_clock::time_point> stop_deadline;
     auto lost_so_far = [&] {
         uint64_t lost = 0;
@@ -374,11 +541,22 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
             for (uint64_t n : *counts) lost += n;
         return lost;
     };
+    std::optional<Result<std::array<uint64_t, kEventKindCount>>> lost_at_limit;
+    const uint64_t duration_end_ns = options.duration_ns ? meta.trace_start_ns + options.duration_ns : 0;
+    bool told_write_failure = false;
     auto flushed_at = std::chrono::steady_clock::now();
     while (!exit) {
         // Wakes on data past the wakeup threshold, the command's exit or a
-        // signal; the timeout drains events submitted without a wakeup.
-        waiter.wait(kDrainEveryMs);
+        // signal (or at --duration's end); the timeout drains events
+        // submitted without a wakeup.
+        int timeout_ms = kDrainEveryMs;
+        if (duration_end_ns && !limit) {
+            const uint64_t now = monotonic_ns();
+            timeout_ms = now >= duration_end_ns
+                             ? 0
+                             : static_cast<int>(std::min<uint64_t>(kDrainEveryMs, (duration_end_ns - now + 999'999) / 1'000'000));
+        }
+        waiter.wait(timeout_ms);
         if (const auto now = std::chrono::steady_clock::now(); now - flushed_at >= kFlushEvery) {
             if (writer && write_status) write_status = writer->flush();  // a failure is reported with the trace's
             flushed_at = now;
@@ -388,6 +566,40 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
             print_error(drained.error().message());
             interrupted = true;
             command->signal(SIGKILL);
+        }
+        if (auto line = limit_warning.announcement(status.enabled())) print_error(*line);
+        if (!write_status && !told_write_failure) {
+            told_write_failure = true;
+            status.clear();
+            print_error(write_status.error().message() + ": nothing more is recorded; the command runs on until it "
+                                                          "ends (Ctrl-C stops it)");
+        }
+        if (duration_end_ns && !limit && monotonic_ns() >= duration_end_ns) {
+            // What was submitted until now belongs in the trace: read it first.
+            if (!hold_reader) (void)(*tracer)->drain();
+            if (!limit) {
+                limit = TraceLimit{TraceLimitKind::Duration, options.duration_ns};
+                limit_end_ns = std::max(limit_end_ns, monotonic_ns());
+            }
+        }
+        if (limit && !lost_at_limit) {
+            // Losses from here on are of events the trace would not hold anyway.
+            lost_at_limit = (*tracer)->lost_by_kind();
+            status.clear();
+            const std::string reached =
+                limit->kind == TraceLimitKind::MaxTraceSize
+                    ? trace_path + " reached its size limit (--max-trace-size " + format_bytes(limit->value) + ")"
+                    : "the time limit was reached (--duration " + format_duration_ns(limit->value) + ")";
+            if (options.leave_running) {
+                print_error(reached + ": tracing stopped; the command is left running (pid " +
+                            std::to_string(command->pid()) + ")");
+                left_running_at_limit = true;
+                break;
+            }
+            print_error(reached + ": tracing stopped; stopping the command (SIGTERM, SIGKILL after " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kStopGrace).count()) + " s)");
+            command->signal(SIGTERM);
+            stop_deadline = std::chrono::steady_clock::now() + kStopGrace;
         }
         if (int sig = stop_signals.pending()) {
             if (options.leave_running) {
@@ -407,23 +619,38 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
         if (stop_deadline && std::chrono::steady_clock::now() > *stop_deadline) command->signal(SIGKILL);
         exit = command->poll_exit();
         if (exit) exited_at = monotonic_ns();
-        status.update(events, lost_so_far);
+        status.update(events, writer ? writer->bytes_written() : 0, lost_so_far,
+                      limit ? "" : limit_warning.status_note());
+    }
+    status.clear();
+    LateSignals late_signals(stop_signals, report_temporaries(dir->path()), trace_path);
+    // Stopped (a signal, a limit, a failed read): what the command left
+    // behind is stopped too, not left running untraced. Still followed
+    // meanwhile, so the trace shows how each ended.
+    if (!options.leave_running && (interrupted || limit)) {
+        const size_t stopped = stop_what_is_left(**tracer, static_cast<pid_t>(root_pid));
+        if (stopped > 0)
+            print_error("stopped the " + counted(stopped, "task", "tasks") + " the command left running (SIGKILL)");
     }
     // The root's final switch-out lands just after its parent is told it
     // exited; wait for it a moment (10 ms at most), taking everything
     // buffered. The trace ends at the exit (or the last event, if later).
-    for (int waited_ms = 0; waited_ms < 10 && !root_switched_out; ++waited_ms) {
+    for (int waited_ms = 0; waited_ms < 10 && exit && !limit && !root_switched_out; ++waited_ms) {
         usleep(1'000);
         (void)(*tracer)->drain();
     }
+    // The command ended (or is left running): tasks it left behind may
+    // outlive it, as they would a shell. The guard must go before the
+    // probes, whose links it holds.
+    if (guard) guard->stand_down();
     // Descendants may outlive the root (background jobs, --leave-running):
     // stop the probes before the last drain, so what was submitted was read.
     (*tracer)->stop_probes();
     (void)(*tracer)->drain();
     TraceEnd end;
-    end.trace_end_ns = exited_at;
+    end.trace_end_ns = limit ? limit_end_ns : exited_at;
     // What the kernel submitted but we never read also counts as lost.
-    auto lost = (*tracer)->lost_by_kind();
+    auto lost = limit && lost_at_limit ? *lost_at_limit : (*tracer)->lost_by_kind();
     auto submitted = (*tracer)->submitted_by_kind();
     if (lost && submitted) {
         end.lost_by_kind = *lost;
@@ -431,7 +658,6 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
             if ((*submitted)[kind] > received_by_kind[kind])
                 end.lost_by_kind[kind] += (*submitted)[kind] - received_by_kind[kind];
     } else {
-        status.clear();
         print_error((lost ? submitted.error() : lost.error()).message() +
                     ": the report cannot prove that nothing was lost and is marked incomplete");
         end.losses_unknown = true;
@@ -441,36 +667,48 @@ int TracedSession::run(const SessionHooks& hooks, bool* traced) {
         end.exit_signal = exit->signal;
     }
     end.interrupted = interrupted;
-    end.left_running = left_running_after != 0;
+    end.left_running = left_running_after != 0 || left_running_at_limit;
+    end.limit = limit;
     if (tee) end.output = tee->finish();
     tracer->reset();  // detach before the heavy work
-    status.clear();
-    if (left_running_after) command->leave_running();
+    if (end.left_running) command->leave_running();
+    const std::string command_end = describe_command_end(exit, end.left_running, root_pid);
 
+    const std::string unfinished = trace_path + kPartialSuffix;
     if (!write_status) {
-        print_error(write_status.error().message());
+        if (!told_write_failure) print_error(write_status.error().message());
+        print_error("the trace is incomplete: the whole events written before the failure are kept in " + unfinished +
+                    " (`cxtrace report` salvages them); " + command_end);
         return kExitFailure;
     }
     if (Status finished = writer->finish(end); !finished) {
         print_error(finished.error().message());
+        print_error("the trace is incomplete: its events are kept in " + unfinished +
+                    " (`cxtrace report` salvages them); " + command_end);
         return kExitFailure;
     }
 
+    late_signals.trace_finished();
+    hold_reports_for_tests();
     auto model = correlate_trace_file(trace_path);
     if (!model) {
         print_error(model.error().message());
+        print_error(command_end);
         return kExitFailure;
     }
     ReportExtras extras;
     if (hooks.before_reports) extras = hooks.before_reports(*model, dir->path());
     auto reports = write_reports(*model, dir->path(), extras);
     if (!reports) {
-        print_error(reports.error().message());
+        print_error(output_error(reports.error(), user) + "; " + trace_path +
+                    " is complete: `cxtrace report " + trace_path + "` writes the reports once that is fixed");
+        print_error(command_end);
         return kExitFailure;
     }
     std::cout << render_text_summary(*model) << report_locations(*reports, trace_path) << std::flush;
     if (traced) *traced = true;
     if (hooks.after_reports) hooks.after_reports(*model, *reports);
+    if (limit) return kExitLimitReached;
     // Stopped by a signal, like a shell reports it; else the command's own status.
     return exit ? exit->shell_status() : 128 + left_running_after;
 }

@@ -54,10 +54,14 @@ public:
     const Target& target() const { return target_; }
     const OutputDir& dir() const { return dir_; }
 
-    // Runs the command under tracing until it exits (or Ctrl-C), writes
-    // trace.cxt and the reports, prints the summary. The exit status of
-    // `cxtrace run`: the command's own (128+N when killed by signal N), or
-    // cxtrace's when it failed. `traced` tells whether reports were written.
+    // Runs the command under tracing until it exits (or Ctrl-C, or a limit:
+    // --max-trace-size, --duration), writes trace.cxt and the reports, prints
+    // the summary. When cxtrace stops the command, what it left running is
+    // stopped too; if cxtrace dies, its guard kills them (task_tree_guard.h).
+    // The exit status of `cxtrace run`: the command's own (128+N when killed
+    // by signal N), 124 when a limit ended the tracing, or cxtrace's when it
+    // failed (the command's status is then printed). `traced` tells whether
+    // reports were written.
     int run(const SessionHooks& hooks, bool* traced = nullptr);
 
 private:

@@ -916,7 +916,8 @@ RunModel Correlator::finish(const TraceEnd& end) {
     run.interrupted = end.interrupted;
     run.left_running = end.left_running;
     run.losses_unknown = end.losses_unknown;
-    run.complete = run.lost_events == 0 && !end.interrupted && !end.losses_unknown;
+    run.limit = end.limit;
+    run.complete = run.lost_events == 0 && !end.interrupted && !end.losses_unknown && !end.limit;
     run.approximate = model_.anomalies.repairs() > 0;
     run.exit_code = end.exit_code;
     run.exit_signal = end.exit_signal;

@@ -147,6 +147,13 @@ bool raw_is_final_switch_out(const uint8_t* data, size_t size, uint32_t pid) {
     return raw.h.kind == CXT_EV_SWITCH && raw.prev_pid == pid && (raw.flags & CXT_SWITCH_PREV_DEAD) != 0;
 }
 
+std::optional<uint64_t> raw_event_timestamp(const uint8_t* data, size_t size) {
+    if (size < sizeof(cxt_header)) return std::nullopt;
+    cxt_header header;
+    std::memcpy(&header, data, sizeof header);
+    return header.ts_ns;
+}
+
 Result<size_t> raw_event_size(const uint8_t* data, size_t size) {
     if (size < sizeof(cxt_header))
         return Error{"event of " + std::to_string(size) + " bytes is shorter than its header"};

@@ -125,6 +125,8 @@ std::optional<EventKind> raw_event_kind(const uint8_t* data, size_t size);
 
 // Whether a raw record is the switch-out for the last time (TASK_DEAD) of pid.
 bool raw_is_final_switch_out(const uint8_t* data, size_t size, uint32_t pid);
+// The kernel timestamp of a raw event, if it is long enough to hold one.
+std::optional<uint64_t> raw_event_timestamp(const uint8_t* data, size_t size);
 
 // Size in bytes of the stored form of a raw record (from its header), or an
 // error when the header is unusable. Lets the recorder copy records verbatim.

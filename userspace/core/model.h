@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "captured_output.h"
+#include "trace_limit.h"
 
 namespace cxt {
 
@@ -247,6 +248,9 @@ struct RunInfo {
     bool interrupted = false;
     bool left_running = false;  // interrupted, the command left running untraced
     bool losses_unknown = false;  // the kernel's loss counters could not be read
+    // A limit (--max-trace-size, --duration) ended the tracing before the
+    // command ended: what came after is not in the trace.
+    std::optional<TraceLimit> limit;
     // The trace file ends early (a run killed before it finished writing):
     // what it says, the report covering the whole records before the cut.
     std::optional<std::string> cut_off;

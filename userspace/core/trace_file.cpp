@@ -169,6 +169,8 @@ std::string end_to_json(const TraceEnd& end) {
         {"left_running", end.left_running},
         {"losses_unknown", end.losses_unknown},
     };
+    if (end.limit)
+        j["limit"] = {{"option", trace_limit_option(end.limit->kind)}, {"value", end.limit->value}};
     if (end.output)
         j["output"] = {{"format", kOutputFormat},
                        {"stdout", stream_to_json(end.output->out)},
@@ -202,8 +204,12 @@ Result<TraceWriter> TraceWriter::create(const std::string& path, const TraceMeta
     if (std::fwrite(&header, sizeof header, 1, file.get()) != 1 ||
         std::fwrite(meta_json.data(), 1, meta_json.size(), file.get()) != meta_json.size())
         return os_error("cannot write " + partial);
-    return TraceWriter(path, std::move(file));
+    TraceWriter writer(path, std::move(file));
+    writer.bytes_ = sizeof header + meta_json.size();
+    return writer;
 }
+
+uint64_t TraceWriter::record_bytes(size_t event_size) { return sizeof(RecordHeader) + event_size; }
 
 Status TraceWriter::write_record(uint32_t type, const void* data, uint32_t len) {
     if (!file_) return Error{"trace " + path_ + " is already finished"};
@@ -211,6 +217,7 @@ Status TraceWriter::write_record(uint32_t type, const void* data, uint32_t len) 
     if (std::fwrite(&header, sizeof header, 1, file_.get()) != 1 ||
         std::fwrite(data, 1, len, file_.get()) != len)
         return os_error("cannot write " + path_ + kPartialSuffix);
+    bytes_ += sizeof header + len;
     return Status::success();
 }
 
@@ -396,6 +403,15 @@ Result<bool> TraceReader::next(Event& event) {
         end_.left_running = j.value("left_running", false);  // absent in older traces
         end_.losses_unknown = j.value("losses_unknown", false);
         end_.events = integer_at<uint64_t>(j, "events");
+        if (auto limit = j.find("limit"); limit != j.end()) {  // absent when no limit ended the tracing
+            const std::string option = limit->at("option").get<std::string>();
+            TraceLimit read;
+            if (option == trace_limit_option(TraceLimitKind::MaxTraceSize)) read.kind = TraceLimitKind::MaxTraceSize;
+            else if (option == trace_limit_option(TraceLimitKind::Duration)) read.kind = TraceLimitKind::Duration;
+            else return problem("damaged end record: unknown limit " + option, record_offset);
+            read.value = integer_at<uint64_t>(*limit, "value");
+            end_.limit = read;
+        }
         if (auto output = j.find("output"); output != j.end()) {  // absent in older traces
             const int format = integer_at<int>(*output, "format");
             if (format > kOutputFormat)

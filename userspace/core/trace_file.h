@@ -22,6 +22,7 @@
 #include "captured_output.h"
 #include "event.h"
 #include "result.h"
+#include "trace_limit.h"
 
 namespace cxt {
 
@@ -48,6 +49,8 @@ struct TraceEnd {
     bool interrupted = false;        // stopped by Ctrl-C / SIGTERM
     bool left_running = false;       // ... and the command was left running (--leave-running)
     bool losses_unknown = false;     // the kernel's loss counters could not be read
+    // The limit that ended the tracing: events after it are not in the file.
+    std::optional<TraceLimit> limit;
     uint64_t events = 0;             // event records in the file
     std::optional<CapturedOutput> output;  // --capture-output: what the command wrote
 
@@ -76,6 +79,10 @@ public:
     // Hands what is buffered to the kernel: a run killed later keeps it.
     Status flush();
     uint64_t events_written() const { return events_; }
+    // The file's size so far (what is still buffered included).
+    uint64_t bytes_written() const { return bytes_; }
+    // What appending this raw event would add to bytes_written().
+    static uint64_t record_bytes(size_t event_size);
 
 private:
     TraceWriter(std::string path, FilePtr file) : path_(std::move(path)), file_(std::move(file)) {}
@@ -84,6 +91,7 @@ private:
     std::string path_;
     FilePtr file_;
     uint64_t events_ = 0;
+    uint64_t bytes_ = 0;
 };
 
 class TraceReader {

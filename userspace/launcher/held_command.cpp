@@ -54,6 +54,12 @@ bool is_executable_file(const std::string& path) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() == 1) _exit(125);
     }
+    // cxtrace blocks its stop signals to read them from a descriptor
+    // (traced_session.cpp); the command gets them as it would from a shell.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
     if (err == 0) {
         execvp(argv[0], argv);
         err = errno;

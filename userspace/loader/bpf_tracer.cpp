@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -369,6 +370,63 @@ Status BpfTracer::track(pid_t pid) {
     if (bpf_map__update_elem(skel_->maps.tracked, &word, sizeof word, &bits, sizeof bits, BPF_ANY) != 0)
         return os_error("cannot follow pid " + std::to_string(pid));
     return Status::success();
+}
+
+Result<std::vector<pid_t>> BpfTracer::followed_pids() const {
+    const bpf_map* map = skel_->maps.tracked;
+    const int fd = bpf_map__fd(map);
+    // Only the words of pids the kernel hands out now (pid_max), not all 4 Mi.
+    uint32_t words = bpf_map__max_entries(map);
+    {
+        std::ifstream pid_max_file("/proc/sys/kernel/pid_max");
+        uint64_t pid_max = 0;
+        if (pid_max_file >> pid_max && pid_max > 0 && pid_max / 64 + 1 < words)
+            words = static_cast<uint32_t>(pid_max / 64 + 1);
+    }
+    std::vector<uint32_t> keys(words);
+    std::vector<uint64_t> bits(words);
+    uint32_t count = words, next_key = 0;
+    LIBBPF_OPTS(bpf_map_batch_opts, batch_options);
+    // One system call for the lot; ENOENT says it reached the map's end.
+    int err = bpf_map_lookup_batch(fd, nullptr, &next_key, keys.data(), bits.data(), &count, &batch_options);
+    if (err != 0 && errno != ENOENT) {
+        // A kernel without batch lookups (before 5.6): word by word.
+        count = 0;
+        for (uint32_t word = 0; word < words; ++word) {
+            if (bpf_map_lookup_elem(fd, &word, &bits[count]) != 0)
+                return os_error("cannot read the command's tasks from the kernel");
+            keys[count++] = word;
+        }
+    }
+    std::vector<pid_t> pids;
+    for (uint32_t i = 0; i < count; ++i)
+        for (uint64_t word_bits = bits[i]; word_bits != 0; word_bits &= word_bits - 1)
+            pids.push_back(static_cast<pid_t>(keys[i] * 64 + static_cast<uint32_t>(__builtin_ctzll(word_bits))));
+    return pids;
+}
+
+Result<std::vector<pid_t>> BpfTracer::signal_followed_tasks(int sig) const {
+    auto pids = followed_pids();
+    if (!pids) return pids.error();
+    const pid_t self = getpid();
+    // Never init, nor the caller: neither can be followed.
+    pids->erase(std::remove_if(pids->begin(), pids->end(), [self](pid_t pid) { return pid <= 1 || pid == self; }),
+                pids->end());
+    for (pid_t pid : *pids) kill(pid, sig);  // ESRCH: it died meanwhile; EPERM: a set-user-id task it may not signal
+    return pids;
+}
+
+std::vector<int> BpfTracer::descriptors_that_keep_following() const {
+    std::vector<int> fds{bpf_map__fd(skel_->maps.tracked)};
+    const bpf_object_skeleton* skeleton = skel_->skeleton;
+    for (int i = 0; i < skeleton->prog_cnt; ++i) {
+        // Entries are prog_skel_sz apart: the size the skeleton was generated with.
+        const auto* program = reinterpret_cast<const bpf_prog_skeleton*>(
+            reinterpret_cast<const char*>(skeleton->progs) + static_cast<size_t>(i) * skeleton->prog_skel_sz);
+        if (const bpf_link* link = *program->link) fds.push_back(bpf_link__fd(link));
+    }
+    for (const auto& link : syscall_links_) fds.push_back(bpf_link__fd(link.get()));
+    return fds;
 }
 
 int BpfTracer::ready_fd() const { return ring_buffer__epoll_fd(ring_.get()); }

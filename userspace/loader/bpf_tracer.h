@@ -54,6 +54,16 @@ public:
     Result<std::array<uint64_t, kEventKindCount>> lost_by_kind() const;
     // Events the kernel side submitted, by kind: what the reader must have got.
     Result<std::array<uint64_t, kEventKindCount>> submitted_by_kind() const;
+    // The pids of the tasks followed now: the command's tasks still alive
+    // (a task's bit is cleared as it leaves a CPU for the last time).
+    Result<std::vector<pid_t>> followed_pids() const;
+    // Sends sig to every task followed now; the pids it signalled. A process
+    // forked from cxtrace (TaskTreeGuard) calls it on its copy.
+    Result<std::vector<pid_t>> signal_followed_tasks(int sig) const;
+    // The descriptors that keep the probes attached and the followed tasks
+    // readable: a process holding copies of them goes on following the
+    // command's new tasks after cxtrace itself is gone.
+    std::vector<int> descriptors_that_keep_following() const;
     // How syscall entry/exit is watched, for --verbose.
     const std::string& syscall_probes() const { return syscall_probes_; }
 
