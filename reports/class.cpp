@@ -318,7 +318,7 @@ ClassAnswer answer_of(const lab::SubmittedQuestion& q) {
 
 std::string ratio_text(double ratio) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, ratio >= 10 ? "%.0fx" : ratio >= 1 ? "%.1fx" : "%.2fx", ratio);
+    std::snprintf(buf, sizeof buf, ratio >= 100 ? "%.0fx" : ratio >= 1 ? "%.1fx" : "%.2fx", ratio);
     return buf;
 }
 
@@ -490,7 +490,14 @@ Result<ClassFiles> find_class_files(const std::vector<std::string>& folders) {
         std::string path = folder;
         while (path.size() > 1 && path.back() == '/') path.pop_back();
         if (S_ISDIR(st.st_mode)) walker.walk(path, 0);
-        else if (S_ISREG(st.st_mode)) walker.add_file(path, st, ends_with(path, kReportFileName) ? ClassFileKind::Report : ClassFileKind::Lab);
+        else if (S_ISREG(st.st_mode) && ends_with(path, kReportFileName)) walker.add_file(path, st, ClassFileKind::Report);
+        else if (S_ISREG(st.st_mode)) {
+            walker.add_file(path, st, ClassFileKind::Lab);
+            // A lab.json given by name brings the report.json beside it.
+            const std::string report = joined_path(dir_of(path), kReportFileName);
+            struct stat beside;
+            if (stat(report.c_str(), &beside) == 0 && S_ISREG(beside.st_mode)) walker.add_file(report, beside, ClassFileKind::Report);
+        }
         else missing.push_back(folder + ": not a folder or a file");
     }
     if (!missing.empty())
@@ -508,10 +515,13 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
     auto skip = [&](const std::string& path, std::string reason) { summary.skipped.push_back({path, std::move(reason)}); };
 
     // Byte-identical files: the first of each kind is read, the others are duplicates.
-    std::unordered_map<std::string, std::string> first_with_text[2];
+    std::unordered_map<size_t, std::vector<const ClassFile*>> by_hash[2];
     auto identical_to = [&](const ClassFile& file) -> std::string {
-        auto [seen, fresh] = first_with_text[file.kind == ClassFileKind::Lab].emplace(file.text, file.path);
-        return fresh ? "" : seen->second;
+        std::vector<const ClassFile*>& same_hash = by_hash[file.kind == ClassFileKind::Lab][std::hash<std::string>{}(file.text)];
+        for (const ClassFile* earlier : same_hash)
+            if (earlier->text == file.text) return earlier->path;
+        same_hash.push_back(&file);
+        return "";
     };
 
     // Reports, by path: read, or why not.
@@ -533,7 +543,7 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
         const ClassFile& file = *report_files[i];
         ReadReport& r = parsed[i];
         r.file = &file;
-        if (!file.same_file_as.empty()) r.problem = "the same file as " + file.same_file_as + " (a symbolic link)";
+        if (!file.same_file_as.empty()) r.problem = "the same file as " + file.same_file_as + ", reached a second time";
         else if (!file.unreadable.empty()) r.problem = file.unreadable;
         if (!r.problem.empty()) return;
         auto dom = parse_report(file.text, file.path);
@@ -564,7 +574,7 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
     for (const ClassFile& file : found.files) {
         if (file.kind != ClassFileKind::Lab) continue;
         if (!file.same_file_as.empty()) {
-            skip(file.path, "the same file as " + file.same_file_as + " (a symbolic link)");
+            skip(file.path, "the same file as " + file.same_file_as + ", reached a second time");
             continue;
         }
         if (!file.unreadable.empty()) {
@@ -594,18 +604,21 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
     std::vector<ReadLab*> kept;
     for (ReadLab& entry : labs) {
         const std::string& path = entry.file->path;
-        std::string duplicate;
+        std::string duplicate, original;  // why it is a duplicate, and of which lab.json
         if (std::string earlier = identical_to(*entry.file); !earlier.empty()) {
+            original = earlier;
             duplicate = "duplicate of " + earlier + " (the same file content)";
         } else if (const std::string student = lower_trimmed(entry.lab.student);
                    !student.empty() && by_student_sheet.count(student + "\n" + entry.lab.sheet)) {
             const ReadLab& first = *kept[by_student_sheet[student + "\n" + entry.lab.sheet]];
+            original = first.file->path;
             duplicate = "duplicate of " + first.file->path + ": a second submission of " + entry.lab.sheet + " by " +
                         entry.lab.student + "; the run that started first (" +
                         (first.lab.started_at.empty() ? std::string("unknown") : first.lab.started_at) +
                         ") is kept, its predictions made before any result";
         } else if (const std::string key = lab_run_key(entry.lab); !key.empty() && by_run.count(key)) {
             const ReadLab& first = *kept[by_run[key]];
+            original = first.file->path;
             duplicate = "duplicate of " + first.file->path + ": the same run (started " + entry.lab.started_at + ", kernel " +
                         entry.lab.kernel + ") as " + who_of(first.lab, first.file->path) + "'s: one run handed in twice";
         }
@@ -615,7 +628,7 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
             skip(path, duplicate);
             if (auto r = reports.find(report_path); r != reports.end() && !r->second.claimed) {
                 r->second.claimed = r->second.listed = true;
-                skip(r->first, "belongs to " + path + ", which is skipped (" + duplicate.substr(0, duplicate.find(':')) + ")");
+                skip(r->first, "belongs to " + path + ", which is skipped as a duplicate of " + original);
             }
             continue;
         }
@@ -771,7 +784,7 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
         for (const auto& [run, text] : slow) {
             const ClassRun& r = summary.runs[run];
             summary.outliers.push_back({"slow", r.path, r.who,
-                                        "a machine " + ratio_text(kClassSlowFactor) + " slower or more than the class on " +
+                                        "a machine " + format_class_number(kClassSlowFactor) + "x slower or more than the class on " +
                                             name + " (" + machine_text(r.data) + "): " + text + "."});
             flag(r.submission, "slow machine");
         }
@@ -779,7 +792,7 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
     }
 
     // Sheets and their questions: the counted submissions.
-    std::map<std::string, size_t> sheet_index;
+    std::map<std::string, size_t> sheet_index, title_count;
     for (size_t i = 0; i < summary.submissions.size(); ++i) {
         const ClassSubmission& sub = summary.submissions[i];
         auto [at, fresh] = sheet_index.emplace(sub.lab.sheet, summary.sheets.size());
@@ -788,8 +801,9 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
         ++sheet.submissions;
         if (std::find(sheet.versions.begin(), sheet.versions.end(), sub.lab.sheet_version) == sheet.versions.end())
             sheet.versions.push_back(sub.lab.sheet_version);
-        if (std::find(sheet.titles.begin(), sheet.titles.end(), sub.lab.sheet_title) == sheet.titles.end() && sheet.titles.size() < 3)
+        if (std::find(sheet.titles.begin(), sheet.titles.end(), sub.lab.sheet_title) == sheet.titles.end())
             sheet.titles.push_back(sub.lab.sheet_title);
+        ++title_count[sheet.name + "\n" + sub.lab.sheet_title];
         for (const lab::SubmittedQuestion& q : sub.lab.questions) {
             auto existing = std::find_if(sheet.questions.begin(), sheet.questions.end(),
                                          [&](const ClassQuestion& c) { return c.id == q.id; });
@@ -804,6 +818,11 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
                 sheet.questions.push_back(std::move(question));
                 sheet.column_ids.push_back(q.id);
                 existing = sheet.questions.end() - 1;
+            }
+            // The prompt shown is one a report.json vouches for, when any does.
+            if (!existing->prompt_checked && sub.report == ReportState::Matches) {
+                existing->prompt = q.prompt;
+                existing->prompt_checked = true;
             }
             if (!sub.counted) continue;
             ClassQuestion& question = *existing;
@@ -829,6 +848,11 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
         }
         sheet.counted += sub.counted;
     }
+    // The title most submissions give first: one hostile file cannot name the sheet.
+    for (ClassSheet& sheet : summary.sheets)
+        std::stable_sort(sheet.titles.begin(), sheet.titles.end(), [&](const std::string& a, const std::string& b) {
+            return title_count[sheet.name + "\n" + a] > title_count[sheet.name + "\n" + b];
+        });
     for (ClassSheet& sheet : summary.sheets)
         for (ClassQuestion& q : sheet.questions) {
             std::vector<double> predicted, measured, ratio;

@@ -54,7 +54,7 @@ struct ClassFile {
     ClassFileKind kind = ClassFileKind::Lab;
     std::string text;
     std::string unreadable;  // why it was not read ("" when it was)
-    std::string same_file_as;  // an earlier path to the very same file (a symbolic link), or ""
+    std::string same_file_as;  // an earlier path to the very same file (a link, or given twice), or ""
 };
 
 struct ClassSkip {
@@ -129,7 +129,8 @@ struct ClassPoint {
 };
 
 struct ClassQuestion {
-    std::string sheet, id, kind, prompt, unit;
+    std::string sheet, id, kind, prompt, unit;  // prompt: as one student saw it (the seed fills it in)
+    bool prompt_checked = false;                // from a submission whose report.json matches
     std::vector<std::string> metrics;
     size_t right = 0, wrong = 0, unanswered = 0, not_measured = 0;
     size_t graded() const { return right + wrong; }
@@ -145,7 +146,8 @@ struct ClassQuestion {
 
 struct ClassSheet {
     std::string name;
-    std::vector<std::string> versions, titles;
+    std::vector<std::string> versions;
+    std::vector<std::string> titles;  // the most common first
     size_t submissions = 0, counted = 0;
     std::vector<ClassQuestion> questions;  // in the sheet's order
     std::vector<std::string> column_ids;   // the questions' ids, for the tables

@@ -59,6 +59,7 @@ struct Axis {
     bool log = false;
     double lo = 0, hi = 1;
     std::function<std::string(double)> label;
+    std::string suffix;  // after a plain number, when label() cannot tell close ticks apart
     double x(double v) const {
         if (log) return (std::log10(std::max(v, 1e-300)) - lo) / (hi - lo) * 100.0;
         return (v - lo) / (hi - lo) * 100.0;
@@ -66,9 +67,11 @@ struct Axis {
 };
 
 // A logarithmic axis over positive values spread widely, else a linear one.
-Axis axis_for(const std::vector<double>& values, std::function<std::string(double)> label, bool ratio = false) {
+Axis axis_for(const std::vector<double>& values, std::function<std::string(double)> label, std::string suffix,
+              bool ratio = false) {
     Axis axis;
     axis.label = std::move(label);
+    axis.suffix = std::move(suffix);
     double lo = INFINITY, hi = -INFINITY, positive_lo = INFINITY;
     for (double v : values) {
         lo = std::min(lo, v), hi = std::max(hi, v);
@@ -105,9 +108,21 @@ std::string axis_row(const Axis& axis) {
         const double range = axis.hi - axis.lo, raw = range / 4;
         const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
         const double step = raw / magnitude >= 5 ? 5 * magnitude : raw / magnitude >= 2 ? 2 * magnitude : magnitude;
+        std::vector<double> at_values;
+        std::vector<std::string> labels;
+        bool apart = true;
         for (double v = std::ceil(axis.lo / step) * step; v <= axis.hi + step * 1e-9; v += step) {
-            const double at = axis.x(v);
-            tick(at, axis.label(std::fabs(v) < step * 1e-9 ? 0 : v), at < 4 ? "start" : at > 96 ? "end" : "middle");
+            at_values.push_back(std::fabs(v) < step * 1e-9 ? 0 : v);
+            labels.push_back(axis.label(at_values.back()));
+            apart = apart && (labels.size() < 2 || labels[labels.size() - 2] != labels.back());
+        }
+        // Ticks the unit's own format rounds alike: plain numbers, as many decimals as the step needs.
+        const int decimals = std::clamp(static_cast<int>(-std::floor(std::log10(step))), 0, 6);
+        for (size_t i = 0; i < at_values.size(); ++i) {
+            char plain[48];
+            std::snprintf(plain, sizeof plain, "%.*f", decimals, at_values[i]);
+            const double at = axis.x(at_values[i]);
+            tick(at, apart ? labels[i] : plain + axis.suffix, at < 4 ? "start" : at > 96 ? "end" : "middle");
         }
     }
     return "<div class=\"strip-row axis\"><span></span><svg role=\"img\" aria-label=\"" +
@@ -208,13 +223,15 @@ std::string number_question(const ClassSummary& s, const ClassQuestion& q, const
     }
     predicted.value_text = spread_text(q.predicted, with_unit);
     measured.value_text = spread_text(q.measured, with_unit);
-    std::string html = strip_chart({predicted, measured}, axis_for(all, with_unit), id + "-values");
+    const std::string suffix = unit.empty() ? "" : unit == "%" || unit == "\xC3\x97" ? unit : " " + unit;
+    std::string html = strip_chart({predicted, measured}, axis_for(all, with_unit, suffix), id + "-values");
     if (!ratio.dots.empty()) {
         ratio.value_text = spread_text(q.ratio, [](double v) { return format_class_number(v) + "x"; });
         std::vector<double> ratios;
         for (const Dot& d : ratio.dots) ratios.push_back(d.value);
         ratios.push_back(1);
-        html += strip_chart({ratio}, axis_for(ratios, [](double v) { return format_class_number(v) + "x"; }, true), id + "-ratio");
+        html += strip_chart({ratio}, axis_for(ratios, [](double v) { return format_class_number(v) + "x"; }, "x", true),
+                            id + "-ratio");
         html += "<p class=\"note\">Each dot is one student: above, their prediction and what their own run measured "
                 "(parameters differ with the seed); below, the one divided by the other (1x: exact). Green: right, "
                 "red: wrong, as graded with the sheet's tolerance; the box holds the middle half, the tick is the "
@@ -304,7 +321,8 @@ std::string lessons_section(const ClassSummary& s) {
                                        run.who + " (" + run.data.kernel.value_or("kernel unknown") + "): " + format(v.value)});
                 values.push_back(v.value);
             }
-            html += strip_chart({series}, axis_for(values, format), "lesson-" + anchor(lesson.name) + "-" + anchor(q.key));
+            const char* suffix = unit == LessonUnit::Duration ? " ns" : unit == LessonUnit::Ratio ? "x" : "";
+            html += strip_chart({series}, axis_for(values, format, suffix), "lesson-" + anchor(lesson.name) + "-" + anchor(q.key));
         }
     }
     return html + "</section>\n";
@@ -364,7 +382,7 @@ std::string students_section(const ClassSummary& s) {
             if (sub.report == ReportState::Matches)
                 check += " (" + std::to_string(sub.check.values_checked) + " of " +
                          std::to_string(sub.check.values_checked + sub.check.values_uncheckable) + " values recomputed)";
-            html += "<td class=\"check " + std::string(report_state_name(sub.report)) + "\">" + esc(check) + "</td><td>" +
+            html += "<td class=\"check " + std::string(report_state_name(sub.report)) + "\">" + esc(check) + "</td><td class=\"flags\">" +
                     esc(flags) + "</td><td class=\"mono path\">" + esc(sub.path) + "</td></tr>";
         }
         html += "</tbody></table></div>";

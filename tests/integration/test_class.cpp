@@ -276,7 +276,7 @@ TEST_CASE("cxtrace class: no folder, a missing folder, nothing usable: a clear m
     }
 }
 
-TEST_CASE("cxtrace class: without -o a fresh directory under ./cxtrace-reports; under sudo the files are the user's",
+TEST_CASE("cxtrace class: without -o a fresh directory under ./cxtrace-reports, and under sudo the files are the user's",
           "[cli][class]") {
     live::TempDir tmp;
     const Pair base = recorded_pair(tmp);
