@@ -39,42 +39,7 @@ std::string joined_path(const std::string& dir, const std::string& name) {
     return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
-// The file's text, read without blocking on a FIFO or following a name
-// swapped in since the walk saw it; or why not.
-std::string read_whole(const std::string& path, uint64_t limit, std::string& text) {
-    const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return std::string("cannot be read (") + std::strerror(errno) + ")";
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return "is not a regular file";
-    }
-    if (static_cast<uint64_t>(st.st_size) > limit) {
-        close(fd);
-        return "is too large to be one (" + std::to_string(static_cast<uint64_t>(st.st_size) >> 20) + " MiB; at most " +
-               std::to_string(limit >> 20) + " MiB are read)";
-    }
-    text.clear();
-    text.reserve(static_cast<size_t>(st.st_size));
-    char buf[1 << 16];
-    for (;;) {
-        const ssize_t got = read(fd, buf, sizeof buf);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            const int err = errno;
-            close(fd);
-            return std::string("cannot be read (") + std::strerror(err) + ")";
-        }
-        if (got == 0) break;
-        text.append(buf, static_cast<size_t>(got));
-        if (text.size() > limit) {
-            close(fd);
-            return "is too large to be one (it grew while read)";
-        }
-    }
-    close(fd);
-    return "";
-}
+std::string reason_of(const std::string& message, const std::string& path);
 
 struct FileId {
     dev_t dev;
@@ -92,7 +57,10 @@ public:
         file.kind = kind;
         auto [seen, fresh] = files_.emplace(FileId{st.st_dev, st.st_ino}, path);
         if (!fresh) file.same_file_as = seen->second;
-        else file.unreadable = read_whole(path, kind == ClassFileKind::Lab ? kClassMaxLabBytes : kClassMaxReportBytes, file.text);
+        else if (auto text = read_regular_file(path, kind == ClassFileKind::Lab ? kClassMaxLabBytes : kClassMaxReportBytes))
+            file.text = std::move(*text);
+        else
+            file.unreadable = reason_of(text.error().message(), path);
         out_.files.push_back(std::move(file));
     }
 
@@ -465,7 +433,7 @@ std::string format_class_number(double value) {
 std::string format_lesson_value(double value, LessonUnit unit) {
     switch (unit) {
         case LessonUnit::Duration:
-            return format_duration_ns(value <= 0 ? 0 : value >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(std::llround(value)));
+            return format_duration_ns(value <= 0 ? 0 : value >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(std::round(value)));
         case LessonUnit::Ratio: return ratio_text(value);
         case LessonUnit::Average: {
             char buf[32];

@@ -8,14 +8,13 @@
 #include <set>
 #include <vector>
 
+#include "compare_html.h"
 #include "html_report.h"
 #include "text_summary.h"
 
 namespace cxt {
 
 namespace html_assets {
-extern const char* const report_css;
-extern const char* const compare_css;
 extern const char* const class_css;
 }  // namespace html_assets
 
@@ -409,16 +408,8 @@ void write_class_html(const ClassSummary& s, TextOut& out) {
     std::string folders;
     for (const std::string& f : s.folders) folders += (folders.empty() ? "" : ", ") + f;
     const std::string title = counted(s.submissions.size(), "submission", "submissions");
-    std::string page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-    page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    // Nothing may be fetched and nothing runs: the page is HTML, CSS and SVG only.
-    page += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            "img-src data:\">\n";
-    page += "<title>cxtrace class: " + esc(title) + "</title>\n<style>\n";
-    page += html_assets::report_css;
-    page += html_assets::compare_css;
-    page += html_assets::class_css;
-    page += "</style>\n</head>\n<body class=\"class\">\n<header>\n<h1>cxtrace class: " + esc(title) + "</h1>\n";
+    std::string page = scriptless_page_start("cxtrace class: " + title, html_assets::class_css, "class");
+    page += "<header>\n<h1>cxtrace class: " + esc(title) + "</h1>\n";
     page += "<p class=\"lead\">" +
             esc("From " + folders + ": " + counted(s.submissions.size(), "submission", "submissions") + " (" +
                 counted(students.size(), "student", "students") + ", " + counted(s.sheets.size(), "lab sheet", "lab sheets") +

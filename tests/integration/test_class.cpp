@@ -318,24 +318,16 @@ TEST_CASE("class.html loads in headless Chromium without a console error, hostil
     std::filesystem::create_directories(kArtifacts, error);
 
     const live::PageLoad load = live::load_page(chromium, page, kArtifacts + "/class.png", tmp / "profile", 1280, 3000);
-    INFO("console:\n" << [&] {
-        std::string all;
-        for (const std::string& line : load.console) all += line + "\n";
-        return all;
-    }());
+    INFO("console:\n" << load.console_text());
     REQUIRE(load.status == 0);
     CHECK(load.console.empty());
     CHECK_THAT(load.dom, !Contains("<img") && !Contains("<iframe") && !Contains("<script"));
     CHECK_THAT(load.dom, Contains("&lt;script&gt;alert('x')&lt;/script&gt;[U+202E]evil"));
     CHECK_THAT(load.dom, Contains("&lt;img src=x onerror=alert(2)&gt;") || !Contains("onerror"));
 
-    std::string probed = live::read_file(page);
-    const size_t csp = probed.find("<meta http-equiv=\"Content-Security-Policy\"");
-    REQUIRE(csp != std::string::npos);
-    probed.erase(csp, probed.find('>', csp) + 1 - csp);
-    const std::string probe = live::read_file(std::string(CXTRACE_TEST_SUPPORT) + "/class_probe.js");
-    REQUIRE(!probe.empty());
-    probed.insert(probed.rfind("</body>"), "<script data-probe>\n" + probe + "</script>\n");
+    const std::string probed =
+        live::with_probe(live::read_file(page), live::read_file(std::string(CXTRACE_TEST_SUPPORT) + "/class_probe.js"));
+    REQUIRE(!probed.empty());
     write_text(tmp / "out/probed.html", probed);
     for (int width : {800, 1400}) {
         INFO("window " << width << " px wide");

@@ -212,9 +212,7 @@ TEST_CASE("cxtrace lab: report.html opens with \"Your predictions\" in headless 
     std::error_code error;
     std::filesystem::create_directories(shots, error);
     const live::PageLoad load = live::load_page(chromium, dir / "out/report.html", shots + "/predictions.png", dir / "profile");
-    std::string console;
-    for (const std::string& line : load.console) console += line + "\n";
-    INFO("console:\n" << console);
+    INFO("console:\n" << load.console_text());
     REQUIRE(load.status == 0);
     CHECK(load.console.empty());
     // The section comes first, holds a row per question, and the name stays text.

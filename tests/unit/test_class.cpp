@@ -519,3 +519,20 @@ TEST_CASE("The folders are searched to a bounded depth, each directory once, wit
         CHECK_THAT(missing.error().what, Contains("/nope: No such file or directory"));
     }
 }
+
+TEST_CASE("cxtrace class: the largest numbers a file can hold render without an out-of-range conversion", "[class]") {
+    Class c;
+    Pair huge = student("huge", 1, 1e308);
+    for (const char* key : {"creation_latency_ns", "syscall_latency_ns"})
+        for (auto& stats : huge.report["summary"][key])
+            for (const char* stat : {"min", "p50", "p90", "max"}) stats[stat] = UINT64_MAX;
+    json& ratio = question(huge.lab, "ratio");
+    ratio["measured"] = -1e308;
+    c.add("class/huge", huge);
+    c.add("class/small", student("small", 2, -5.0));
+    const ClassSummary s = c.aggregate();
+    CHECK(s.submissions.size() == 2);
+    CHECK_THAT(render_class_html(s), Contains("</html>"));
+    CHECK_THAT(render_class_csv(s), Contains("1e+308"));
+    CHECK_FALSE(render_class_text(s).empty());
+}
