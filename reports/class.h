@@ -14,8 +14,8 @@
 // whose bytes another file already has; a named student's second
 // submission of one sheet (the run that started first is kept: its
 // predictions came before any result); a lab.json whose run is another's
-// (the same start, kernel and command: one run handed in twice). The first
-// is kept, the others are skipped as "duplicate of" it.
+// (the same start, kernel, CPUs and command: one run handed in twice). The
+// first is kept, the others are skipped as "duplicate of" it.
 #pragma once
 
 #include <cstddef>
