@@ -536,3 +536,47 @@ TEST_CASE("cxtrace class: the largest numbers a file can hold render without an 
     CHECK_THAT(render_class_csv(s), Contains("1e+308"));
     CHECK_FALSE(render_class_text(s).empty());
 }
+
+TEST_CASE("cxtrace class: a ranking question counts each predicted order and each right one", "[class]") {
+    Class c;
+    for (int i = 0; i < 3; ++i) {
+        Pair p = student("r" + std::to_string(i), i, 2.0);
+        json& q = question(p.lab, "spaces");
+        q["kind"] = "ranking";
+        q.erase("metric");
+        q["items"] = {{{"text", "root"}, {"metric", "pid:root"}}, {{"text", "first"}, {"metric", "pid:process#1"}}};
+        q["prediction"] = i == 0 ? "a b" : "b a";
+        q["prediction_value"] = i == 0 ? json({"a", "b"}) : json({"b", "a"});
+        q["measured"] = {100 + i, 200 + i};
+        q["answer"] = "b > a (within 30% either way)";
+        q["verdict"] = i == 0 ? "wrong" : "right";
+        c.add_text("class/" + std::to_string(i) + "/lab.json", ClassFileKind::Lab, p.lab.dump());  // no report.json
+    }
+    const ClassSummary s = c.aggregate();
+    const ClassQuestion& q = class_question(s, "spaces");
+    CHECK(q.kind == "ranking");
+    CHECK(q.right == 2);
+    CHECK(q.wrong == 1);
+    CHECK(q.predicted_keys == std::map<std::string, size_t>{{"a > b", 1}, {"b > a", 2}});
+    CHECK(q.right_keys == std::map<std::string, size_t>{{"b > a", 3}});
+    CHECK_THAT(q.summary, Contains("Most predicted b > a (2); the runs made b > a right on 3 of 3."));
+    for (const ClassSubmission& sub : s.submissions) {
+        CHECK(sub.report == ReportState::Missing);
+        CHECK(sub.counted);  // unchecked, but counted
+    }
+    CHECK_THAT(render_class_html(s), Contains("<table class=\"keys\">") && Contains("b &gt; a"));
+}
+
+TEST_CASE("A lab.json given by name brings the report.json beside it", "[class]") {
+    TempTree tree;
+    const Pair ana = student("ana", 1, 2.0);
+    const std::string lab = tree.write("ana/lab.json", ana.lab.dump());
+    tree.write("ana/report.json", ana.report.dump());
+    auto found = find_class_files({lab});
+    REQUIRE(found);
+    REQUIRE(found->files.size() == 2);
+    CHECK(found->files[1].kind == ClassFileKind::Report);
+    const ClassSummary s = aggregate_class(*found, {lab});
+    REQUIRE(s.submissions.size() == 1);
+    CHECK(s.submissions[0].report == ReportState::Matches);
+}
