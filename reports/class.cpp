@@ -474,7 +474,8 @@ Result<ClassFiles> find_class_files(const std::vector<std::string>& folders) {
     return out;
 }
 
-ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::string>& folders) {
+ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::string>& folders,
+                             const std::vector<lab::Sheet>& sheets) {
     ClassSummary summary;
     summary.folders = folders;
     summary.files_found = found.files.size();
@@ -665,6 +666,12 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
                 }
             }
         }
+        for (const lab::Sheet& sheet : sheets)
+            if (sheet.name == sub.lab.sheet && sheet.version == sub.lab.sheet_version) {
+                sub.regraded = true;
+                sub.verdict_differences = lab::regrade_differences(sub.lab, sheet);
+                sub.counted = sub.counted && sub.verdict_differences.empty();
+            }
         for (const lab::SubmittedQuestion& q : sub.lab.questions) {
             sub.answers[q.id] = answer_of(q);
             sub.right += q.verdict == "right";
@@ -708,6 +715,15 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
             if (sub.check.differences.size() > 3) text += "; and " + std::to_string(sub.check.differences.size() - 3) + " more";
             summary.outliers.push_back({"report-differs", sub.path, sub.who, text + "."});
             flag(i, "report.json differs");
+        }
+        if (!sub.verdict_differences.empty()) {
+            std::string text = "lab.json's verdicts are not what its sheet gives, so it is not counted: ";
+            for (size_t k = 0; k < sub.verdict_differences.size() && k < 3; ++k)
+                text += (k ? "; " : "") + sub.verdict_differences[k];
+            if (sub.verdict_differences.size() > 3)
+                text += "; and " + std::to_string(sub.verdict_differences.size() - 3) + " more";
+            summary.outliers.push_back({"verdicts-differ", sub.path, sub.who, text + "."});
+            flag(i, "verdicts differ");
         }
         const bool interrupted = sub.lab.status == "run-interrupted";
         const bool report_says = sub.run && (!summary.runs[*sub.run].data.complete);
@@ -764,9 +780,13 @@ ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::str
     for (size_t i = 0; i < summary.submissions.size(); ++i) {
         const ClassSubmission& sub = summary.submissions[i];
         auto [at, fresh] = sheet_index.emplace(sub.lab.sheet, summary.sheets.size());
-        if (fresh) summary.sheets.push_back({sub.lab.sheet, {}, {}, 0, 0, {}, {}});
+        if (fresh) {
+            summary.sheets.emplace_back();
+            summary.sheets.back().name = sub.lab.sheet;
+        }
         ClassSheet& sheet = summary.sheets[at->second];
         ++sheet.submissions;
+        sheet.regraded += sub.regraded;
         if (std::find(sheet.versions.begin(), sheet.versions.end(), sub.lab.sheet_version) == sheet.versions.end())
             sheet.versions.push_back(sub.lab.sheet_version);
         if (std::find(sheet.titles.begin(), sheet.titles.end(), sub.lab.sheet_title) == sheet.titles.end())

@@ -99,6 +99,8 @@ struct ClassSubmission {
     ReportState report = ReportState::Missing;
     std::string report_problem;           // why Missing/Unreadable
     lab::ReportCheck check;               // when report.json was read
+    bool regraded = false;                // graded again by this cxtrace's sheet of its name and version
+    std::vector<std::string> verdict_differences;  // where that grading differs: not counted
     std::optional<size_t> run;            // index into ClassSummary::runs
     bool counted = true;                  // in the questions' figures (not when its report.json differs)
     std::vector<std::string> flags;       // outliers about it, short: "lost events", "10x slower", ...
@@ -149,6 +151,7 @@ struct ClassSheet {
     std::vector<std::string> versions;
     std::vector<std::string> titles;  // the most common first
     size_t submissions = 0, counted = 0;
+    size_t regraded = 0;                   // submissions whose verdicts were graded again
     std::vector<ClassQuestion> questions;  // in the sheet's order
     std::vector<std::string> column_ids;   // the questions' ids, for the tables
 };
@@ -196,7 +199,11 @@ struct ClassSummary {
     size_t usable() const { return submissions.size() + runs_alone(); }
 };
 
-ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::string>& folders);
+// `sheets`: the lab sheets this cxtrace knows (the bundled ones); a
+// submission naming one of them, of the same version, has its verdicts
+// graded again (lab::regrade_differences).
+ClassSummary aggregate_class(const ClassFiles& found, const std::vector<std::string>& folders,
+                             const std::vector<lab::Sheet>& sheets = {});
 
 // Formats shared by the renderers.
 std::string format_lesson_value(double value, LessonUnit unit);

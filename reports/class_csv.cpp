@@ -51,7 +51,7 @@ void write_class_csv(const ClassSummary& summary, TextOut& out) {
         {"student", false}, {"sheet", false},         {"sheet_version", false}, {"seed", false},
         {"kernel", false},  {"cpus", false},          {"started_at", false},    {"status", false},
         {"right", false},   {"graded", false},        {"questions", false},     {"report_json", false},
-        {"counted", false}, {"flags", false},         {"lab_json", false},
+        {"verdicts", false}, {"counted", false},      {"flags", false},         {"lab_json", false},
     };
     for (const Column& c : columns) {
         const std::string name = one_sheet ? c.id : c.sheet + ":" + c.id;
@@ -74,6 +74,7 @@ void write_class_csv(const ClassSummary& summary, TextOut& out) {
             {std::to_string(sub.graded), false},
             {std::to_string(sub.lab.questions.size()), false},
             {report_state_name(sub.report), false},
+            {!sub.regraded ? "not-regraded" : sub.verdict_differences.empty() ? "regraded" : "differ", false},
             {sub.counted ? "yes" : "no", false},
             {flags, false},
             {sub.path, true},

@@ -279,7 +279,12 @@ std::string questions_section(const ClassSummary& s) {
         html += "<h3 class=\"sheet\" id=\"sheet-" + anchor(sheet.name) + "\">Sheet <span class=\"mono\">" + esc(sheet.name) +
                 "</span> (version " + esc(versions) + ")" + (sheet.titles.empty() ? "" : ": " + esc(sheet.titles.front())) +
                 "</h3><p>" + esc(counted(sheet.submissions, "submission", "submissions") + ", " +
-                                  std::to_string(sheet.counted) + " counted.") +
+                                  std::to_string(sheet.counted) + " counted. " +
+                                  (sheet.regraded == sheet.submissions
+                                       ? std::string("Every verdict was graded again by this cxtrace's sheet.")
+                                       : std::to_string(sheet.submissions - sheet.regraded) +
+                                             " of them name a version of the sheet this cxtrace does not have: their "
+                                             "verdicts are lab.json's own.")) +
                 "</p>";
         for (const ClassQuestion& q : sheet.questions) {
             const std::string id = "q-" + anchor(sheet.name) + "-" + anchor(q.id);
@@ -334,7 +339,7 @@ std::string outliers_section(const ClassSummary& s) {
                        "trusting the figures: a machine " +
                        format_class_number(kClassSlowFactor) +
                        "x slower than its lesson's median, a run with lost events or cut short, a lab.json whose "
-                       "report.json does not match it (not counted).</p>";
+                       "report.json does not match it or whose verdicts are not its sheet's (those two not counted).</p>";
     if (s.outliers.empty()) return html + "<p>None.</p></section>\n";
     html += "<div class=\"table-scroll\"><table class=\"outliers\"><thead><tr><th>what</th><th>who</th><th>what was "
             "found</th><th>file</th></tr></thead><tbody>";
@@ -365,7 +370,7 @@ std::string students_section(const ClassSummary& s) {
                 "class=\"students\" id=\"students-" + anchor(sheet.name) + "\"><thead><tr><th>student</th><th>seed</th>"
                 "<th>machine</th><th>right</th>";
         for (const std::string& id : sheet.column_ids) html += "<th class=\"mono\">" + esc(id) + "</th>";
-        html += "<th>report.json</th><th>flags</th><th>lab.json</th></tr></thead><tbody>";
+        html += "<th>report.json</th><th>verdicts</th><th>flags</th><th>lab.json</th></tr></thead><tbody>";
         for (const ClassSubmission& sub : s.submissions) {
             if (sub.lab.sheet != sheet.name) continue;
             std::string machine = (sub.lab.kernel.empty() ? std::string("kernel unknown") : sub.lab.kernel) + ", " +
@@ -381,7 +386,12 @@ std::string students_section(const ClassSummary& s) {
             if (sub.report == ReportState::Matches)
                 check += " (" + std::to_string(sub.check.values_checked) + " of " +
                          std::to_string(sub.check.values_checked + sub.check.values_uncheckable) + " values recomputed)";
-            html += "<td class=\"check " + std::string(report_state_name(sub.report)) + "\">" + esc(check) + "</td><td class=\"flags\">" +
+            const std::string verdicts = !sub.regraded ? "not graded again (no sheet of this version here)"
+                                         : sub.verdict_differences.empty() ? "graded again: the same"
+                                                                           : "graded again: they differ";
+            html += "<td class=\"check " + std::string(report_state_name(sub.report)) + "\">" + esc(check) + "</td><td class=\"" +
+                    (sub.verdict_differences.empty() ? "verdicts" : "verdicts differs") + "\">" + esc(verdicts) +
+                    "</td><td class=\"flags\">" +
                     esc(flags) + "</td><td class=\"mono path\">" + esc(sub.path) + "</td></tr>";
         }
         html += "</tbody></table></div>";

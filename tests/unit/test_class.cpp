@@ -35,6 +35,7 @@
 
 using namespace cxt;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 using Catch::Matchers::StartsWith;
 using nlohmann::json;
 
@@ -275,7 +276,7 @@ TEST_CASE("cxtrace class: a lab.json that does not match its report.json is an o
     CHECK(s.outliers[0].kind == "report-differs");
     CHECK(s.outliers[0].who == "ben");
     CHECK_THAT(s.outliers[0].text, Contains("question ratio") && Contains("lab.json has 2, report.json gives"));
-    CHECK_THAT(render_class_csv(s), Contains(",differs,no,report.json differs,"));
+    CHECK_THAT(render_class_csv(s), Contains(",differs,not-regraded,no,report.json differs,"));
 }
 
 TEST_CASE("cxtrace class: duplicates are kept once, the others skipped as duplicate of the first", "[class]") {
@@ -406,7 +407,7 @@ TEST_CASE("class.csv follows RFC 4180", "[class]") {
     REQUIRE(header_end != std::string::npos);
     CHECK_THAT(csv.substr(0, header_end),
                StartsWith("student,sheet,sheet_version,seed,kernel,cpus,started_at,status,right,graded,questions,report_json,"
-                          "counted,flags,lab_json,thread-cost prediction,thread-cost measured,thread-cost verdict,"));
+                          "verdicts,counted,flags,lab_json,thread-cost prediction,thread-cost measured,thread-cost verdict,"));
     CHECK(csv.substr(header_end + 2).find("ana,process-vs-thread,1,1,") == 0);
 }
 
@@ -579,4 +580,49 @@ TEST_CASE("A lab.json given by name brings the report.json beside it", "[class]"
     const ClassSummary s = aggregate_class(*found, {lab});
     REQUIRE(s.submissions.size() == 1);
     CHECK(s.submissions[0].report == ReportState::Matches);
+}
+
+TEST_CASE("cxtrace class grades each submission again with its sheet: a verdict edited by hand is found", "[class]") {
+    auto sheet = lab::load_sheet(std::string(CXTRACE_LAB_SHEETS) + "/process-vs-thread.toml");
+    REQUIRE(sheet);
+    Class c;
+    c.add("class/ana", student("ana", 1, 2.0));
+    Pair eve = student("eve", 2, 1000.0);
+    question(eve.lab, "ratio")["verdict"] = "right";  // 1000 is far from the measured ratio
+    c.add("class/eve", eve);
+    Pair old = student("old", 3, 2.0);
+    old.lab["sheet"]["version"] = "0";  // a version this cxtrace does not have
+    c.add("class/old", old);
+    const ClassSummary s = aggregate_class(c.files, {"class"}, {*sheet});
+    INFO(render_class_text(s));
+    const ClassSubmission* ana = submission_of(s, "class/ana/lab.json");
+    REQUIRE(ana);
+    CHECK(ana->regraded);
+    CHECK(ana->verdict_differences.empty());
+    CHECK(ana->counted);
+    const ClassSubmission* edited = submission_of(s, "class/eve/lab.json");
+    REQUIRE(edited);
+    CHECK(edited->regraded);
+    REQUIRE(edited->verdict_differences.size() == 1);
+    CHECK_THAT(edited->verdict_differences[0],
+               StartsWith("question ratio: lab.json says right, the sheet grades its prediction (1000.000000) against its "
+                          "measured value (") &&
+                   EndsWith(") wrong"));
+    CHECK(edited->report == ReportState::Matches);  // its measured values are the run's: only the verdict was edited
+    CHECK_FALSE(edited->counted);
+    const ClassSubmission* older = submission_of(s, "class/old/lab.json");
+    REQUIRE(older);
+    CHECK_FALSE(older->regraded);
+    CHECK(older->counted);
+    CHECK(s.sheets[0].regraded == 2);
+    CHECK(s.sheets[0].counted == 2);
+    REQUIRE(s.outliers.size() == 1);
+    CHECK(s.outliers[0].kind == "verdicts-differ");
+    CHECK_THAT(render_class_csv(s), Contains(",matches,differ,no,verdicts differ,"));
+    CHECK_THAT(render_class_html(s), Contains("1 of them name a version of the sheet this cxtrace does not have"));
+
+    SECTION("the recorded pair, graded again, gives its own verdicts") {
+        const lab::Submission recorded = lab::submission_from_json(recorded_pair().lab, "lab.json").value();
+        CHECK(lab::regrade_differences(recorded, *sheet).empty());
+    }
 }

@@ -14,8 +14,10 @@
 #include "class_text.h"
 #include "commands.h"
 #include "output_files.h"
+#include "sheet.h"
 #include "text_summary.h"
 #include "unicode.h"
+#include "workloads.h"
 
 namespace cxt {
 
@@ -24,6 +26,17 @@ namespace {
 constexpr const char* kClassPageName = "class.html";
 constexpr const char* kClassCsvName = "class.csv";
 constexpr size_t kShownSkipsWhenNothing = 10;
+
+// The bundled lab sheets, to grade each submission again; none when they
+// cannot be found (the verdicts are then lab.json's own, as the page says).
+std::vector<lab::Sheet> bundled_sheets() {
+    std::vector<lab::Sheet> sheets;
+    auto dir = lab_sheets_dir();
+    if (!dir) return sheets;
+    for (const std::string& file : bundled_sheet_files(*dir))
+        if (auto sheet = lab::load_sheet(*dir + "/" + file)) sheets.push_back(std::move(*sheet));
+    return sheets;
+}
 
 }  // namespace
 
@@ -38,7 +51,7 @@ int class_command(const ClassOptions& options, const std::optional<InvokingUser>
         std::cerr << "cxtrace class: " << terminal_safe(found.error().message()) << "\n";
         return kExitUsage;
     }
-    const ClassSummary summary = aggregate_class(*found, options.folders);
+    const ClassSummary summary = aggregate_class(*found, options.folders, bundled_sheets());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (summary.usable() == 0) {
         std::cerr << "cxtrace class: nothing usable: " << counted(summary.files_found, "file", "files")

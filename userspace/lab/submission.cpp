@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "grading.h"
 #include "lab_result.h"
 
 namespace cxt::lab {
@@ -388,6 +389,69 @@ Result<Submission> submission_from_json(const json& lab, const std::string& sour
         out.questions.push_back(std::move(*question));
     }
     return out;
+}
+
+std::vector<std::string> regrade_differences(const Submission& submission, const Sheet& sheet) {
+    std::vector<std::string> differences;
+    Variant variant;
+    variant.seed = submission.seed.value_or(0);
+    variant.values = submission.parameters;
+    for (const SubmittedQuestion& recorded_question : submission.questions) {
+        const std::string& id = recorded_question.id;
+        const Question* question = nullptr;
+        for (const Question& q : sheet.questions)
+            if (q.id == id) question = &q;
+        if (!question) {
+            differences.push_back("question " + id + " is not in the sheet " + sheet.name + " version " + sheet.version);
+            continue;
+        }
+        if (recorded_question.kind != question_kind_name(question->kind)) {
+            differences.push_back("question " + id + " is a " + recorded_question.kind + " question in lab.json, a " +
+                                  question_kind_name(question->kind) + " question in the sheet");
+            continue;
+        }
+        std::optional<Prediction> prediction;
+        if (recorded_question.prediction) {
+            auto parsed = parse_prediction(*question, *recorded_question.prediction);
+            if (!parsed) {
+                differences.push_back("question " + id + ": its prediction \"" + *recorded_question.prediction +
+                                      "\" is not one the sheet takes (" + parsed.error().what + ")");
+                continue;
+            }
+            prediction = std::move(*parsed);
+        }
+        // The values lab.json recorded, by the metric each was measured for.
+        const MeasureFn recorded_value = [&](const Metric& metric) {
+            json value;
+            if (question->kind == QuestionKind::Ranking) {
+                for (size_t i = 0; i < question->items.size(); ++i)
+                    if (question->items[i].metric.text == metric.text && recorded_question.measured.is_array() &&
+                        i < recorded_question.measured.size())
+                        value = recorded_question.measured[i];
+            } else if (question->metric.text == metric.text) {
+                value = recorded_question.measured;
+            }
+            Measured m;
+            if (value.is_number()) {
+                m.known = true;
+                m.number = value.get<double>();
+                m.unit = recorded_question.unit;
+            } else if (value.is_string()) {
+                m.known = true;
+                m.is_number = false;
+                m.word = value.get<std::string>();
+            } else {
+                m.why = "not recorded in lab.json";
+            }
+            return m;
+        };
+        const Graded graded = grade(*question, prediction, recorded_value, sheet, variant);
+        if (verdict_name(graded.verdict) == recorded_question.verdict) continue;
+        differences.push_back("question " + id + ": lab.json says " + recorded_question.verdict + ", the sheet grades its " +
+                              (prediction ? "prediction (" + *recorded_question.prediction + ")" : std::string("missing prediction")) +
+                              " against its measured value (" + graded.measured_text + ") " + verdict_name(graded.verdict));
+    }
+    return differences;
 }
 
 bool submission_was_run(const Submission& submission) {

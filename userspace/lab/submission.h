@@ -15,6 +15,7 @@
 
 #include "metrics.h"
 #include "result.h"
+#include "sheet.h"
 
 namespace cxt::lab {
 
@@ -78,5 +79,12 @@ struct ReportCheck {
     bool matches() const { return differences.empty(); }
 };
 ReportCheck check_submission_against_report(const Submission& submission, const nlohmann::json& report);
+
+// lab.json's verdicts graded again by `sheet` (the one it names, of the
+// same version), from its own predictions, seed and parameters and the
+// measured values it recorded (which check_submission_against_report holds
+// to report.json): a verdict edited by hand shows. Each question whose
+// verdict differs, or that the sheet does not have, is one sentence.
+std::vector<std::string> regrade_differences(const Submission& submission, const Sheet& sheet);
 
 }  // namespace cxt::lab
