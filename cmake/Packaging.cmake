@@ -34,7 +34,7 @@ foreach(file ${CXTRACE_LAB_FILES})
 endforeach()
 
 # Man pages, written by hand (userspace/cli/man/), gzipped as Debian wants.
-set(CXTRACE_MAN_PAGES cxtrace.1 cxtrace-run.1 cxtrace-report.1 cxtrace-compare.1 cxtrace-list.1 cxtrace-lab.1)
+set(CXTRACE_MAN_PAGES cxtrace.1 cxtrace-run.1 cxtrace-report.1 cxtrace-compare.1 cxtrace-class.1 cxtrace-list.1 cxtrace-lab.1)
 set(man_gz)
 foreach(page ${CXTRACE_MAN_PAGES})
   set(source ${CMAKE_SOURCE_DIR}/userspace/cli/man/${page})

@@ -536,30 +536,40 @@ Result<std::string> locate_report_json(const std::string& path) {
     return path;
 }
 
-Result<CompareRun> read_compare_run(const std::string& report_json_path) {
-    // Not blocking on a FIFO swapped in since locate_report_json looked.
-    const int fd = open(report_json_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return os_error("cannot read " + report_json_path);
+Result<std::string> read_regular_file(const std::string& path, uint64_t limit) {
+    struct Fd {
+        int fd;
+        ~Fd() {
+            if (fd >= 0) close(fd);
+        }
+    } file{open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+    if (file.fd < 0) return os_error("cannot read " + path);
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return Error{report_json_path + " is not a regular file"};
-    }
+    if (fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) return Error{path + " is not a regular file"};
+    auto too_large = [&](uint64_t bytes) {
+        return Error{path + " is too large (" + std::to_string(bytes >> 20) + " MiB; at most " + std::to_string(limit >> 20) +
+                     " MiB are read)"};
+    };
+    if (static_cast<uint64_t>(st.st_size) > limit) return too_large(static_cast<uint64_t>(st.st_size));
     std::string text;
+    text.reserve(static_cast<size_t>(st.st_size));
     char buf[1 << 16];
     for (;;) {
-        const ssize_t got = read(fd, buf, sizeof buf);
+        const ssize_t got = read(file.fd, buf, sizeof buf);
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            const int err = errno;
-            close(fd);
-            return os_error("cannot read " + report_json_path, err);
-        }
+        if (got < 0) return os_error("cannot read " + path);
         if (got == 0) break;
         text.append(buf, static_cast<size_t>(got));
+        if (text.size() > limit) return too_large(text.size());  // it grew while read
     }
-    close(fd);
-    return compare_run_from_text(text, report_json_path);
+    return text;
+}
+
+Result<CompareRun> read_compare_run(const std::string& report_json_path) {
+    // Not blocking on a FIFO swapped in since locate_report_json looked.
+    auto text = read_regular_file(report_json_path);
+    if (!text) return text.error();
+    return compare_run_from_text(*text, report_json_path);
 }
 
 Result<CompareRun> compare_run_from_text(const std::string& text, const std::string& source) {

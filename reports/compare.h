@@ -131,6 +131,10 @@ std::vector<CompareNote> compare_run_notes(const CompareRun& run);
 // names. Fails, saying what to give instead, for anything else: a missing
 // path, a directory without report.json, a trace.cxt, a FIFO.
 Result<std::string> locate_report_json(const std::string& path);
+// A regular file's whole text, opened without blocking on a FIFO (or any
+// other file swapped in after the path was looked at); a file of more than
+// `limit` bytes is refused. Messages start with the path.
+Result<std::string> read_regular_file(const std::string& path, uint64_t limit = UINT64_MAX);
 // Reads and checks one report.json: valid JSON, schema cxtrace.report/1
 // (a newer or foreign one is refused, naming it), "run" and "summary".
 Result<CompareRun> read_compare_run(const std::string& report_json_path);

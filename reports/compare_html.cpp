@@ -301,22 +301,27 @@ std::string runs_list(const Comparison& c) {
 
 }  // namespace
 
+std::string scriptless_page_start(const std::string& title, const char* more_css, const char* body_class) {
+    std::string page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    // Nothing may be fetched and nothing runs: the page is HTML, CSS and SVG only.
+    page += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src data:\">\n";
+    page += "<title>" + html_escape(title) + "</title>\n<style>\n";
+    page += html_assets::report_css;
+    page += html_assets::compare_css;
+    page += more_css;
+    return page + "</style>\n</head>\n<body class=\"" + body_class + "\">\n";
+}
+
 void write_compare_html(const Comparison& c, TextOut& out) {
     std::string title;
     if (c.runs.size() <= 3)
         for (const CompareRun& run : c.runs) title += (title.empty() ? "" : " vs ") + run.label;
     else
         title = std::to_string(c.runs.size()) + " runs";
-    std::string page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-    page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    // Nothing may be fetched and nothing runs: the page is HTML, CSS and SVG only.
-    page += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            "img-src data:\">\n";
-    page += "<title>cxtrace compare: " + html_escape(title) + "</title>\n<style>\n";
-    page += html_assets::report_css;
-    page += html_assets::compare_css;
-    page += "</style>\n</head>\n<body class=\"compare\">\n<header>\n<h1>cxtrace compare: <span class=\"mono\">" +
-            html_escape(title) + "</span></h1>\n";
+    std::string page = scriptless_page_start("cxtrace compare: " + title, "", "compare");
+    page += "<header>\n<h1>cxtrace compare: <span class=\"mono\">" + html_escape(title) + "</span></h1>\n";
     page += runs_list(c);
     for (const CompareRun& run : c.runs)
         for (const CompareNote& note : compare_run_notes(run))

@@ -46,6 +46,22 @@ PageLoad load_page(const std::string& chromium, const std::string& html, const s
     return load;
 }
 
+std::string PageLoad::console_text() const {
+    std::string all;
+    for (const std::string& line : console) all += line + "\n";
+    return all;
+}
+
+std::string with_probe(const std::string& page_html, const std::string& probe_js) {
+    std::string probed = page_html;
+    const size_t csp = probed.find("<meta http-equiv=\"Content-Security-Policy\"");
+    const size_t body_end = probed.rfind("</body>");
+    if (csp == std::string::npos || body_end == std::string::npos || probe_js.empty()) return "";
+    probed.insert(body_end, "<script data-probe>\n" + probe_js + "</script>\n");
+    probed.erase(csp, probed.find('>', csp) + 1 - csp);
+    return probed;
+}
+
 std::optional<std::string> probe_text(const std::string& dom, const std::string& id) {
     const std::string open = "<pre id=\"" + id + "\" hidden=\"\">";
     const size_t a = dom.find(open);

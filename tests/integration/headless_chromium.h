@@ -1,5 +1,5 @@
 // Headless Chromium for the tests that load a page cxtrace wrote:
-// report.html (live tests) and compare.html (cli tests).
+// report.html (live tests), compare.html and class.html (cli tests).
 #pragma once
 
 #include <optional>
@@ -17,6 +17,7 @@ struct PageLoad {
     std::string log;                   // Chromium's stderr
     std::vector<std::string> console;  // console messages and uncaught exceptions
     double seconds = 0;
+    std::string console_text() const;  // the console lines, one a line
 };
 
 // Loads a page in a fresh headless Chromium profile and a window of
@@ -24,6 +25,11 @@ struct PageLoad {
 // run. Safe to call from several threads.
 PageLoad load_page(const std::string& chromium, const std::string& html, const std::string& screenshot,
                    const std::string& profile, int width = 1280, int height = 4000);
+
+// The text of a page cxtrace wrote without its Content-Security-Policy
+// (which lets no script run) and with `probe_js` run after its body: for a
+// probe that measures the page as drawn. "" when the page has no policy.
+std::string with_probe(const std::string& page_html, const std::string& probe_js);
 
 // The text a probe script left in <pre id="ID" hidden> of a dumped DOM,
 // its entities decoded; nullopt when there is none.

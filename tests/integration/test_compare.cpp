@@ -197,11 +197,7 @@ TEST_CASE("compare.html loads in headless Chromium without a console error, host
 
     // The page as written: nothing it asks for is refused (its CSP would say so on the console).
     const live::PageLoad load = live::load_page(chromium, page, kArtifacts + "/compare.png", tmp / "profile", 1280, 3000);
-    INFO("console:\n" << [&] {
-        std::string all;
-        for (const std::string& line : load.console) all += line + "\n";
-        return all;
-    }());
+    INFO("console:\n" << load.console_text());
     REQUIRE(load.status == 0);
     CHECK(load.console.empty());
     CHECK_THAT(load.dom, !Contains("<img") && !Contains("<iframe") && !Contains("<object") && !Contains("<script"));
@@ -210,13 +206,9 @@ TEST_CASE("compare.html loads in headless Chromium without a console error, host
     CHECK_THAT(load.dom, Contains("[U+202E]evil"));
 
     // A copy with the probe (the page's own policy lets no script run).
-    std::string probed = live::read_file(page);
-    const size_t csp = probed.find("<meta http-equiv=\"Content-Security-Policy\"");
-    REQUIRE(csp != std::string::npos);
-    probed.erase(csp, probed.find('>', csp) + 1 - csp);
-    const std::string probe = live::read_file(std::string(CXTRACE_TEST_SUPPORT) + "/compare_probe.js");
-    REQUIRE(!probe.empty());
-    probed.insert(probed.rfind("</body>"), "<script data-probe>\n" + probe + "</script>\n");
+    const std::string probed =
+        live::with_probe(live::read_file(page), live::read_file(std::string(CXTRACE_TEST_SUPPORT) + "/compare_probe.js"));
+    REQUIRE(!probed.empty());
     write_text(tmp / "cmp/probed.html", probed);
     for (int width : {800, 1400}) {
         INFO("window " << width << " px wide");

@@ -1,15 +1,23 @@
 // Live tests of `cxtrace lab`: every bundled sheet run with --answers, one
 // prediction right and the next wrong in turn, so each run checks both
 // verdicts, and the sheet's answers hold on this machine; lab.json and the
-// page's "Your predictions"; no terminal, bad sheets and answers, skipping.
+// page's "Your predictions" (and in headless Chromium); no terminal, end of
+// input on a terminal, bad sheets and answers, skipping.
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 
+#include "headless_chromium.h"
 #include "live_run.h"
 #include "sheet.h"
 
@@ -115,7 +123,118 @@ const std::map<std::string, AnswerFn>& expected_answers() {
     return answers;
 }
 
+struct TerminalSession {
+    int status = -1;
+    std::string screen;  // everything cxtrace wrote to the terminal
+};
+
+// cxtrace with `args` on a pseudo-terminal of its own, as a student runs it
+// (it asks its questions only on a terminal). Each time a new prediction
+// prompt is on the screen, the next of `typed` is typed.
+TerminalSession on_terminal(const std::vector<std::string>& args, const std::vector<std::string>& typed) {
+    int master = -1, slave = -1;
+    REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+    std::vector<std::string> words = {CXTRACE_BINARY};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        setsid();
+        ioctl(slave, TIOCSCTTY, 0);
+        for (int fd = 0; fd < 3; ++fd) dup2(slave, fd);
+        close(master);
+        close(slave);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    close(slave);
+    TerminalSession session;
+    size_t sent = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd pfd{master, POLLIN, 0};
+        if (poll(&pfd, 1, 1000) <= 0) continue;
+        char buf[4096];
+        const ssize_t got = read(master, buf, sizeof buf);
+        if (got <= 0) break;  // EIO: cxtrace and its children closed the terminal
+        session.screen.append(buf, static_cast<size_t>(got));
+        size_t prompts = 0;
+        for (size_t at = session.screen.find("your prediction ("); at != std::string::npos;
+             at = session.screen.find("your prediction (", at + 1))
+            ++prompts;
+        if (sent < typed.size() && prompts > sent) {
+            REQUIRE(write(master, typed[sent].data(), typed[sent].size()) == static_cast<ssize_t>(typed[sent].size()));
+            ++sent;
+        }
+    }
+    close(master);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    session.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return session;
+}
+
 }  // namespace
+
+TEST_CASE("cxtrace lab: end of input while the questions are asked keeps what was answered, traces nothing, exits 2",
+          "[live][lab]") {
+    REQUIRE_ROOT();
+    live::TempDir dir;
+    // The first question answered, then Ctrl-D (end of input) at the second.
+    const TerminalSession session =
+        on_terminal({"lab", "process-vs-thread", "--seed", "7", "-o", dir / "out"}, {"b\n", "\x04"});
+    INFO(session.screen);
+    CHECK(session.status == 2);
+    CHECK(session.screen.find("end of input before the run: nothing was traced. Your 1 predictions are in " +
+                              dir / "out/answers.txt") != std::string::npos);
+    CHECK(session.screen.find("go on with: cxtrace lab process-vs-thread --seed 7 --answers " + dir / "out/answers.txt") !=
+          std::string::npos);
+    const json lab = live::read_json(dir / "out/lab.json");
+    CHECK(lab.at("status") == "questions-interrupted");
+    CHECK(lab.at("report").is_null());
+    CHECK(lab.at("questions").at(0).at("prediction") == "b");
+    CHECK(lab.at("questions").at(1).at("prediction").is_null());
+    CHECK(live::read_file(dir / "out/answers.txt").find("thread-cost = \"b\"\n") != std::string::npos);
+    CHECK_FALSE(live::file_exists(dir / "out/trace.cxt"));
+    CHECK_FALSE(live::file_exists(dir / "out/report.json"));
+}
+
+TEST_CASE("cxtrace lab: report.html opens with \"Your predictions\" in headless Chromium, without a console error",
+          "[live][lab][html]") {
+    REQUIRE_ROOT();
+    REQUIRE_CHROMIUM(chromium);
+    live::TempDir dir;
+    std::ofstream(dir / "answers.txt") << "thread-cost = b\nratio = 1000\nspaces = 3\n";
+    const live::Outcome outcome = live::cxtrace({"lab", "process-vs-thread", "--answers", dir / "answers.txt", "--seed",
+                                                 "11", "--student", "<script>alert(1)</script>", "-o", dir / "out"});
+    INFO(outcome.out << outcome.err);
+    REQUIRE(outcome.status == 0);
+    const std::string shots = std::string(CXTRACE_ARTIFACTS) + "/lab";
+    std::error_code error;
+    std::filesystem::create_directories(shots, error);
+    const live::PageLoad load = live::load_page(chromium, dir / "out/report.html", shots + "/predictions.png", dir / "profile");
+    INFO("console:\n" << load.console_text());
+    REQUIRE(load.status == 0);
+    CHECK(load.console.empty());
+    // The section comes first, holds a row per question, and the name stays text.
+    const size_t section = load.dom.find("<section id=\"predictions\"");
+    REQUIRE(section != std::string::npos);
+    CHECK(section < load.dom.find("<section id=\"findings\""));
+    const std::string predictions = load.dom.substr(section, load.dom.find("</section>", section) - section);
+    CHECK(predictions.find("Your predictions") != std::string::npos);
+    CHECK(predictions.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+    size_t rows = 0;
+    for (size_t at = predictions.find("<tr class=\"verdict-"); at != std::string::npos;
+         at = predictions.find("<tr class=\"verdict-", at + 1))
+        ++rows;
+    CHECK(rows == 4);
+    CHECK(predictions.find("verdict-unanswered") != std::string::npos);  // getpids was not in the file
+    CHECK(load.dom.find("<script>alert(1)") == std::string::npos);
+    WARN("the lab's report.html: " << shots << "/predictions.png");
+}
 
 TEST_CASE("cxtrace lab: every bundled sheet's answers hold, right and wrong predictions get their verdicts",
           "[live][lab]") {

@@ -64,9 +64,15 @@ struct CompareOptions {
     std::string output_dir;
 };
 
+struct ClassOptions {
+    std::vector<std::string> folders;  // searched for lab.json and report.json
+    std::string output_dir;
+};
+
 int run_command(const RunOptions& options, const std::optional<InvokingUser>& user);
 int report_command(const ReportOptions& options, const std::optional<InvokingUser>& user);
 int compare_command(const CompareOptions& options, const std::optional<InvokingUser>& user);
+int class_command(const ClassOptions& options, const std::optional<InvokingUser>& user);
 int list_command();
 int lab_command(const LabOptions& options, const std::optional<InvokingUser>& user);
 

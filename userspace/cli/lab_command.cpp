@@ -2,7 +2,6 @@
 // asks a sheet's questions, runs its workload in the traced session that
 // `cxtrace run` uses (traced_session.h), grades the predictions against
 // the run (userspace/lab/) and writes lab.json beside the reports.
-#include <dirent.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/utsname.h>
@@ -37,20 +36,6 @@ void print_error(const std::string& message) { std::cerr << "cxtrace: " << messa
 
 bool ends_with(const std::string& text, const std::string& tail) {
     return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-// The bundled sheets' file names, sorted.
-std::vector<std::string> bundled_sheet_files(const std::string& dir) {
-    std::vector<std::string> files;
-    if (DIR* d = opendir(dir.c_str())) {
-        while (dirent* entry = readdir(d)) {
-            std::string name = entry->d_name;
-            if (ends_with(name, ".toml") && name[0] != '.') files.push_back(name);
-        }
-        closedir(d);
-    }
-    std::sort(files.begin(), files.end());
-    return files;
 }
 
 int list_sheets() {

@@ -193,6 +193,22 @@ Subcommand setup_compare(CLI::App& app, cxt::CompareOptions& options) {
             [&options](const std::optional<InvokingUser>& user) { return cxt::compare_command(options, user); }};
 }
 
+Subcommand setup_class(CLI::App& app, cxt::ClassOptions& options) {
+    auto* class_app = app.add_subcommand("class", "See a class's lab submissions together: class.html, class.csv and a "
+                                                  "summary");
+    class_app->add_option("folders", options.folders,
+                          "Folders searched for the students' lab.json files and the report.json beside each")
+        ->required()
+        ->type_name("DIR");
+    class_app->add_option("-o,--output", options.output_dir,
+                          "Directory for class.html and class.csv (default: ./cxtrace-reports/class-<time>/)")
+        ->type_name("DIR");
+    class_app->footer("Examples:\n  cxtrace class submissions/\n  cxtrace class -o lab1-results room-a/ room-b/\n"
+                      "Bad submissions are listed as skipped, with why (see man cxtrace-class).");
+    return {class_app, Rights::invoker_only,
+            [&options](const std::optional<InvokingUser>& user) { return cxt::class_command(options, user); }};
+}
+
 Subcommand setup_list(CLI::App& app) {
     auto* list = app.add_subcommand("list", "List the bundled workloads and the lesson each teaches");
     return {list, Rights::invoker_only, [](const std::optional<InvokingUser>&) { return cxt::list_command(); }};
@@ -239,10 +255,12 @@ int main(int argc, char** argv) {
     cxt::ReportOptions report_options;
     cxt::LabOptions lab_options;
     cxt::CompareOptions compare_options;
+    cxt::ClassOptions class_options;
     const Subcommand subcommands[] = {
         setup_run(app, run_options),
         setup_report(app, report_options),
         setup_compare(app, compare_options),
+        setup_class(app, class_options),
         setup_list(app),
         setup_lab(app, lab_options),
     };

@@ -189,6 +189,8 @@ Result<OutputDir> OutputDir::for_report(const std::string& requested, const std:
 
 Result<OutputDir> OutputDir::for_compare(const std::string& requested) { return make(requested, "compare"); }
 
+Result<OutputDir> OutputDir::for_class(const std::string& requested) { return make(requested, "class"); }
+
 std::string OutputDir::trace_path() const { return path_ + "/" + kTraceFileName; }
 
 OutputDir::OutputDir(OutputDir&& other) noexcept

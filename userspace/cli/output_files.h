@@ -35,6 +35,9 @@ public:
     // For cxtrace compare: `requested` if given (as mkdir -p; a compare.html
     // in it is replaced), else ./cxtrace-reports/compare-<YYYYmmdd-HHMMSS>/.
     static Result<OutputDir> for_compare(const std::string& requested);
+    // For cxtrace class: `requested` if given (as mkdir -p; class.html and
+    // class.csv in it are replaced), else ./cxtrace-reports/class-<YYYYmmdd-HHMMSS>/.
+    static Result<OutputDir> for_class(const std::string& requested);
     OutputDir(OutputDir&& other) noexcept;
     OutputDir& operator=(OutputDir&&) = delete;
     ~OutputDir();

@@ -1,8 +1,10 @@
 #include "workloads.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 
 // Where the installed workloads are, relative to the installed cxtrace's
@@ -101,6 +103,19 @@ Result<std::string> lab_sheets_dir() {
     return Error{"the bundled lab sheets are missing: looked for " + installed + " (installed) and " + in_build_tree +
                      " (build tree); reinstall cxtrace, or rebuild it",
                  ENOENT};
+}
+
+std::vector<std::string> bundled_sheet_files(const std::string& dir) {
+    std::vector<std::string> files;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* entry = readdir(d)) {
+            const std::string name = entry->d_name;
+            if (name.size() > 5 && name.compare(name.size() - 5, 5, ".toml") == 0 && name[0] != '.') files.push_back(name);
+        }
+        closedir(d);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 }  // namespace cxt

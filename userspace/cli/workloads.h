@@ -29,5 +29,7 @@ std::string workload_names();
 // workloads: build/labs beside the binary, else
 // <bindir>/<CXTRACE_LABS_FROM_BINDIR> (../share/cxtrace/labs when installed).
 Result<std::string> lab_sheets_dir();
+// The sheet files in that directory (NAME.toml), sorted.
+std::vector<std::string> bundled_sheet_files(const std::string& dir);
 
 }  // namespace cxt

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 
 namespace cxt::lab {
 
@@ -171,7 +172,7 @@ std::string describe_prediction(const Question& question, const Prediction& pred
     return prediction.text;
 }
 
-Graded grade(const Question& question, const std::optional<Prediction>& prediction, const Measurer& measure,
+Graded grade(const Question& question, const std::optional<Prediction>& prediction, const MeasureFn& measure,
              const Sheet& sheet, const Variant& variant) {
     Graded g;
     g.question = &question;
@@ -254,7 +255,7 @@ std::vector<Graded> grade_all(const Sheet& sheet, const Variant& variant,
     for (const Question& question : sheet.questions) {
         auto found = predictions.find(question.id);
         out.push_back(grade(question, found == predictions.end() ? std::nullopt : std::optional<Prediction>(found->second),
-                            measure, sheet, variant));
+                            std::cref(measure), sheet, variant));
     }
     return out;
 }

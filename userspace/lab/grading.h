@@ -4,6 +4,7 @@
 // numbers in order ("b a c", "2,1,3").
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,8 +45,12 @@ struct Graded {
     std::string explanation;    // the sheet's template, filled
 };
 
+// What grading measures a metric with: a Measurer over the run, or (cxtrace
+// class, grading a lab.json again) the values the lab.json recorded.
+using MeasureFn = std::function<Measured(const Metric&)>;
+
 // Grades one question against the run (the prediction may be absent).
-Graded grade(const Question& question, const std::optional<Prediction>& prediction, const Measurer& measure,
+Graded grade(const Question& question, const std::optional<Prediction>& prediction, const MeasureFn& measure,
              const Sheet& sheet, const Variant& variant);
 // Every question; predictions by question id.
 std::vector<Graded> grade_all(const Sheet& sheet, const Variant& variant,
