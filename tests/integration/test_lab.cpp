@@ -9,6 +9,7 @@
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -200,6 +201,28 @@ TEST_CASE("cxtrace lab: end of input while the questions are asked keeps what wa
     CHECK(live::read_file(dir / "out/answers.txt").find("thread-cost = \"b\"\n") != std::string::npos);
     CHECK_FALSE(live::file_exists(dir / "out/trace.cxt"));
     CHECK_FALSE(live::file_exists(dir / "out/report.json"));
+}
+
+TEST_CASE("cxtrace lab: Ctrl-C while the questions are asked keeps what was answered, traces nothing, exits 130",
+          "[live][lab]") {
+    REQUIRE_ROOT();
+    live::TempDir dir;
+    // Two questions answered, then Ctrl-C (the terminal's SIGINT) at the third.
+    const TerminalSession session =
+        on_terminal({"lab", "process-vs-thread", "--seed", "7", "-o", dir / "out"}, {"b\n", "9\n", "\x03"});
+    INFO(session.screen);
+    CHECK(session.status == 128 + SIGINT);
+    CHECK(session.screen.find("interrupted before the run: nothing was traced. Your 2 predictions are in " +
+                              dir / "out/answers.txt") != std::string::npos);
+    const json lab = live::read_json(dir / "out/lab.json");
+    CHECK(lab.at("status") == "questions-interrupted");
+    CHECK(lab.at("questions").at(0).at("prediction") == "b");
+    CHECK(lab.at("questions").at(1).at("prediction") == "9");
+    CHECK(lab.at("questions").at(2).at("prediction").is_null());
+    const std::string answers = live::read_file(dir / "out/answers.txt");
+    CHECK(answers.find("thread-cost = \"b\"\n") != std::string::npos);
+    CHECK(answers.find("ratio = \"9\"\n") != std::string::npos);
+    CHECK_FALSE(live::file_exists(dir / "out/trace.cxt"));
 }
 
 TEST_CASE("cxtrace lab: report.html opens with \"Your predictions\" in headless Chromium, without a console error",
