@@ -152,6 +152,18 @@ Metric metric_field(const Reader& r, const toml::table& table, const std::string
     return *metric;
 }
 
+// What a choice or a when sentence matches: the measured `word`, or the
+// range [min, max); exactly one of the two forms.
+template <typename Matcher>
+void read_word_or_range(const Reader& r, const toml::table& table, const std::string& field, Matcher& out) {
+    if (table.get("word")) out.word = r.string(table, "word", field + ".word", true);
+    out.min = r.number(table, "min", field + ".min");
+    out.max = r.number(table, "max", field + ".max");
+    if (out.word && (out.min || out.max)) r.fail(&table, field, "either word or min/max, not both");
+    if (!out.word && !out.min && !out.max)
+        r.fail(&table, field, "needs word (the measured word) or min and/or max (the measured range)");
+}
+
 Question read_question(const Reader& r, const toml::table& q, const std::string& at,
                        const std::set<std::string>& parameters) {
     r.only(q, at + ".", {"id", "kind", "prompt", "metric", "tolerance", "choices", "items", "order", "ties",
@@ -211,12 +223,7 @@ Question read_question(const Reader& r, const toml::table& q, const std::string&
             Choice choice;
             choice.text = r.string(*c, "text", cf + ".text", true);
             check_template(r, c->get("text"), cf + ".text", choice.text, parameters, false);
-            if (c->get("word")) choice.word = r.string(*c, "word", cf + ".word", true);
-            choice.min = r.number(*c, "min", cf + ".min");
-            choice.max = r.number(*c, "max", cf + ".max");
-            if (choice.word && (choice.min || choice.max)) r.fail(c, cf, "either word or min/max, not both");
-            if (!choice.word && !choice.min && !choice.max)
-                r.fail(c, cf, "needs word (the measured word) or min and/or max (the measured range)");
+            read_word_or_range(r, *c, cf, choice);
             question.choices.push_back(std::move(choice));
         }
     } else if (question.kind == QuestionKind::Ranking) {
@@ -258,12 +265,7 @@ Question read_question(const Reader& r, const toml::table& q, const std::string&
             if (w->get("metric")) when.metric = metric_field(r, *w, wf + ".");
             else if (question.kind == QuestionKind::Ranking)
                 r.fail_missing(*w, wf + ".metric", "a ranking question has no metric of its own to test");
-            if (w->get("word")) when.word = r.string(*w, "word", wf + ".word", true);
-            when.min = r.number(*w, "min", wf + ".min");
-            when.max = r.number(*w, "max", wf + ".max");
-            if (when.word && (when.min || when.max)) r.fail(w, wf, "either word or min/max, not both");
-            if (!when.word && !when.min && !when.max)
-                r.fail(w, wf, "needs word (the measured word) or min and/or max (the measured range)");
+            read_word_or_range(r, *w, wf, when);
             question.when.push_back(std::move(when));
         }
     }
