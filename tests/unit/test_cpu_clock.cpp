@@ -151,6 +151,37 @@ TEST_CASE("unseen CPU time is placed only where the CPU was free of traced tasks
     CHECK_THAT(notes[1], Contains("1.00 ms of CPU time (once)") && Contains("could not be placed"));
 }
 
+TEST_CASE("the recount of the parallelism after a placed run takes intervals that start out of order", "[model][cpu-clock]") {
+    // The root holds cpu 0 over [1,9) ms while kOther runs three short
+    // slices on cpu 1: the root's interval ends, and so is listed, after
+    // slices that start later. Then 3 ms of the root's clock rise with no
+    // switch-in: placed at [12,15) on cpu 0, while kOther runs [10,13) on cpu 1.
+    StreamBuilder s;
+    s.add(in(at(1 * kMs), 0, kRoot, 0));
+    s.add(syscall_enter(at(1100 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, 1, kForkFlags));
+    NewTask child;
+    child.pid = child.tgid = kOther;
+    child.ppid = kLauncher;
+    s.add(task_new(at(1200 * kUs), kRoot, kRoot, 0, child));
+    s.add(syscall_exit(at(1300 * kUs), kRoot, kRoot, 0, CXT_SYS_CLONE, kOther));
+    for (uint64_t start : {2, 4, 6}) {
+        s.add(in(at(start * kMs), 1, kOther, (start / 2 - 1) * kMs));
+        s.add(out(at((start + 1) * kMs), 1, kOther, (start / 2) * kMs));
+    }
+    s.add(out(at(9 * kMs), 0, kRoot, 8 * kMs));
+    s.add(in(at(10 * kMs), 1, kOther, 3 * kMs));
+    s.add(out(at(13 * kMs), 1, kOther, 6 * kMs));
+    s.add(out(at(15 * kMs), 0, kRoot, 11 * kMs));
+    RunModel m = s.correlate(test_end(at(16 * kMs)));
+    REQUIRE(m.anomalies.recovered_intervals == 1);
+    CHECK(intervals_of(m) == "101@cpu1[2000,3000) 101@cpu1[4000,5000) 101@cpu1[6000,7000) 100@cpu0[1000,9000) "
+                             "101@cpu1[10000,13000) 100@cpu0[12000,15000) ");
+    // One on a CPU over [1,2) [3,4) [5,6) [7,9) [10,12) [13,15); two over
+    // [2,3) [4,5) [6,7) [12,13); none over [0,1) [9,10) [15,16).
+    CHECK(m.summary.parallelism_ns == std::map<uint32_t, uint64_t>{{0, 3 * kMs}, {1, 9 * kMs}, {2, 4 * kMs}});
+    CHECK(m.summary.max_parallelism == 2);
+}
+
 TEST_CASE("a clock that rose while no switch event had the task on a CPU is unplaced", "[model][cpu-clock]") {
     StreamBuilder s;
     s.add(in(at(1 * kMs), 0, kRoot, 0));

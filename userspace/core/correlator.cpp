@@ -39,6 +39,26 @@ RunState state_after_switch_out(const Switch& body) {
 bool is_wait(RunState state) {
     return state == RunState::Sleeping || state == RunState::Blocked || state == RunState::Other;
 }
+// Sorts times that are mostly in order already (the starts of intervals
+// listed in the order they end: out of order only where one overlaps a
+// later-starting one). The in-order run is kept in place; the rest is
+// sorted apart and merged in from the back.
+void sort_mostly_sorted(std::vector<uint64_t>& times) {
+    std::vector<uint64_t> rest;
+    size_t kept = 0;
+    for (uint64_t t : times) {
+        if (kept == 0 || t >= times[kept - 1]) times[kept++] = t;
+        else rest.push_back(t);
+    }
+    if (rest.empty()) return;
+    std::sort(rest.begin(), rest.end());
+    size_t out = times.size(), left = kept, right = rest.size();
+    while (right > 0) {
+        if (left > 0 && times[left - 1] > rest[right - 1]) times[--out] = times[--left];
+        else times[--out] = rest[--right];
+    }
+}
+
 }  // namespace
 
 const char* run_state_name(RunState state) {
@@ -182,7 +202,12 @@ Event& Correlator::event_slot() {
 }
 
 void Correlator::grow_window() {
-    std::vector<Event> grown(window_.size() * 2);
+    // A dense storm fills the 50 ms window with tens of thousands of events:
+    // huge pages spare the thousands of faults of touching it afresh.
+    std::vector<Event> grown;
+    grown.reserve(window_.size() * 2);
+    advise_huge_pages(grown);
+    grown.resize(window_.size() * 2);
     for (uint64_t i = window_head_; i < window_tail_; ++i) grown[i - window_head_] = std::move(window_slot(i));
     window_ = std::move(grown);
     window_mask_ = window_.size() - 1;
@@ -757,26 +782,42 @@ void Correlator::ensure_cpu(uint32_t cpu) {
 }
 
 // The running count over time, from the intervals themselves: used when an
-// interval was placed after the online count had passed its start.
+// interval was placed after the online count had passed its start. The
+// intervals come in the order they end, so only their starts are sorted
+// (apart, 8 bytes a time, mostly in order already).
 void Correlator::sweep_parallelism(uint64_t end_ts) {
-    std::vector<std::pair<uint64_t, int>> edges;
-    edges.reserve(model_.intervals.size() * 2);
-    for (const OnCpuInterval& interval : model_.intervals) {
-        edges.emplace_back(interval.start_ns, +1);
-        edges.emplace_back(interval.end_ns, -1);
+    const std::vector<OnCpuInterval>& intervals = model_.intervals;
+    std::vector<uint64_t> starts, ends;
+    starts.reserve(intervals.size());
+    advise_huge_pages(starts);
+    for (const OnCpuInterval& interval : intervals) starts.push_back(interval.start_ns);
+    sort_mostly_sorted(starts);
+    const bool ends_in_order = std::is_sorted(intervals.begin(), intervals.end(),
+                                              [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.end_ns < b.end_ns; });
+    if (!ends_in_order) {
+        ends.reserve(intervals.size());
+        advise_huge_pages(ends);
+        for (const OnCpuInterval& interval : intervals) ends.push_back(interval.end_ns);
+        sort_mostly_sorted(ends);
     }
-    std::sort(edges.begin(), edges.end());  // at equal times, ends (-1) before starts
+    auto end_at = [&](size_t k) { return ends_in_order ? intervals[k].end_ns : ends[k]; };
     parallelism_ns_.clear();
     for (std::vector<uint64_t>& phase : phase_parallelism_) phase.clear();
     const uint64_t base = meta_.trace_start_ns, end = end_ts - base;
     uint64_t since = 0;
     uint32_t running = 0;
-    for (const auto& [at, step] : edges) {
+    size_t next_start = 0, next_end = 0;
+    while (next_start < starts.size() || next_end < intervals.size()) {
+        // At equal times an end comes before a start.
+        const bool is_end = next_start == starts.size() ||
+                            (next_end < intervals.size() && end_at(next_end) <= starts[next_start]);
+        const uint64_t at = is_end ? end_at(next_end++) : starts[next_start++];
         if (at > since && since < end) {
             count_parallelism(base + since, base + std::min(at, end), running);
             since = at;
         }
-        running += step;
+        if (is_end) --running;
+        else ++running;
     }
     if (end > since) count_parallelism(base + since, base + end, running);
 }

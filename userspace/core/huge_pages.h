@@ -2,7 +2,6 @@
 #pragma once
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <vector>
@@ -17,11 +16,11 @@ namespace cxt {
 template <typename T>
 void advise_huge_pages(const std::vector<T>& v) {
     constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
-    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
     const auto begin = reinterpret_cast<uintptr_t>(v.data());
     const uintptr_t end = begin + v.capacity() * sizeof(T);
-    if (end - begin < 2 * kHugePage) return;  // too small to hold a whole aligned huge page
-    const uintptr_t first = (begin + page - 1) & ~(page - 1), last = end & ~(page - 1);
+    // Only whole aligned huge pages can be backed so: none, nothing to ask.
+    const uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1), last = end & ~(kHugePage - 1);
+    if (last <= first) return;
     madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
