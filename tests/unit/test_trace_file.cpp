@@ -220,6 +220,50 @@ TEST_CASE("a trace file round-trips meta, events and the end record", "[trace]")
     }
 }
 
+TEST_CASE("a trace larger than the reader's mapped window reads whole, as it reads from a stream", "[trace]") {
+    // About 40 MB of the sample's records: the reader maps the file 16 MB
+    // at a time, so records are cut by a window's end (their sizes vary)
+    // and must come whole from the next window.
+    TempDir dir;
+    const std::string path = dir.file("big.cxt");
+    const std::vector<Record> sample = sample_records();
+    std::vector<Record> records;
+    for (size_t bytes = 0; bytes < (40u << 20);)
+        for (const Record& record : sample) {
+            records.push_back(record);
+            bytes += kRecordHeaderBytes + record.size();
+        }
+    write_trace(path, sample_meta(), records, sample_end());
+
+    auto mapped = TraceReader::open(path);
+    REQUIRE(mapped.ok());
+    FilePtr file(std::fopen(path.c_str(), "rb"));
+    REQUIRE(file);
+    auto streamed = TraceReader::open_stream(std::move(file), path);
+    REQUIRE(streamed.ok());
+    std::vector<std::string> expected;
+    for (const Record& record : sample) expected.push_back(describe(decode(record)));
+    size_t events = 0, differ_from_records = 0, differ_from_stream = 0;
+    Event from_map, from_stream;
+    for (;;) {
+        auto a = mapped->next(from_map);
+        auto b = streamed->next(from_stream);
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        REQUIRE(*a == *b);
+        if (!*a) break;
+        const std::string text = describe(from_map);
+        differ_from_records += text != expected[events % expected.size()];
+        differ_from_stream += text != describe(from_stream);
+        ++events;
+    }
+    CHECK(events == records.size());
+    CHECK(differ_from_records == 0);
+    CHECK(differ_from_stream == 0);
+    CHECK(mapped->end().events == records.size());
+    CHECK(mapped->end().exit_code == std::optional<int>(3));
+}
+
 TEST_CASE("the writer stores what the ring buffer hands over", "[trace]") {
     TempDir dir;
     const std::string path = dir.file("ring.cxt");

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -268,7 +269,37 @@ Result<TraceReader> TraceReader::open(const std::string& path) {
         return Error{"cannot read " + path + ": it is " + file_type_name(st.st_mode) +
                      ", not a regular file (a trace is the trace.cxt that cxtrace run writes)"};
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) return os_error("cannot read trace " + path);
-    return open_stream(std::move(file), path);
+    auto reader = open_stream(std::move(file), path);
+    // The records are read through mapped windows (read on where the file
+    // cannot be mapped). A file cut shorter while being read would then end
+    // the process with SIGBUS; a trace is only ever appended to.
+    if (reader) reader->file_size_ = static_cast<uint64_t>(st.st_size);
+    return reader;
+}
+
+TraceReader::Mapping& TraceReader::Mapping::operator=(Mapping&& other) noexcept {
+    if (this != &other) {
+        reset();
+        data_ = std::exchange(other.data_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+}
+
+bool TraceReader::Mapping::map(int fd, uint64_t offset, size_t length) {
+    reset();
+    // Populated at once: one call maps the window's pages, not a fault each.
+    void* at = mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, static_cast<off_t>(offset));
+    if (at == MAP_FAILED) return false;
+    data_ = static_cast<const uint8_t*>(at);
+    size_ = length;
+    return true;
+}
+
+void TraceReader::Mapping::reset() {
+    if (data_) munmap(const_cast<uint8_t*>(data_), size_);
+    data_ = nullptr;
+    size_ = 0;
 }
 
 Result<TraceReader> TraceReader::open_stream(FilePtr file, const std::string& name) {
@@ -325,18 +356,43 @@ Result<TraceReader> TraceReader::open_stream(FilePtr file, const std::string& na
 }
 
 size_t TraceReader::fill(size_t wanted) {
+    if (chunk_end_ - chunk_pos_ >= wanted) return wanted;
+    return file_size_ ? fill_from_mapping(wanted) : fill_from_stream(wanted);
+}
+
+size_t TraceReader::fill_from_stream(size_t wanted) {
     size_t available = chunk_end_ - chunk_pos_;
-    if (available >= wanted) return wanted;
     // Keep the partial record at the front, read the next chunk after it.
     if (available > 0) std::memmove(chunk_.data(), chunk_.data() + chunk_pos_, available);
     chunk_pos_ = 0;
     chunk_end_ = available;
     if (chunk_.size() < std::max(wanted, kReadChunk)) chunk_.resize(std::max(wanted, kReadChunk));
+    bytes_ = chunk_.data();
     while (chunk_end_ < wanted) {
         size_t got = std::fread(chunk_.data() + chunk_end_, 1, chunk_.size() - chunk_end_, file_.get());
         if (got == 0) break;
         chunk_end_ += got;
     }
+    return std::min(wanted, chunk_end_);
+}
+
+// The next window starts at the page holding offset_, so a record cut by
+// the last window's end is whole in this one.
+size_t TraceReader::fill_from_mapping(size_t wanted) {
+    const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    const uint64_t start = offset_ & ~(page - 1);
+    const uint64_t length = std::min<uint64_t>(file_size_ - start, std::max<uint64_t>(kMapWindow, offset_ - start + wanted));
+    chunk_pos_ = chunk_end_ = 0;
+    bytes_ = nullptr;
+    if (offset_ >= file_size_) return 0;
+    if (!mapping_.map(fileno(file_.get()), start, static_cast<size_t>(length))) {
+        // Not a file that maps (or out of address space): read on instead.
+        file_size_ = 0;
+        if (std::fseek(file_.get(), static_cast<long>(offset_), SEEK_SET) != 0) return 0;
+        return fill_from_stream(wanted);
+    }
+    bytes_ = mapping_.data() + (offset_ - start);
+    chunk_end_ = static_cast<size_t>(length - (offset_ - start));
     return std::min(wanted, chunk_end_);
 }
 
@@ -360,7 +416,7 @@ Result<bool> TraceReader::next(Event& event) {
                            " events without its end record (was the run cut off?)",
                        record_offset);
     if (got != sizeof header) return problem("truncated record header", record_offset);
-    std::memcpy(&header, chunk_.data() + chunk_pos_, sizeof header);
+    std::memcpy(&header, bytes_ + chunk_pos_, sizeof header);
     chunk_pos_ += sizeof header;
     offset_ += sizeof header;
 
@@ -371,7 +427,7 @@ Result<bool> TraceReader::next(Event& event) {
             cut_off_ = true;
             return problem("truncated event record (" + std::to_string(header.len) + " bytes expected)", record_offset);
         }
-        const uint8_t* record = chunk_.data() + chunk_pos_;
+        const uint8_t* record = bytes_ + chunk_pos_;
         chunk_pos_ += header.len;
         offset_ += header.len;
         if (Status decoded = decode_event_into(record, header.len, event); !decoded)
@@ -386,7 +442,7 @@ Result<bool> TraceReader::next(Event& event) {
         cut_off_ = true;
         return problem("truncated end record", record_offset);
     }
-    std::string json(reinterpret_cast<const char*>(chunk_.data() + chunk_pos_), header.len);
+    std::string json(reinterpret_cast<const char*>(bytes_ + chunk_pos_), header.len);
     chunk_pos_ += header.len;
     offset_ += header.len;
     try {
@@ -428,7 +484,8 @@ Result<bool> TraceReader::next(Event& event) {
         return problem("end record counts " + std::to_string(end_.events) + " events but the file holds " +
                            std::to_string(events_),
                        record_offset);
-    if (chunk_pos_ != chunk_end_ || std::fgetc(file_.get()) != EOF)
+    const bool more = file_size_ ? offset_ < file_size_ : chunk_pos_ != chunk_end_ || std::fgetc(file_.get()) != EOF;
+    if (more)
         return problem("unexpected data after the end record", offset_);
     ended_ = true;
     return false;
