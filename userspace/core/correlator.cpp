@@ -1,6 +1,5 @@
 #include "correlator.h"
 
-#include "huge_pages.h"
 #include "lesson.h"
 
 #include <algorithm>
@@ -187,8 +186,6 @@ void Correlator::expect_events(uint64_t events) {
     // As many stretches off a CPU (each switch-out begins one): reserved,
     // not touched, so not resident until used.
     model_.off_cpu.reserve(static_cast<size_t>(std::min(events, kMostReserved)) + 1024);
-    advise_huge_pages(model_.intervals);
-    advise_huge_pages(model_.off_cpu);
 }
 
 void Correlator::add(Event event) {
@@ -202,12 +199,7 @@ Event& Correlator::event_slot() {
 }
 
 void Correlator::grow_window() {
-    // A dense storm fills the 50 ms window with tens of thousands of events:
-    // huge pages spare the thousands of faults of touching it afresh.
-    std::vector<Event> grown;
-    grown.reserve(window_.size() * 2);
-    advise_huge_pages(grown);
-    grown.resize(window_.size() * 2);
+    std::vector<Event> grown(window_.size() * 2);
     for (uint64_t i = window_head_; i < window_tail_; ++i) grown[i - window_head_] = std::move(window_slot(i));
     window_ = std::move(grown);
     window_mask_ = window_.size() - 1;
@@ -789,14 +781,12 @@ void Correlator::sweep_parallelism(uint64_t end_ts) {
     const std::vector<OnCpuInterval>& intervals = model_.intervals;
     std::vector<uint64_t> starts, ends;
     starts.reserve(intervals.size());
-    advise_huge_pages(starts);
     for (const OnCpuInterval& interval : intervals) starts.push_back(interval.start_ns);
     sort_mostly_sorted(starts);
     const bool ends_in_order = std::is_sorted(intervals.begin(), intervals.end(),
                                               [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.end_ns < b.end_ns; });
     if (!ends_in_order) {
         ends.reserve(intervals.size());
-        advise_huge_pages(ends);
         for (const OnCpuInterval& interval : intervals) ends.push_back(interval.end_ns);
         sort_mostly_sorted(ends);
     }
