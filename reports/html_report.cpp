@@ -18,6 +18,7 @@
 #include "wait_findings.h"
 #include "waits.h"
 #include "json_writer.h"
+#include "running_count.h"
 #include "scope_note.h"
 #include "text_summary.h"
 #include "unicode.h"
@@ -178,48 +179,19 @@ json parallelism_series(const std::vector<OnCpuInterval>& intervals, uint64_t du
     const double width = std::max<double>(1.0, static_cast<double>(duration) / bins);
     std::vector<double> load(bins);
     std::vector<uint32_t> peak(bins);
-    // Starts and ends, each in time order, merged: at equal times ends come
-    // first. The correlator appends intervals as they end, so they are in
-    // end order (unless events came later than its window), and with one
-    // task per CPU at a time mostly in start order too: a sorted copy of
-    // either (40 MB for 5 M intervals) is made only when needed.
-    bool starts_sorted = true, ends_sorted = true;
-    for (size_t k = 1; k < intervals.size() && (starts_sorted || ends_sorted); ++k) {
-        starts_sorted = starts_sorted && intervals[k - 1].start_ns <= intervals[k].start_ns;
-        ends_sorted = ends_sorted && intervals[k - 1].end_ns <= intervals[k].end_ns;
-    }
-    std::vector<uint64_t> starts, ends;  // empty when the intervals are in that order
-    if (!starts_sorted) {
-        starts.reserve(intervals.size());
-        for (const OnCpuInterval& iv : intervals) starts.push_back(iv.start_ns);
-        std::sort(starts.begin(), starts.end());
-    }
-    if (!ends_sorted) {
-        ends.reserve(intervals.size());
-        for (const OnCpuInterval& iv : intervals) ends.push_back(iv.end_ns);
-        std::sort(ends.begin(), ends.end());
-    }
-    auto start_at = [&](size_t k) { return starts_sorted ? intervals[k].start_ns : starts[k]; };
-    auto end_at = [&](size_t k) { return ends_sorted ? intervals[k].end_ns : ends[k]; };
-    int running = 0;
-    uint64_t since = 0;
-    auto spread = [&](uint64_t from, uint64_t to, int n) {
+    auto spread = [&](uint64_t from, uint64_t to, uint32_t n) {
         for (double t = from; t < to;) {
             size_t b = std::min(bins - 1, static_cast<size_t>(t / width));
             double end = std::min<double>(to, (b + 1) * width);
             if (end <= t) end = to;
             load[b] += n * (end - t) / width;
-            if (n > 0) peak[b] = std::max<uint32_t>(peak[b], static_cast<uint32_t>(n));
+            peak[b] = std::max(peak[b], n);
             t = end;
         }
     };
-    for (size_t s = 0, e = 0; s < intervals.size() || e < intervals.size();) {
-        bool is_end = e < intervals.size() && (s == intervals.size() || end_at(e) <= start_at(s));
-        uint64_t at = is_end ? end_at(e++) : start_at(s++);
-        if (at > since && running > 0) spread(since, at, running);
-        since = std::max(since, at);
-        running += is_end ? -1 : +1;
-    }
+    for_each_running_count(intervals, 0, [&](uint64_t from, uint64_t to, uint32_t running) {
+        if (running > 0) spread(from, to, running);
+    });
     json avg = json::array(), max = json::array();
     for (size_t b = 0; b < bins; ++b) {
         avg.push_back(std::round(load[b] * 1000.0) / 1000.0);

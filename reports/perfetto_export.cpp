@@ -13,7 +13,6 @@
 #include <map>
 #include <optional>
 #include <queue>
-#include <set>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -363,14 +362,18 @@ private:
         // on its CPU's track, and these stay one-byte varints. Listed after
         // the processes all the same.
         const int cpu_sort_index = static_cast<int>(processes.size());
-        std::set<uint32_t> cpus;
-        for (int cpu = 0; cpu < model_.run.cpus; ++cpu) cpus.insert(static_cast<uint32_t>(cpu));
-        for (const OnCpuInterval& interval : model_.intervals) cpus.insert(interval.cpu);
+        // The run's CPUs and any other an interval was on (a flag each, not a set insert per interval).
+        std::vector<bool> cpus(static_cast<size_t>(std::max(model_.run.cpus, 0)), true);
+        for (const OnCpuInterval& interval : model_.intervals) {
+            if (interval.cpu >= cpus.size()) cpus.resize(interval.cpu + size_t{1});
+            cpus[interval.cpu] = true;
+        }
         if (!cpus.empty()) {
             const uint64_t cpus_uuid = next_uuid_++;
             descriptors_.push_back(process_track(cpus_uuid, kPerfettoCpuPid, "CPUs", cpu_sort_index));
-            cpu_track_.assign(*cpus.rbegin() + 1, 0);
-            for (uint32_t cpu : cpus) {
+            cpu_track_.assign(cpus.size(), 0);
+            for (uint32_t cpu = 0; cpu < cpus.size(); ++cpu) {
+                if (!cpus[cpu]) continue;
                 cpu_track_[cpu] = next_uuid_++;
                 descriptors_.push_back(thread_track(cpu_track_[cpu], cpus_uuid, kPerfettoCpuPid,
                                                     perfetto_cpu_tid(cpu), "CPU " + std::to_string(cpu),
@@ -506,18 +509,21 @@ private:
         if (requests.empty()) return;
         std::sort(requests.begin(), requests.end(),
                   [](const Request& a, const Request& b) { return std::tie(a.creator, a.ts) < std::tie(b.creator, b.ts); });
-        std::unordered_map<size_t, std::pair<size_t, size_t>> by_creator;  // creator -> [begin, end) in requests
-        for (size_t k = 0; k < requests.size(); ++k) {
-            auto [it, fresh] = by_creator.emplace(requests[k].creator, std::make_pair(k, k + 1));
-            if (!fresh) it->second.second = k + 1;
+        // Per creator task: its requests, [begin, end) in requests (empty for the others).
+        std::vector<std::pair<size_t, size_t>> by_creator(tasks.size());
+        for (size_t k = requests.size(); k-- > 0;) {
+            auto& range = by_creator[requests[k].creator];
+            if (range.first == range.second) range.second = k + 1;
+            range.first = k;
         }
         // The creator's on-CPU slice enclosing the creation carries the flow's start.
         for (uint32_t i = 0; i < intervals.size(); ++i) {
             const OnCpuInterval& iv = intervals[i];
-            auto range = by_creator.find(iv.task);
-            if (range == by_creator.end()) continue;
-            auto begin = requests.begin() + static_cast<ptrdiff_t>(range->second.first);
-            auto end = requests.begin() + static_cast<ptrdiff_t>(range->second.second);
+            if (iv.task >= by_creator.size()) continue;
+            const auto [first, last] = by_creator[iv.task];
+            if (first == last) continue;
+            auto begin = requests.begin() + static_cast<ptrdiff_t>(first);
+            auto end = requests.begin() + static_cast<ptrdiff_t>(last);
             auto k = std::lower_bound(begin, end, iv.start_ns, [](const Request& r, uint64_t ts) { return r.ts < ts; });
             for (; k != end && k->ts <= iv.start_ns + duration(iv); ++k)
                 if (!k->bound) {

@@ -12,6 +12,7 @@
 #include "text_summary.h"
 #include "json_report.h"
 #include "paths.h"
+#include "running_count.h"
 
 using namespace cxt;
 using namespace cxt::test;
@@ -1179,4 +1180,43 @@ TEST_CASE("basename_of gives the last component of a path, as basename(1) does",
     CHECK(cxt::basename_of("/") == "/");
     CHECK(cxt::basename_of("//") == "/");
     CHECK(cxt::basename_of("").empty());
+}
+
+TEST_CASE("the running count sweeps intervals in any order, ends before starts at equal times", "[model]") {
+    // Listed as the correlator lists them, by end, plus one listed late
+    // ([0,3) after [4,6)) and one of no length at 5.
+    const std::vector<OnCpuInterval> intervals = {
+        {0, 0, 2, 4}, {1, 1, 4, 6}, {2, 1, 0, 3}, {3, 0, 5, 5}, {1, 0, 6, 9},
+    };
+    std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> seen;
+    const uint64_t last = for_each_running_count(intervals, 0, [&](uint64_t from, uint64_t to, uint32_t running) {
+        seen.emplace_back(from, to, running);
+    });
+    // [0,2) 1, [2,3) 2, [3,4) 1, [4,6) 1 (one ends at 4 as the next starts), [6,9) 1.
+    const std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> want = {
+        {0, 2, 1}, {2, 3, 2}, {3, 4, 1}, {4, 5, 1}, {5, 6, 1}, {6, 9, 1}};
+    CHECK(seen == want);
+    CHECK(last == 9);
+
+    SECTION("brute force over a random set agrees") {
+        std::mt19937_64 random(7);
+        std::vector<OnCpuInterval> many;
+        for (uint32_t k = 0; k < 500; ++k) {
+            const uint64_t start = random() % 10'000, length = random() % 300;
+            many.push_back({k, k % 4, start, start + length});
+        }
+        std::stable_sort(many.begin(), many.end(), [](const auto& a, const auto& b) { return a.end_ns < b.end_ns; });
+        std::swap(many[10], many[400]);  // and two listed out of end order
+        std::vector<uint64_t> ns_at(20'000);
+        for_each_running_count(many, 0, [&](uint64_t from, uint64_t to, uint32_t running) {
+            for (uint64_t t = from; t < to; ++t) ns_at[t] = running;
+        });
+        size_t wrong = 0;
+        for (uint64_t t = 0; t < ns_at.size(); ++t) {
+            uint32_t covering = 0;
+            for (const OnCpuInterval& iv : many) covering += iv.start_ns <= t && t < iv.end_ns;
+            wrong += ns_at[t] != covering;
+        }
+        CHECK(wrong == 0);
+    }
 }

@@ -1,6 +1,7 @@
 #include "correlator.h"
 
 #include "lesson.h"
+#include "running_count.h"
 
 #include <algorithm>
 #include <cassert>
@@ -37,25 +38,6 @@ RunState state_after_switch_out(const Switch& body) {
 
 bool is_wait(RunState state) {
     return state == RunState::Sleeping || state == RunState::Blocked || state == RunState::Other;
-}
-// Sorts times that are mostly in order already (the starts of intervals
-// listed in the order they end: out of order only where one overlaps a
-// later-starting one). The in-order run is kept in place; the rest is
-// sorted apart and merged in from the back.
-void sort_mostly_sorted(std::vector<uint64_t>& times) {
-    std::vector<uint64_t> rest;
-    size_t kept = 0;
-    for (uint64_t t : times) {
-        if (kept == 0 || t >= times[kept - 1]) times[kept++] = t;
-        else rest.push_back(t);
-    }
-    if (rest.empty()) return;
-    std::sort(rest.begin(), rest.end());
-    size_t out = times.size(), left = kept, right = rest.size();
-    while (right > 0) {
-        if (left > 0 && times[left - 1] > rest[right - 1]) times[--out] = times[--left];
-        else times[--out] = rest[--right];
-    }
 }
 
 }  // namespace
@@ -774,42 +756,15 @@ void Correlator::ensure_cpu(uint32_t cpu) {
 }
 
 // The running count over time, from the intervals themselves: used when an
-// interval was placed after the online count had passed its start. The
-// intervals come in the order they end, so only their starts are sorted
-// (apart, 8 bytes a time, mostly in order already).
+// interval was placed after the online count had passed its start.
 void Correlator::sweep_parallelism(uint64_t end_ts) {
-    const std::vector<OnCpuInterval>& intervals = model_.intervals;
-    std::vector<uint64_t> starts, ends;
-    starts.reserve(intervals.size());
-    for (const OnCpuInterval& interval : intervals) starts.push_back(interval.start_ns);
-    sort_mostly_sorted(starts);
-    const bool ends_in_order = std::is_sorted(intervals.begin(), intervals.end(),
-                                              [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.end_ns < b.end_ns; });
-    if (!ends_in_order) {
-        ends.reserve(intervals.size());
-        for (const OnCpuInterval& interval : intervals) ends.push_back(interval.end_ns);
-        sort_mostly_sorted(ends);
-    }
-    auto end_at = [&](size_t k) { return ends_in_order ? intervals[k].end_ns : ends[k]; };
     parallelism_ns_.clear();
     for (std::vector<uint64_t>& phase : phase_parallelism_) phase.clear();
     const uint64_t base = meta_.trace_start_ns, end = end_ts - base;
-    uint64_t since = 0;
-    uint32_t running = 0;
-    size_t next_start = 0, next_end = 0;
-    while (next_start < starts.size() || next_end < intervals.size()) {
-        // At equal times an end comes before a start.
-        const bool is_end = next_start == starts.size() ||
-                            (next_end < intervals.size() && end_at(next_end) <= starts[next_start]);
-        const uint64_t at = is_end ? end_at(next_end++) : starts[next_start++];
-        if (at > since && since < end) {
-            count_parallelism(base + since, base + std::min(at, end), running);
-            since = at;
-        }
-        if (is_end) --running;
-        else ++running;
-    }
-    if (end > since) count_parallelism(base + since, base + end, running);
+    const uint64_t last = for_each_running_count(model_.intervals, 0, [&](uint64_t from, uint64_t to, uint32_t running) {
+        if (from < end) count_parallelism(base + from, base + std::min(to, end), running);
+    });
+    if (end > last) count_parallelism(base + last, base + end, 0);
 }
 
 void Correlator::count_parallelism(uint64_t from, uint64_t to, uint32_t running) {
