@@ -442,7 +442,7 @@ TEST_CASE("worker-pool: K workers of each kind run M tasks, so workers are reuse
         const auto on_the_pool = [&](const json& wait) {
             return processes ? wait.at("syscall") == "read" : wait.at("reason") == "futex";
         };
-        int64_t sleeps = 0;
+        int64_t sleeps = 0, sleeps_by_timer = 0;
         for (int pid : worker_pids) {
             const json& task = task_with_pid(report, pid);
             INFO(pool.name << " worker " << pid << " ran " << ran_by_worker[pid] << " tasks: " << task.dump());
@@ -461,16 +461,21 @@ TEST_CASE("worker-pool: K workers of each kind run M tasks, so workers are reuse
                 INFO(wait.dump());
                 if (slept(wait)) {
                     CHECK(wait.at("syscall") == "clock_nanosleep");
-                    CHECK(live::ended_by(wait, "outside") == wait.at("count").get<int64_t>());
+                    // Ended by the timer, or by no one the kernel reported: never by a traced task.
+                    CHECK(live::ended_by(wait, "outside") + live::ended_unseen(wait) == wait.at("count").get<int64_t>());
+                    sleeps_by_timer += live::ended_by(wait, "outside");
                 } else if (on_the_pool(wait)) {
                     int64_t by_the_pool = processes ? live::ended_by(wait, std::to_string(main_pid)) : 0;
                     for (int other : worker_pids)
                         if (other != pid) by_the_pool += live::ended_by(wait, std::to_string(other));
-                    CHECK(by_the_pool == wait.at("count").get<int64_t>());
+                    CHECK(by_the_pool + live::ended_unseen(wait) == wait.at("count").get<int64_t>());
                 }
             }
         }
         CHECK(sleeps == tasks);  // the M tasks, handed to the K workers
+        // A wakeup reported without its waker is the exception (2 of 30 runs
+        // had one in 12 sleeps): most sleeps are seen ended by their timer.
+        CHECK(sleeps_by_timer * 2 > sleeps);
         // Main waited for the pool: in waitpid for the processes, each wait
         // ended by one exiting; in join (a futex) for the threads, each wait
         // ended by one exiting.
@@ -479,7 +484,7 @@ TEST_CASE("worker-pool: K workers of each kind run M tasks, so workers are reuse
             INFO("main: " << wait.dump());
             int64_t by_the_pool = 0;
             for (int pid : worker_pids) by_the_pool += live::ended_by(wait, std::to_string(pid));
-            CHECK(by_the_pool == wait.at("count").get<int64_t>());
+            CHECK(by_the_pool + live::ended_unseen(wait) == wait.at("count").get<int64_t>());
         }
     }
     CHECK(report.at("tasks").size() == 1 + 2 * workers);

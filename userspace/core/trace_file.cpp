@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 extern "C" {
