@@ -45,6 +45,16 @@ inline int64_t ended_by(const nlohmann::json& wait, const std::string& waker) {
 // wrong name: a test allows these, not another waker.
 inline int64_t ended_unseen(const nlohmann::json& wait) { return wait.at("unknown").at("count").get<int64_t>(); }
 
+// The same over every task's waits on one lock label ("lock1"): the waits
+// a lock's `handovers` (ended by a traced task) cannot count.
+inline int64_t ended_unseen_on_lock(const nlohmann::json& report, const nlohmann::json& label) {
+    int64_t unseen = 0;
+    for (const nlohmann::json& task : report.at("tasks"))
+        for (const nlohmann::json& wait : task.at("waits"))
+            if (wait.at("lock") == label) unseen += ended_unseen(wait);
+    return unseen;
+}
+
 // The states and waits of a task created and exited within the trace add
 // up: to its life, to its time on a CPU, to each other.
 inline void check_states_add_up(const nlohmann::json& task) {
