@@ -1198,6 +1198,12 @@ TEST_CASE("the running count sweeps intervals in any order, ends before starts a
     CHECK(seen == want);
     CHECK(last == 9);
 
+    SECTION("intervals already in start and end order are swept without a sorted copy") {
+        std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> in_order;
+        for_each_running_count(std::vector<OnCpuInterval>{{0, 0, 1, 2}, {0, 0, 3, 5}}, 0,
+                               [&](uint64_t from, uint64_t to, uint32_t running) { in_order.emplace_back(from, to, running); });
+        CHECK(in_order == std::vector<std::tuple<uint64_t, uint64_t, uint32_t>>{{0, 1, 0}, {1, 2, 1}, {2, 3, 0}, {3, 5, 1}});
+    }
     SECTION("brute force over a random set agrees") {
         std::mt19937_64 random(7);
         std::vector<OnCpuInterval> many;

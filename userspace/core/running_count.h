@@ -36,13 +36,20 @@ inline void sort_mostly_sorted(std::vector<uint64_t>& times) {
 // At equal times ends count before starts: an interval ending where
 // another begins is not counted running beside it. The intervals come in
 // the order they end (the correlator's order), so only their starts are
-// sorted, 8 bytes a time; ends are sorted too when they are not in order.
+// sorted (8 bytes a time) when they are not in order; ends likewise.
 template <typename Fn>
 uint64_t for_each_running_count(const std::vector<OnCpuInterval>& intervals, uint64_t start, Fn fn) {
+    // A sorted copy of the starts or ends only when they are not in order
+    // already (each is 8 bytes an interval, freshly touched memory).
     std::vector<uint64_t> starts, ends;
-    starts.reserve(intervals.size());
-    for (const OnCpuInterval& interval : intervals) starts.push_back(interval.start_ns);
-    sort_mostly_sorted(starts);
+    const bool starts_in_order =
+        std::is_sorted(intervals.begin(), intervals.end(),
+                       [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.start_ns < b.start_ns; });
+    if (!starts_in_order) {
+        starts.reserve(intervals.size());
+        for (const OnCpuInterval& interval : intervals) starts.push_back(interval.start_ns);
+        sort_mostly_sorted(starts);
+    }
     const bool ends_in_order =
         std::is_sorted(intervals.begin(), intervals.end(),
                        [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.end_ns < b.end_ns; });
@@ -51,13 +58,14 @@ uint64_t for_each_running_count(const std::vector<OnCpuInterval>& intervals, uin
         for (const OnCpuInterval& interval : intervals) ends.push_back(interval.end_ns);
         sort_mostly_sorted(ends);
     }
+    auto start_at = [&](size_t k) { return starts_in_order ? intervals[k].start_ns : starts[k]; };
     auto end_at = [&](size_t k) { return ends_in_order ? intervals[k].end_ns : ends[k]; };
     uint64_t since = start;
     uint32_t running = 0;
-    for (size_t next_start = 0, next_end = 0; next_start < starts.size() || next_end < intervals.size();) {
-        const bool is_end = next_start == starts.size() ||
-                            (next_end < intervals.size() && end_at(next_end) <= starts[next_start]);
-        const uint64_t at = is_end ? end_at(next_end++) : starts[next_start++];
+    const size_t n = intervals.size();
+    for (size_t next_start = 0, next_end = 0; next_start < n || next_end < n;) {
+        const bool is_end = next_start == n || (next_end < n && end_at(next_end) <= start_at(next_start));
+        const uint64_t at = is_end ? end_at(next_end++) : start_at(next_start++);
         if (at > since) {
             fn(since, at, running);
             since = at;
