@@ -84,7 +84,11 @@ TEST_CASE("each thread's states and waits agree with the kernel's accounting and
         const long long runnable = states.at("runnable").get<long long>();
         INFO("runnable " << runnable << " ns, run_delay " << own.run_delay_ns << " ns, read " << after_read
                          << " ns before its exit");
-        CHECK(runnable >= own.run_delay_ns - within(own.run_delay_ns));
+        // A switch-in whose wakeup cxtrace did not see (now and then on this
+        // kernel) is a repair: the wait before it is not known to have
+        // ended, so its runnable part counts as the wait, and only the
+        // upper bound holds.
+        if (task.at("repairs").get<long long>() == 0) CHECK(runnable >= own.run_delay_ns - within(own.run_delay_ns));
         CHECK(runnable <= own.run_delay_ns + within(own.run_delay_ns) + after_read);
         // The kernel's nvcsw and nivcsw.
         CHECK(std::llabs(task.at("voluntary_switches").get<long long>() - own.voluntary) <=
@@ -120,5 +124,10 @@ TEST_CASE("each thread's states and waits agree with the kernel's accounting and
     }
     CHECK(labelled_waits == lock_waits);
     CHECK(lock_waits > 0);  // three threads, two CPUs, a lock held 1 ms of every 1.5: they waited
-    CHECK(report.at("anomalies").at("switch_ins_without_wakeup") == 0);
+    // Each switch-in without its wakeup is a repair of a task, and the run says it is approximate.
+    long long all_repairs = 0;
+    for (const json& task : report.at("tasks")) all_repairs += task.at("repairs").get<long long>();
+    const long long without_wakeup = report.at("anomalies").at("switch_ins_without_wakeup").get<long long>();
+    CHECK(all_repairs >= without_wakeup);
+    if (without_wakeup > 0) CHECK(report.at("run").at("approximate") == true);
 }
