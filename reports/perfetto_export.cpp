@@ -782,31 +782,33 @@ private:
                 break;
             }
         auto off_at = [&](size_t k) { return off_order.empty() ? static_cast<uint32_t>(k) : off_order[k]; };
+        // Each source's next time is found again only when that source moves
+        // on: four comparisons per packet, not four scans.
+        const size_t task_count = model_.tasks.size(), interval_count = intervals.size(), off_count = offs.size(),
+                     timed_count = timed_.size();
+        const uint64_t kNever = ~uint64_t{0};
+        size_t slice = 0, off = 0, other = 0;
+        uint32_t next = 0;  // the interval at `slice`
+        auto find_begin = [&] {  // skips intervals of no task of the model
+            for (; slice < interval_count; ++slice) {
+                next = order.empty() ? static_cast<uint32_t>(slice) : order[slice];
+                if (intervals[next].task < task_count) return intervals[next].start_ns;
+            }
+            return kNever;
+        };
+        auto find_off = [&] {
+            for (; off < off_count; ++off)
+                if (offs[off_at(off)].task < task_count) return offs[off_at(off)].start_ns;
+            return kNever;
+        };
+        auto other_at = [&] { return other < timed_count ? timed_[other].ts_ns : kNever; };
         using End = std::pair<uint64_t, uint64_t>;  // (end ns, ending())
         std::priority_queue<End, std::vector<End>, std::greater<End>> open;
-        size_t slice = 0, off = 0, other = 0;
-        const uint64_t kNever = ~uint64_t{0};
+        uint64_t begin_ts = find_begin(), off_ts = find_off(), other_ts = other_at();
         for (;;) {
-            uint32_t next = 0;
-            uint64_t begin_ts = kNever;
-            while (slice < intervals.size()) {
-                next = order.empty() ? static_cast<uint32_t>(slice) : order[slice];
-                if (intervals[next].task < model_.tasks.size()) {
-                    begin_ts = intervals[next].start_ns;
-                    break;
-                }
-                ++slice;  // not a task of the model: skipped
-            }
-            uint64_t off_ts = kNever;
-            for (; off < offs.size(); ++off)
-                if (offs[off_at(off)].task < model_.tasks.size()) {
-                    off_ts = offs[off_at(off)].start_ns;
-                    break;
-                }
             const uint64_t end_ts = open.empty() ? kNever : open.top().first;
-            const uint64_t other_ts = other < timed_.size() ? timed_[other].ts_ns : kNever;
-            if (end_ts == kNever && begin_ts == kNever && off_ts == kNever && other_ts == kNever) break;
             if (end_ts <= begin_ts && end_ts <= off_ts && end_ts <= other_ts) {
+                if (end_ts == kNever) break;  // all four sources are done
                 const auto [ts, code] = open.top();
                 open.pop();
                 const uint32_t index = static_cast<uint32_t>(code);
@@ -819,16 +821,20 @@ private:
                     case kRunnableEnds: writer_.slice_end(ts, task_track_[offs[index].task]); break;
                 }
             } else if (begin_ts <= off_ts && begin_ts <= other_ts) {
+                const uint32_t begun = next;
                 ++slice;
-                write_begins(next);
-                if (duration(intervals[next]) == 0) write_ends(next);
-                else open.emplace(intervals[next].start_ns + duration(intervals[next]), ending(kOnCpuEnds, next));
+                begin_ts = find_begin();
+                write_begins(begun);
+                if (duration(intervals[begun]) == 0) write_ends(begun);
+                else open.emplace(intervals[begun].start_ns + duration(intervals[begun]), ending(kOnCpuEnds, begun));
             } else if (off_ts <= other_ts) {
                 begin_off_cpu(off_at(off++), open);
+                off_ts = find_off();
             } else {
                 writer_.event(timed_[other].ts_ns,
                               std::string_view(instant_bytes_).substr(timed_[other].offset, timed_[other].size));
                 ++other;
+                other_ts = other_at();
             }
         }
     }

@@ -151,7 +151,6 @@ Correlator::Correlator(const TraceMeta& meta) : meta_(meta) {
     root.ppid = root.parent_pid = meta.launcher_pid;
     root.kind = TaskKind::Root;
     live_.set(meta.root_pid, add_task(std::move(root)));
-    parallelism_since_ = meta.trace_start_ns;
     model_.phases.emplace_back().name = "whole run";
     phase_starts_.push_back(meta.trace_start_ns);
     phase_parallelism_.emplace_back();
@@ -253,7 +252,6 @@ void Correlator::note_running(uint32_t index, const Event& event) {
     if (state.on_cpu && static_cast<uint32_t>(*state.on_cpu) == event.cpu) return;
     ++model_.anomalies.inferred_switch_ins;
     ++model_.tasks[index].repairs;
-    advance_parallelism(event.ts_ns);
     switch_in(index, event.cpu, event.ts_ns);
 }
 
@@ -489,12 +487,6 @@ void Correlator::on_task_new(const Event& e, const TaskNew& body) {
     }
 }
 
-void Correlator::advance_parallelism(uint64_t ts) {
-    if (ts <= parallelism_since_) return;
-    count_parallelism(parallelism_since_, ts, running_);
-    parallelism_since_ = ts;
-}
-
 template <typename Fn>
 void Correlator::for_each_phase_in(uint64_t start, uint64_t end, Fn fn) {
     for (size_t p = phase_starts_.size(); p-- > 0;) {
@@ -506,7 +498,6 @@ void Correlator::for_each_phase_in(uint64_t start, uint64_t end, Fn fn) {
 }
 
 void Correlator::begin_phase(const Event& e, const std::string& marker) {
-    advance_parallelism(e.ts_ns);
     std::string name = marker.substr(1);
     if (name.empty()) name = "phase " + std::to_string(model_.phases.size() + 1);
     // A first marker set before any task was created names the run from
@@ -550,7 +541,6 @@ void Correlator::switch_out(uint32_t index, uint64_t ts) {
     add_interval(index, cpu, start, std::max(ts, start));
     state.on_cpu.reset();
     cpu_running_[cpu].reset();
-    --running_;
 }
 
 void Correlator::note_runtime(uint32_t index, uint64_t runtime, uint64_t ts) {
@@ -562,7 +552,8 @@ void Correlator::note_runtime(uint32_t index, uint64_t runtime, uint64_t ts) {
         const uint64_t ran = runtime - *state.runtime, span = ts - state.runtime_ts;
         const auto kind = static_cast<size_t>(model_.tasks[index].kind);
         for_each_phase_in(state.runtime_ts, ts, [&](size_t p, uint64_t ns) {
-            const uint64_t share = static_cast<uint64_t>(static_cast<double>(ran) * ns / span);
+            // Mostly one phase takes the whole span: no division then.
+            const uint64_t share = ns == span ? ran : static_cast<uint64_t>(static_cast<double>(ran) * ns / span);
             Phase& phase = model_.phases[p];
             phase.cpu_time_ns = phase.cpu_time_ns.value_or(0) + share;
             phase_cpu_by_kind_[p].ns[kind] += share;
@@ -650,7 +641,6 @@ void Correlator::recover_unseen_run(uint32_t index, uint32_t cpu, uint64_t ts, u
         ++model_.anomalies.recovered_intervals;
         model_.anomalies.recovered_oncpu_ns += recovered;
         task.recovered_oncpu_ns += recovered;
-        recount_parallelism_ = true;
     }
     const uint64_t placed = shown + recovered;
     if (ran > placed + kClockSkewNs) {
@@ -688,7 +678,6 @@ void Correlator::switch_in(uint32_t index, uint32_t cpu, uint64_t ts) {
     state.on_cpu = static_cast<int>(cpu);
     state.on_since = ts;
     cpu_running_[cpu] = index;
-    ++running_;
     if (state.wait) {  // no wakeup seen: the wait's end, and who ended it, are not known
         ++model_.anomalies.switch_ins_without_wakeup;
         ++task.repairs;
@@ -698,7 +687,6 @@ void Correlator::switch_in(uint32_t index, uint32_t cpu, uint64_t ts) {
 
 void Correlator::on_switch(const Event& e, const Switch& body) {
     if (!body.has_wait) states_known_ = false;  // a trace from before event ABI 4
-    advance_parallelism(e.ts_ns);
     ensure_cpu(e.cpu);
     std::optional<uint32_t> prev_here;  // the traced task this switch took off the CPU
     uint64_t prev_on_since = 0;
@@ -755,11 +743,10 @@ void Correlator::ensure_cpu(uint32_t cpu) {
     cpu_free_since_.resize(cpu + 1, meta_.trace_start_ns);
 }
 
-// The running count over time, from the intervals themselves: used when an
-// interval was placed after the online count had passed its start.
-void Correlator::sweep_parallelism(uint64_t end_ts) {
-    parallelism_ns_.clear();
-    for (std::vector<uint64_t>& phase : phase_parallelism_) phase.clear();
+// The running count over time, from the intervals, once they are all
+// known: an interval recovered from a task's CPU clock is placed after the
+// events around it were processed, so a count kept online would miss it.
+void Correlator::count_running(uint64_t end_ts) {
     const uint64_t base = meta_.trace_start_ns, end = end_ts - base;
     const uint64_t last = for_each_running_count(model_.intervals, 0, [&](uint64_t from, uint64_t to, uint32_t running) {
         if (from < end) count_parallelism(base + from, base + std::min(to, end), running);
@@ -880,14 +867,13 @@ RunModel Correlator::finish(const TraceEnd& end) {
     window_mask_ = 0;
 
     uint64_t end_ts = std::max(end.trace_end_ns, processed_ts_);
-    advance_parallelism(end_ts);  // before closing: tasks still running count until the end
     finish_states(end_ts);
     for (uint32_t index = 0; index < states_.size(); ++index) {
         switch_out(index, end_ts);
         states_[index].cpu_time.flush(model_.tasks[index].cpu_ns);
         states_[index].woken.flush(model_.tasks[index].woken_by);
     }
-    if (recount_parallelism_) sweep_parallelism(end_ts);
+    count_running(end_ts);
     note_reparenting();
     // Only the counts that were on a CPU for some time, as the map always had.
     for (uint32_t n = 0; n < parallelism_ns_.size(); ++n)

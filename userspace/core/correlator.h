@@ -130,7 +130,6 @@ private:
     uint32_t add_task(TaskRecord record);
     uint32_t mm_label(uint32_t kernel_mm_id);
     uint64_t relative(uint64_t ts);
-    void advance_parallelism(uint64_t ts);
     void switch_in(uint32_t task, uint32_t cpu, uint64_t ts);
     void switch_out(uint32_t task, uint64_t ts);
     void note_running(uint32_t task, const Event& event);
@@ -147,7 +146,7 @@ private:
     void for_each_phase_in(uint64_t start, uint64_t end, Fn fn);
     void count_parallelism(uint64_t from, uint64_t to, uint32_t running);
     void finish_phases();
-    void sweep_parallelism(uint64_t end_ts);
+    void count_running(uint64_t end_ts);
     void note_first_run(uint32_t task, uint32_t cpu, const Switch& body, std::optional<uint32_t> prev,
                         uint64_t prev_on_since);
     void note_reparenting();
@@ -176,12 +175,7 @@ private:
     std::vector<std::pair<uint32_t, uint64_t>> group_exits_;  // (tgid, relative ts) of each thread group's end
     std::vector<std::optional<uint32_t>> cpu_running_;        // cpu -> traced task on it
     std::vector<uint64_t> cpu_free_since_;                    // cpu -> end of its last traced interval
-    uint32_t running_ = 0;
-    uint64_t parallelism_since_ = 0;
-    std::vector<uint64_t> parallelism_ns_;  // running_ -> time; the summary's map is filled at the end
-    // An interval was placed after the fact (recovered): the running count
-    // kept online missed it, so parallelism is recounted from the intervals.
-    bool recount_parallelism_ = false;
+    std::vector<uint64_t> parallelism_ns_;  // tasks running -> time; the summary's map is filled at the end
     // Phases: model_.phases in order; their absolute start times, and the
     // running count over time within each (as parallelism_ns_ for the run).
     std::vector<uint64_t> phase_starts_;
