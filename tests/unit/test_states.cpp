@@ -268,6 +268,8 @@ TEST_CASE("a wakeup whose context could not be read names no waker", "[states]")
     CHECK(wait.outside.count == 0);
     CHECK(wait.unknown.count == 1);
     CHECK(wait.unknown.ns == 20 * kUs);
+    CHECK(m.anomalies.wakers_unknown == 1);  // counted, and not a repair: the run is not approximate
+    CHECK(m.anomalies.repairs() == 0);
     // The thread's own life starts at its first switch-in: no wakeup_new was seen.
     CHECK(only_task(m, kThread).states->total() == 70 * kUs);
 }

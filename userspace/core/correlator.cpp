@@ -314,6 +314,7 @@ void Correlator::on_wakeup(const Event& e, const Wakeup& body) {
     ++task.wakeups;
     WokenBy woken{WakerKind::Outside, 0};
     if (body.context_unknown) {
+        ++model_.anomalies.wakers_unknown;
         woken = WokenBy{WakerKind::Unknown, 0};
     } else if (const uint32_t* waker = live_.find(body.waker_pid);
                !body.in_interrupt && body.waker_pid != 0 && body.waker_pid != e.pid && waker) {

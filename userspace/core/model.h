@@ -202,7 +202,8 @@ struct LatencyStats {
     X(recovered_intervals, true, "on-CPU intervals placed from the kernel's CPU clock")                      \
     X(unplaced_cpu, true, "CPU time the clock showed that could not be placed")                              \
     X(wakeups_not_sleeping, false, "a wakeup of a task already running or runnable: counted, not used")      \
-    X(switch_ins_without_wakeup, true, "a sleeping task switched in with no wakeup seen: its waker unknown")
+    X(switch_ins_without_wakeup, true, "a sleeping task switched in with no wakeup seen: its waker unknown")   \
+    X(wakers_unknown, false, "a wakeup whose waker could not be known (its sched_waking unseen, or its context unreadable)")
 
 struct Anomalies {
 #define CXT_ANOMALY_FIELD(name, repair, what) uint64_t name = 0;
