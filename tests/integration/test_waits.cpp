@@ -54,6 +54,7 @@ TEST_CASE("each thread's states and waits agree with the kernel's accounting and
     INFO(outcome.out << outcome.err);
     REQUIRE(outcome.status == 0);
     json report = live::read_json(dir / "out/report.json");
+    INFO("anomalies: " << report.at("anomalies").dump());
     const auto threads = witnessed(outcome.out);
     REQUIRE(threads.size() == 3);
     // The trace's clock (CLOCK_MONOTONIC) at its start: report.json's times count from it.
