@@ -30,42 +30,45 @@ inline void sort_mostly_sorted(std::vector<uint64_t>& times) {
     }
 }
 
+// One field of every interval (start_ns or end_ns), in ascending order:
+// read from the intervals themselves when they are in that order already,
+// else from a sorted copy (8 bytes an interval, freshly touched memory).
+// The field is a template argument: read at a fixed offset in the sweep.
+template <uint64_t OnCpuInterval::*Field>
+class TimesInOrder {
+public:
+    explicit TimesInOrder(const std::vector<OnCpuInterval>& intervals) : intervals_(intervals) {
+        in_place_ = std::is_sorted(intervals.begin(), intervals.end(),
+                                   [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.*Field < b.*Field; });
+        if (in_place_) return;
+        copy_.reserve(intervals.size());
+        for (const OnCpuInterval& interval : intervals) copy_.push_back(interval.*Field);
+        sort_mostly_sorted(copy_);
+    }
+    uint64_t operator[](size_t k) const { return in_place_ ? intervals_[k].*Field : copy_[k]; }
+
+private:
+    const std::vector<OnCpuInterval>& intervals_;
+    bool in_place_ = false;
+    std::vector<uint64_t> copy_;
+};
+
 // Calls fn(from, to, running) for each stretch from `start` on over which
 // the number of intervals running is `running`, in time order, up to the
 // last start or end; returns that last time (`start` when none is later).
 // At equal times ends count before starts: an interval ending where
 // another begins is not counted running beside it. The intervals come in
-// the order they end (the correlator's order), so only their starts are
-// sorted (8 bytes a time) when they are not in order; ends likewise.
+// the order they end (the correlator's order): their ends are read in place.
 template <typename Fn>
 uint64_t for_each_running_count(const std::vector<OnCpuInterval>& intervals, uint64_t start, Fn fn) {
-    // A sorted copy of the starts or ends only when they are not in order
-    // already (each is 8 bytes an interval, freshly touched memory).
-    std::vector<uint64_t> starts, ends;
-    const bool starts_in_order =
-        std::is_sorted(intervals.begin(), intervals.end(),
-                       [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.start_ns < b.start_ns; });
-    if (!starts_in_order) {
-        starts.reserve(intervals.size());
-        for (const OnCpuInterval& interval : intervals) starts.push_back(interval.start_ns);
-        sort_mostly_sorted(starts);
-    }
-    const bool ends_in_order =
-        std::is_sorted(intervals.begin(), intervals.end(),
-                       [](const OnCpuInterval& a, const OnCpuInterval& b) { return a.end_ns < b.end_ns; });
-    if (!ends_in_order) {
-        ends.reserve(intervals.size());
-        for (const OnCpuInterval& interval : intervals) ends.push_back(interval.end_ns);
-        sort_mostly_sorted(ends);
-    }
-    auto start_at = [&](size_t k) { return starts_in_order ? intervals[k].start_ns : starts[k]; };
-    auto end_at = [&](size_t k) { return ends_in_order ? intervals[k].end_ns : ends[k]; };
+    const TimesInOrder<&OnCpuInterval::start_ns> starts(intervals);
+    const TimesInOrder<&OnCpuInterval::end_ns> ends(intervals);
     uint64_t since = start;
     uint32_t running = 0;
     const size_t n = intervals.size();
     for (size_t next_start = 0, next_end = 0; next_start < n || next_end < n;) {
-        const bool is_end = next_start == n || (next_end < n && end_at(next_end) <= start_at(next_start));
-        const uint64_t at = is_end ? end_at(next_end++) : start_at(next_start++);
+        const bool is_end = next_start == n || (next_end < n && ends[next_end] <= starts[next_start]);
+        const uint64_t at = is_end ? ends[next_end++] : starts[next_start++];
         if (at > since) {
             fn(since, at, running);
             since = at;
