@@ -1,3 +1,7 @@
+// For Catch2's listener interface (a listener counts failed assertions).
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
+#include <catch2/catch.hpp>
+
 #include "live_run.h"
 
 #include <dirent.h>
@@ -9,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -23,6 +29,21 @@ namespace live {
 
 namespace {
 
+// Failed assertions so far in this test process; a TempDir compares it on
+// destruction with its value when it was made.
+std::atomic<uint64_t>& failed_assertions() {
+    static std::atomic<uint64_t> count{0};
+    return count;
+}
+
+struct FailureCounter : Catch::TestEventListenerBase {
+    using TestEventListenerBase::TestEventListenerBase;
+    bool assertionEnded(const Catch::AssertionStats& stats) override {
+        if (!stats.assertionResult.succeeded()) ++failed_assertions();
+        return true;
+    }
+};
+
 // The tests' own environment without sudo's variables: under `sudo
 // scripts/test` cxtrace would otherwise act as the user who ran sudo. A test
 // that means to be "under sudo" sets them itself (env SUDO_UID=...).
@@ -35,6 +56,8 @@ std::vector<char*> environment_without_sudo() {
 }
 
 }  // namespace
+
+CATCH_REGISTER_LISTENER(FailureCounter)
 
 Outcome run(const std::vector<std::string>& argv) {
     int out_pipe[2], err_pipe[2];
@@ -85,13 +108,17 @@ Outcome cxtrace(const std::vector<std::string>& args) {
     return run(argv);
 }
 
-TempDir::TempDir() {
+TempDir::TempDir() : failures_before_(failed_assertions()) {
     char templ[] = "/tmp/cxtrace-live-XXXXXX";
     if (!mkdtemp(templ)) throw std::runtime_error("mkdtemp");
     path_ = templ;
 }
 
 TempDir::~TempDir() {
+    if (failed_assertions() > failures_before_) {
+        std::fprintf(stderr, "kept %s: an assertion failed while it was in use\n", path_.c_str());
+        return;
+    }
     std::string command = "rm -rf '" + path_ + "'";
     if (std::system(command.c_str()) != 0) {
         // leaving a temp dir behind is not worth failing a test over

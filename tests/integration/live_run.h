@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -33,7 +34,9 @@ Outcome run(const std::vector<std::string>& argv);
 // cxtrace with these arguments.
 Outcome cxtrace(const std::vector<std::string>& args);
 
-// A fresh directory under /tmp, removed with its contents on destruction.
+// A fresh directory under /tmp, removed with its contents on destruction,
+// unless an assertion failed while it existed: then it is kept (its path
+// goes to stderr), so a rare failure leaves its trace and reports to read.
 class TempDir {
 public:
     TempDir();
@@ -45,6 +48,7 @@ public:
 
 private:
     std::string path_;
+    uint64_t failures_before_;
 };
 
 // Shell text that waits until `path` exists, as long as the process $pid

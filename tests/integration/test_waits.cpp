@@ -5,10 +5,15 @@
 // report.json's states and waits must agree.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <regex>
 #include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "live_run.h"
 #include "task_states.h"
@@ -20,19 +25,89 @@ namespace {
 
 struct Witnessed {
     long long cpu_ns = 0, run_delay_ns = 0, voluntary = 0, involuntary = 0, asked_sleep_ns = 0, slept_ns = 0;
-    long long locked = 0, read_ns = 0;
+    long long locked = 0, counts_ns = 0, read_ns = 0, blocked_sleeps = 0;
 };
 
 std::map<long, Witnessed> witnessed(const std::string& text) {
     std::map<long, Witnessed> found;
     std::regex re(R"(wait tid=(\d+) cpu_ns=(\d+) run_delay_ns=(\d+) voluntary=(\d+) involuntary=(\d+) )"
-                  R"(asked_sleep_ns=(\d+) slept_ns=(\d+) locked=(\d+) read_ns=(\d+))");
+                  R"(asked_sleep_ns=(\d+) slept_ns=(\d+) locked=(\d+) counts_ns=(\d+) read_ns=(\d+) blocked_sleeps=(\d+))");
     for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
         const std::smatch& m = *it;
         found[std::stol(m[1])] = Witnessed{std::stoll(m[2]), std::stoll(m[3]), std::stoll(m[4]), std::stoll(m[5]),
-                                           std::stoll(m[6]), std::stoll(m[7]), std::stoll(m[8]), std::stoll(m[9])};
+                                           std::stoll(m[6]), std::stoll(m[7]), std::stoll(m[8]), std::stoll(m[9]),
+                                           std::stoll(m[10]), std::stoll(m[11])};
     }
     return found;
+}
+
+// What the kernel's figures hold that the thread's own reads cannot
+// correct for, found in the trace's raw events.
+struct UnreadByTheThread {
+    // Switch-outs after it began reading its switch counts: the kernel
+    // counts them too, but after the thread's read (a busy machine
+    // preempts an exiting thread now and then).
+    long long switch_outs_after_counts = 0;
+    // Sleep that schedstat counts as runqueue wait: a thread that went to
+    // sleep with more than its share of CPU stays queued (EEVDF's delayed
+    // dequeue); moved to another CPU while so queued, it is enqueued there
+    // as if runnable, and its run_delay runs from that move until it is
+    // woken and runs. cxtrace counts that time as the sleep it was.
+    long long asleep_after_move_ns = 0;
+    // Time on a CPU its CPU clock did not count: the hypervisor held the
+    // vCPU (steal time, which the kernel leaves out of a task's clock).
+    long long on_cpu_unclocked_ns = 0;
+};
+
+UnreadByTheThread unread_by_the_thread(const std::string& trace_path, uint32_t tid, long long counts_ns) {
+    auto trace = cxt::TraceReader::open(trace_path);
+    REQUIRE(trace);
+    std::vector<cxt::Event> events;  // the thread's, in time order
+    for (;;) {
+        auto next = trace->next();
+        if (!next) FAIL("the trace could not be read again");
+        if (!*next) break;
+        const cxt::Event& event = **next;
+        const auto* step = std::get_if<cxt::Switch>(&event.body);
+        if (step ? step->prev_pid == tid || step->next_pid == tid : event.pid == tid) events.push_back(event);
+    }
+    std::stable_sort(events.begin(), events.end(),
+                     [](const cxt::Event& a, const cxt::Event& b) { return a.ts_ns < b.ts_ns; });
+    UnreadByTheThread unread;
+    bool asleep = false;
+    std::optional<std::pair<uint64_t, uint64_t>> on_cpu;  // since when, its CPU clock then
+    bool moved = false;     // while asleep
+    uint64_t moved_at = 0;  // its first move while asleep
+    auto ends_sleep = [&](uint64_t ts) {
+        if (asleep && moved) unread.asleep_after_move_ns += static_cast<long long>(ts - moved_at);
+        asleep = moved = false;
+    };
+    for (const cxt::Event& event : events) {
+        if (const auto* step = std::get_if<cxt::Switch>(&event.body)) {
+            if (step->prev_pid == tid) {
+                if (static_cast<long long>(event.ts_ns) >= counts_ns) ++unread.switch_outs_after_counts;
+                if (on_cpu && step->has_runtimes) {
+                    const long long wall = static_cast<long long>(event.ts_ns - on_cpu->first);
+                    const long long clocked = static_cast<long long>(step->prev_runtime_ns - on_cpu->second);
+                    unread.on_cpu_unclocked_ns += std::max(0LL, wall - clocked);
+                }
+                on_cpu.reset();
+                asleep = !step->prev_preempted && step->prev_state != 0 && !step->prev_dead;
+                moved = false;
+            } else {
+                ends_sleep(event.ts_ns);
+                on_cpu = std::make_pair(event.ts_ns, step->next_runtime_ns);
+            }
+        } else if (std::holds_alternative<cxt::Migrate>(event.body)) {
+            if (asleep && !moved) {
+                moved = true;
+                moved_at = event.ts_ns;
+            }
+        } else if (std::holds_alternative<cxt::Wakeup>(event.body)) {
+            ends_sleep(event.ts_ns);
+        }
+    }
+    return unread;
 }
 
 long long within(long long ns) { return std::max<long long>(ns / 20, 1'000'000); }  // 5% or 1 ms
@@ -85,28 +160,46 @@ TEST_CASE("each thread's states and waits agree with the kernel's accounting and
         const long long runnable = states.at("runnable").get<long long>();
         INFO("runnable " << runnable << " ns, run_delay " << own.run_delay_ns << " ns, read " << after_read
                          << " ns before its exit");
-        // A switch-in whose wakeup cxtrace did not see (now and then on this
-        // kernel) is a repair: the wait before it is not known to have
-        // ended, so its runnable part counts as the wait, and only the
-        // upper bound holds.
-        if (task.at("repairs").get<long long>() == 0) CHECK(runnable >= own.run_delay_ns - within(own.run_delay_ns));
+        // A switch-in or a wakeup the kernel did not report is a repair:
+        // the wait before it is not known to have ended, so its runnable
+        // part counts as the wait, and only the upper bound holds. (On
+        // this VM's kernel a switch away from the sandbox agent's thread
+        // fires no sched_switch: perf, reading the tracepoint apart from
+        // cxtrace, misses the same switch-ins.)
+        const UnreadByTheThread unread = unread_by_the_thread(dir / "out/trace.cxt", tid, own.counts_ns);
+        INFO("from the trace: " << unread.switch_outs_after_counts << " switch-outs after its read of the counts, "
+                                << unread.asleep_after_move_ns << " ns asleep after a move while queued, "
+                                << unread.on_cpu_unclocked_ns << " ns on a CPU its clock did not count");
+        if (task.at("repairs").get<long long>() == 0)
+            CHECK(runnable >= own.run_delay_ns - within(own.run_delay_ns) - unread.asleep_after_move_ns);
         CHECK(runnable <= own.run_delay_ns + within(own.run_delay_ns) + after_read);
-        // The kernel's nvcsw and nivcsw.
-        CHECK(std::llabs(task.at("voluntary_switches").get<long long>() - own.voluntary) <=
-              within_count(own.voluntary));
-        CHECK(std::llabs(task.at("involuntary_switches").get<long long>() - own.involuntary) <=
-              within_count(own.involuntary));
+        // The kernel's nvcsw and nivcsw, read before the switches it made
+        // after that read.
+        const long long voluntary = task.at("voluntary_switches").get<long long>();
+        const long long involuntary = task.at("involuntary_switches").get<long long>();
+        CHECK(voluntary >= own.voluntary - within_count(own.voluntary));
+        CHECK(voluntary <= own.voluntary + within_count(own.voluntary) + unread.switch_outs_after_counts);
+        CHECK(involuntary >= own.involuntary - within_count(own.involuntary));
+        CHECK(involuntary <= own.involuntary + within_count(own.involuntary) + unread.switch_outs_after_counts);
         // It asked for 20 sleeps of 0.5 ms; by the clock they took slept_ns
-        // (the sleep, then the wait for a CPU, then returning).
+        // (the sleep, then the wait for a CPU, then returning). A sleep
+        // whose timer fired before the thread reached schedule() never
+        // blocked: the thread counted the sleeps that made a voluntary
+        // switch, the waits the kernel saw, each at least the time asked.
+        INFO("sleeps that blocked: " << own.blocked_sleeps);
         const long long asleep = sum_waits(task, "clock_nanosleep");
-        CHECK(sum_waits(task, "clock_nanosleep", "count") == 20);
-        CHECK(asleep >= own.asked_sleep_ns);
+        CHECK(own.blocked_sleeps >= 15);  // a sleep returning unblocked is rare
+        CHECK(sum_waits(task, "clock_nanosleep", "count") == own.blocked_sleeps);
+        CHECK(asleep >= own.asked_sleep_ns / 20 * own.blocked_sleeps);
         CHECK(asleep <= own.slept_ns);
         // Its sleeps end by the timer, never by a traced task.
         for (const json& wait : task.at("waits"))
             if (wait.at("syscall") == "clock_nanosleep") CHECK(wait.at("woken_by").size() == 1);  // "outside" only
-        // The states cover its life: running is what the CPU clock says.
-        CHECK(std::llabs(states.at("running").get<long long>() - own.cpu_ns) <= within(own.cpu_ns) + 2'000'000);
+        // The states cover its life: running is what the CPU clock says,
+        // and the time on a CPU the clock did not count (steal).
+        const long long running = states.at("running").get<long long>();
+        CHECK(running >= own.cpu_ns - within(own.cpu_ns) - 2'000'000);
+        CHECK(running <= own.cpu_ns + within(own.cpu_ns) + 2'000'000 + unread.on_cpu_unclocked_ns);
         CHECK(own.locked == 20);
         lock_waits += sum_waits(task, "futex", "count");
         CHECK(life > 0);
