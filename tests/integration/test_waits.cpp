@@ -62,13 +62,15 @@ struct UnreadByTheThread {
     // A wakeup that asks the running task to give way tells the next
     // schedule() not to update the runqueue's clock; without kernel
     // preemption (this VM's kernel runs preempt=none) that schedule() comes
-    // when the task next returns to user space, up to a tick (4 ms) later.
+    // when the task next returns to user space, up to a tick later.
     // The stale clock then takes the wait off the woken task's run_delay
     // (and puts it on the one it replaced).
     long long waits_ended_on_a_stale_clock_ns = 0;
 };
 
-constexpr long long kTickNs = 4'000'000;  // CONFIG_HZ=250
+// The longest scheduler tick a kernel is built with (CONFIG_HZ=100; this
+// VM's is 4 ms): the tick updates the runqueue's clock.
+constexpr long long kLongestTickNs = 10'000'000;
 
 UnreadByTheThread unread_by_the_thread(const std::string& trace_path, uint32_t tid, long long counts_ns) {
     auto trace = cxt::TraceReader::open(trace_path);
@@ -115,7 +117,7 @@ UnreadByTheThread unread_by_the_thread(const std::string& trace_path, uint32_t t
                     step->prev_pid != 0 && (step->prev_preempted || step->prev_state == 0);
                 if (runnable_since && replaced_a_runnable_task)
                     unread.waits_ended_on_a_stale_clock_ns +=
-                        std::min<long long>(static_cast<long long>(event.ts_ns - *runnable_since), kTickNs);
+                        std::min<long long>(static_cast<long long>(event.ts_ns - *runnable_since), kLongestTickNs);
                 runnable_since.reset();
             }
         } else if (std::holds_alternative<cxt::Migrate>(event.body)) {
