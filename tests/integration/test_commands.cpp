@@ -425,6 +425,29 @@ TEST_CASE("per-syscall tracepoints (--syscall-tracepoints) see what tp_btf sees,
     CHECK(creations(with_tp).count("thread \"clone3\" 4001536 syscall-latency") > 0);
 }
 
+TEST_CASE("with debugfs mounted, as systemd mounts it, per-syscall tracepoints mount nothing on it", "[live][command]") {
+    REQUIRE_ROOT();
+    live::TempDir tmp;
+    // In a mount namespace of the test's own: debugfs mounted, no tracefs
+    // anywhere. Reading debug/tracing there would mount tracefs on it (an
+    // automount that stays); cxtrace must read the ids elsewhere.
+    const std::string script =
+        "mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug || exit 20\n"
+        "while grep -q ' - tracefs ' /proc/self/mountinfo; do\n"
+        "  umount \"$(grep ' - tracefs ' /proc/self/mountinfo | head -n 1 | cut -d ' ' -f 5)\" || exit 21\n"
+        "done\n"
+        "'" CXTRACE_BINARY "' run --syscall-tracepoints --verbose -o '" + tmp / "out" + "' creation-methods \\\n"
+        "  >/dev/null 2>'" + tmp / "err" + "' || exit 22\n"
+        "grep -c ' - tracefs ' /proc/self/mountinfo\n";
+    auto outcome = live::run({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script});
+    const std::string err = live::read_file(tmp / "err");
+    INFO(outcome.out << outcome.err << err);
+    CHECK(outcome.out == "0\n");  // grep -c: no tracefs mounted after the run
+    CHECK(err.find("tracefs not mounted: ids read from a tracefs mounted in a private mount namespace") !=
+          std::string::npos);
+    CHECK(live::read_json(tmp / "out/report.json").at("run").at("lost_events") == 0);
+}
+
 TEST_CASE("a ring buffer too small for a burst reports its losses, the default loses nothing", "[live][command]") {
     REQUIRE_ROOT();
     live::TempDir tmp;

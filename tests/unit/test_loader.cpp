@@ -45,3 +45,22 @@ TEST_CASE("tracepoints the kernel's BTF lacks are named", "[loader]") {
     CHECK_THAT(missing.error().what, Contains("sched_migrate_task, sched_process_exit") && Contains("5.18"));
     CHECK_THAT(missing.error().what, !Contains("sched_switch,"));
 }
+
+TEST_CASE("a tracefs is used only where one is mounted, never through debugfs's automount", "[loader]") {
+    // Lines as /proc/self/mountinfo gives them (proc(5)).
+    const std::string debugfs_only =
+        "22 25 0:20 / /sys/kernel/debug rw,relatime shared:7 - debugfs none rw\n"
+        "25 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n";
+    CHECK_FALSE(tracefs_mounted_at(debugfs_only, "/sys/kernel/debug/tracing"));
+    CHECK_FALSE(tracefs_mounted_at(debugfs_only, "/sys/kernel/tracing"));
+    const std::string both = debugfs_only +
+                             "40 22 0:12 / /sys/kernel/debug/tracing rw,relatime shared:9 - tracefs tracefs rw\n"
+                             "41 23 0:12 / /sys/kernel/tracing rw,nosuid,nodev,noexec - tracefs tracefs rw";  // no newline
+    CHECK(tracefs_mounted_at(both, "/sys/kernel/debug/tracing"));
+    CHECK(tracefs_mounted_at(both, "/sys/kernel/tracing"));
+    CHECK_FALSE(tracefs_mounted_at(both, "/sys/kernel"));
+    // Another file system at that path, and damaged lines, are not tracefs.
+    CHECK_FALSE(tracefs_mounted_at("50 1 0:30 / /sys/kernel/tracing rw - tmpfs tmpfs rw\n", "/sys/kernel/tracing"));
+    CHECK_FALSE(tracefs_mounted_at("50 1 0:30 / /sys/kernel/tracing tracefs\n", "/sys/kernel/tracing"));
+    CHECK_FALSE(tracefs_mounted_at("", "/sys/kernel/tracing"));
+}

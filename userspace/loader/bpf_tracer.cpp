@@ -23,7 +23,9 @@
 #include <cstring>
 #include <optional>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -175,10 +177,38 @@ int open_tracepoint_event(uint32_t id) {
 
 }  // namespace
 
+bool tracefs_mounted_at(std::string_view mountinfo, std::string_view dir) {
+    // Each line: id parent major:minor root mount-point options [optional
+    // fields...] - fstype source super-options (proc(5)).
+    while (!mountinfo.empty()) {
+        const size_t end = mountinfo.find('\n');
+        std::string_view line = mountinfo.substr(0, end);
+        mountinfo = end == std::string_view::npos ? std::string_view() : mountinfo.substr(end + 1);
+        std::string_view fields[5];
+        size_t count = 0, at = 0;
+        while (count < 5 && at < line.size()) {
+            const size_t space = line.find(' ', at);
+            fields[count++] = line.substr(at, space == std::string_view::npos ? std::string_view::npos : space - at);
+            at = space == std::string_view::npos ? line.size() : space + 1;
+        }
+        const size_t separator = line.find(" - ");
+        if (count < 5 || fields[4] != dir || separator == std::string_view::npos) continue;
+        std::string_view fstype = line.substr(separator + 3);
+        fstype = fstype.substr(0, fstype.find(' '));
+        if (fstype == "tracefs") return true;
+    }
+    return false;
+}
+
 Result<std::vector<uint32_t>> syscall_tracepoint_ids(const std::vector<std::string>& names, std::string& how) {
     std::vector<uint32_t> ids;
+    std::ifstream mountinfo_file("/proc/self/mountinfo");
+    const std::string mountinfo((std::istreambuf_iterator<char>(mountinfo_file)), std::istreambuf_iterator<char>());
     for (const char* dir : {kTracefs, kDebugfsTracing}) {
-        if (read_ids(id_paths(dir, names), ids)) {
+        // Only a tracefs already mounted there: with debugfs mounted (as
+        // systemd does), reading debug/tracing would mount tracefs on it
+        // (an automount), and that mount would stay.
+        if (tracefs_mounted_at(mountinfo, dir) && read_ids(id_paths(dir, names), ids)) {
             how = std::string("ids read from ") + dir;
             return ids;
         }

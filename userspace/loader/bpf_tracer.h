@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "event.h"
@@ -98,8 +99,12 @@ Status check_kernel_btf(const std::string& path);
 // kernel's lockdown mode ("none", "integrity", "confidentiality" or "").
 std::string load_failure_hint(int err, const std::string& lockdown);
 
+// Whether /proc/self/mountinfo's text has a tracefs mounted at dir (a
+// mount point with a space or other escaped character never matches).
+bool tracefs_mounted_at(std::string_view mountinfo, std::string_view dir);
+
 // The ids of the classic tracepoints syscalls:<name> (e.g. "sys_enter_clone"),
-// read from tracefs. When tracefs is not mounted, a short-lived child
+// read from a mounted tracefs. When tracefs is not mounted, a short-lived child
 // process mounts it in its own private mount namespace and reads them there,
 // so nothing is ever mounted on the machine. Fails when neither works.
 // `how` says where the ids came from.
