@@ -72,20 +72,22 @@ struct UnreadByTheThread {
 // VM's is 4 ms): the tick updates the runqueue's clock.
 constexpr long long kLongestTickNs = 10'000'000;
 
-UnreadByTheThread unread_by_the_thread(const std::string& trace_path, uint32_t tid, long long counts_ns) {
-    auto trace = cxt::TraceReader::open(trace_path);
-    REQUIRE(trace);
-    std::vector<cxt::Event> events;  // the thread's, in time order
+// The trace's events, in time order (the file holds them as the ring
+// buffer gave them).
+std::vector<cxt::Event> events_in_time_order(cxt::TraceReader& trace) {
+    std::vector<cxt::Event> events;
     for (;;) {
-        auto next = trace->next();
-        if (!next) FAIL("the trace could not be read again");
+        auto next = trace.next();
+        if (!next) FAIL("the trace could not be read: " << next.error().what);
         if (!*next) break;
-        const cxt::Event& event = **next;
-        const auto* step = std::get_if<cxt::Switch>(&event.body);
-        if (step ? step->prev_pid == tid || step->next_pid == tid : event.pid == tid) events.push_back(event);
+        events.push_back(std::move(**next));
     }
     std::stable_sort(events.begin(), events.end(),
                      [](const cxt::Event& a, const cxt::Event& b) { return a.ts_ns < b.ts_ns; });
+    return events;
+}
+
+UnreadByTheThread unread_by_the_thread(const std::vector<cxt::Event>& events, uint32_t tid, long long counts_ns) {
     UnreadByTheThread unread;
     bool asleep = false;
     std::optional<std::pair<uint64_t, uint64_t>> on_cpu;  // since when, its CPU clock then
@@ -98,6 +100,7 @@ UnreadByTheThread unread_by_the_thread(const std::string& trace_path, uint32_t t
     };
     for (const cxt::Event& event : events) {
         if (const auto* step = std::get_if<cxt::Switch>(&event.body)) {
+            if (step->prev_pid != tid && step->next_pid != tid) continue;
             if (step->prev_pid == tid) {
                 if (static_cast<long long>(event.ts_ns) >= counts_ns) ++unread.switch_outs_after_counts;
                 if (on_cpu && step->has_runtimes) {
@@ -120,6 +123,8 @@ UnreadByTheThread unread_by_the_thread(const std::string& trace_path, uint32_t t
                         std::min<long long>(static_cast<long long>(event.ts_ns - *runnable_since), kLongestTickNs);
                 runnable_since.reset();
             }
+        } else if (event.pid != tid) {
+            continue;
         } else if (std::holds_alternative<cxt::Migrate>(event.body)) {
             if (asleep && !moved) {
                 moved = true;
@@ -159,6 +164,7 @@ TEST_CASE("each thread's states and waits agree with the kernel's accounting and
     auto trace = cxt::TraceReader::open(dir / "out/trace.cxt");
     REQUIRE(trace);
     const uint64_t trace_start_ns = trace->meta().trace_start_ns;
+    const std::vector<cxt::Event> events = events_in_time_order(*trace);
 
     long long lock_waits = 0;
     for (const auto& [tid, own] : threads) {
@@ -183,18 +189,18 @@ TEST_CASE("each thread's states and waits agree with the kernel's accounting and
         const long long runnable = states.at("runnable").get<long long>();
         INFO("runnable " << runnable << " ns, run_delay " << own.run_delay_ns << " ns, read " << after_read
                          << " ns before its exit");
+        const UnreadByTheThread unread = unread_by_the_thread(events, tid, own.counts_ns);
+        INFO("from the trace: " << unread.switch_outs_after_counts << " switch-outs after its read of the counts, "
+                                << unread.asleep_after_move_ns << " ns asleep after a move while queued, "
+                                << unread.on_cpu_unclocked_ns << " ns on a CPU its clock did not count, "
+                                << unread.waits_ended_on_a_stale_clock_ns
+                                << " ns of waits ended where the runqueue clock may be stale");
         // A switch-in or a wakeup the kernel did not report is a repair:
         // the wait before it is not known to have ended, so its runnable
         // part counts as the wait, and only the upper bound holds. (On
         // this VM's kernel a switch away from the sandbox agent's thread
         // fires no sched_switch: perf, reading the tracepoint apart from
         // cxtrace, misses the same switch-ins.)
-        const UnreadByTheThread unread = unread_by_the_thread(dir / "out/trace.cxt", tid, own.counts_ns);
-        INFO("from the trace: " << unread.switch_outs_after_counts << " switch-outs after its read of the counts, "
-                                << unread.asleep_after_move_ns << " ns asleep after a move while queued, "
-                                << unread.on_cpu_unclocked_ns << " ns on a CPU its clock did not count, "
-                                << unread.waits_ended_on_a_stale_clock_ns
-                                << " ns of waits ended where the runqueue clock may be stale");
         if (task.at("repairs").get<long long>() == 0)
             CHECK(runnable >= own.run_delay_ns - within(own.run_delay_ns) - unread.asleep_after_move_ns);
         CHECK(runnable <=

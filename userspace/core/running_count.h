@@ -58,7 +58,8 @@ private:
 // last start or end; returns that last time (`start` when none is later).
 // At equal times ends count before starts: an interval ending where
 // another begins is not counted running beside it. The intervals come in
-// the order they end (the correlator's order): their ends are read in place.
+// the order they end (the correlator's order), so their ends are usually
+// read in place, and their starts when no interval began before an earlier one.
 template <typename Fn>
 uint64_t for_each_running_count(const std::vector<OnCpuInterval>& intervals, uint64_t start, Fn fn) {
     const TimesInOrder<&OnCpuInterval::start_ns> starts(intervals);
